@@ -1,0 +1,143 @@
+"""The `werkbank` command: the composition root for every way Werkbank runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from bot.config import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.app import Werkbank
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="werkbank", description="Werkbank: open workshops and events near you, in a chat."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--as", dest="user", default=None, help="local user name (default: you)")
+    chat.add_argument(
+        "--no-demo", action="store_true", help="do not offer demo data for an empty database"
+    )
+
+    sub.add_parser("run", help="start every configured channel (Telegram, Matrix)")
+
+    demo = sub.add_parser("demo-data", help="load the demo places and events")
+    demo.set_defaults(replace=False)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all database migrations")
+
+    admin = sub.add_parser("admin", help="roles")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    for verb in ("grant", "revoke"):
+        p = admin_sub.add_parser(verb, help=f"{verb} a role")
+        p.add_argument("role", choices=["organiser", "admin"])
+        p.add_argument("account", help="telegram:<id>, matrix:@user:server or console:<name>")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("WERKBANK_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs request URLs, and a Bot API URL contains the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"werkbank: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "run":
+        print(
+            "werkbank: no channel is configured. Set WERKBANK_TELEGRAM_TOKEN or "
+            "WERKBANK_MATRIX_HOMESERVER (see README), or try `werkbank chat`.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    from bot.app import Werkbank
+
+    app = await Werkbank.open(settings)
+    try:
+        if args.command == "chat":
+            return await _chat(app, args)
+        if args.command == "demo-data":
+            return await _demo(app)
+        if args.command == "db":
+            print("database is up to date")  # Werkbank.open applied the migrations
+            return 0
+        if args.command == "admin":
+            return await _admin(app, args)
+    finally:
+        await app.close()
+    return EXIT_USAGE
+
+
+async def _demo(app: Werkbank) -> int:
+    from bot.geo import default_gazetteer
+    from bot.services.demo import load_demo_data
+
+    summary = await load_demo_data(
+        app.db, default_gazetteer(), datetime.now(UTC), app.settings.tz
+    )
+    print(f"demo data loaded: {summary.places} places, {summary.events} events")
+    return 0
+
+
+async def _chat(app: Werkbank, args: argparse.Namespace) -> int:
+    from bot.handlers.console import chat
+    from bot.messages import AccountRef
+
+    if await app.conversations.is_empty() and not args.no_demo:
+        if _wants_demo():
+            await _demo(app)
+    user = args.user or getpass.getuser()
+    account = AccountRef("console", user, chat_id=user, display_name=user)
+    return await chat(app.runner, account)
+
+
+def _wants_demo() -> bool:
+    """Ask at a terminal; a script (piped input) gets the demo data without a question."""
+    if not sys.stdin.isatty():
+        print("(Die Datenbank ist leer: Demo-Daten werden geladen.)", file=sys.stderr)
+        return True
+    answer = input("Die Datenbank ist leer. Demo-Daten laden? / Load demo data? [J/n] ")
+    return answer.strip().lower() in ("", "j", "ja", "y", "yes")
+
+
+async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
+    from bot.services import ServiceError
+    from bot.storage.models import Role
+
+    members = app.members
+    role = Role(args.role) if args.admin_command == "grant" else Role.MEMBER
+    try:
+        view = await members.set_role(args.account, role)
+    except ServiceError as exc:
+        print(f"werkbank: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"{args.account} is now {view.role}")
+    return 0

@@ -1,0 +1,82 @@
+"""Asking where a member is: postcode, town (typos welcome) or a shared location.
+
+Used by onboarding and settings; both have a "location" and a "choose_town" state.
+"""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Context, Go, Stay, Step, nav_row, say
+from bot.geo import GeoPoint, Locality
+from bot.messages import Button, Incoming, Kind, OutMessage
+
+NONE_OF_THESE = "town:none"
+# Germany's bounding box, with a margin for the border regions.
+_LAT_RANGE = (47.0, 55.3)
+_LON_RANGE = (5.5, 15.5)
+
+
+def ask_location(ctx: Context, back: bool = True) -> tuple[OutMessage, ...]:
+    text = ctx._(
+        "Where are you? Type your postcode or town (for example 58636 or Iserlohn), "
+        "or share your location."
+    )
+    return (OutMessage(text, buttons=(nav_row(ctx, back),), ask_location=True),)
+
+
+def ask_which_town(ctx: Context) -> tuple[OutMessage, ...]:
+    candidates = ctx.data.get("candidates", [])
+    rows = tuple((Button(c["label"], f"town:{i}"),) for i, c in enumerate(candidates))
+    rows += ((Button(ctx._("None of these"), NONE_OF_THESE),), nav_row(ctx))
+    return (say(ctx._("There are several places with that name. Which one do you mean?"), *rows),)
+
+
+def _stored(locality: Locality) -> dict[str, object]:
+    return {
+        "label": locality.label(),
+        "name": locality.name,
+        "lat": locality.point.lat,
+        "lon": locality.point.lon,
+    }
+
+
+async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> Step:
+    """Resolve the member's answer; on success store it and `done`, else ask again kindly."""
+    if msg.kind == Kind.LOCATION and msg.lat is not None and msg.lon is not None:
+        if not (_LAT_RANGE[0] <= msg.lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= msg.lon <= _LON_RANGE[1]):
+            return Stay(say=(OutMessage(ctx._("That location is outside Germany. Werkbank knows places in Germany only.")),))
+        await ctx.services.members.set_home(ctx.member.id, GeoPoint(msg.lat, msg.lon), ctx._("your location"))
+        return _with_note(done, ctx._("Thanks, I have your location."))
+    text = msg.text.strip()
+    if not text:
+        return Stay(say=(OutMessage(ctx._("Please type a postcode or a town.")),))
+    result = ctx.services.gazetteer.lookup(text)
+    if not result.matches:
+        hint = ctx._(
+            "I could not find “{text}”. Please check the spelling, or type the postcode (five digits)."
+        ).format(text=text[:40])
+        return Stay(say=(OutMessage(hint),))
+    if len(result.matches) > 1:
+        return Go(flow, "choose_town", data={"candidates": [_stored(m) for m in result.matches]})
+    return await _settle(ctx, _stored(result.matches[0]), done, corrected=result.corrected)
+
+
+async def answer_which_town(ctx: Context, msg: Incoming, flow: str, done: Go) -> Step:
+    if msg.payload == NONE_OF_THESE:
+        return Go(flow, "location", data={"candidates": None}, remember=False)
+    candidates = ctx.data.get("candidates", [])
+    index = msg.payload.removeprefix("town:")
+    if not index.isdigit() or int(index) >= len(candidates):
+        return Stay(say=(OutMessage(ctx._("Please choose one of the places.")),))
+    return await _settle(ctx, candidates[int(index)], done, corrected=False)
+
+
+async def _settle(ctx: Context, chosen: dict[str, object], done: Go, corrected: bool) -> Step:
+    point = GeoPoint(float(chosen["lat"]), float(chosen["lon"]))  # type: ignore[arg-type]
+    await ctx.services.members.set_home(ctx.member.id, point, str(chosen["name"]))
+    note = ctx._("I understood: {place}.") if corrected else ctx._("Got it: {place}.")
+    return _with_note(done, note.format(place=chosen["label"]), clear=True)
+
+
+def _with_note(done: Go, note: str, clear: bool = False) -> Go:
+    data = {**done.data, **({"candidates": None} if clear else {})}
+    return Go(done.flow, done.state, data=data, say=(OutMessage(note), *done.say), remember=done.remember)

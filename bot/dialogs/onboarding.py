@@ -1,0 +1,63 @@
+"""First contact: language → where are you → what interests you → the menu."""
+
+from __future__ import annotations
+
+from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.location import answer_location, answer_which_town, ask_location, ask_which_town
+from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
+from bot.i18n import SUPPORTED_LOCALES
+from bot.messages import Button, Incoming, OutMessage
+
+
+def language_buttons() -> tuple[tuple[Button, ...], ...]:
+    return (tuple(Button(LANGUAGE_NAMES[code], f"lang:{code}") for code in SUPPORTED_LOCALES),)
+
+
+def field_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    return tuple((Button(ctx._(label), f"field:{code}"),) for code, label in FIELD_WORDS.items())
+
+
+class Onboarding(Dialog):
+    name = "onboarding"
+    text_states = frozenset({"location"})
+
+    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
+        if state == "language":
+            # Both languages at once: the member has not chosen one yet.
+            text = (
+                "Willkommen bei Werkbank! Ich zeige dir offene Werkstätten und Veranstaltungen "
+                "in deiner Nähe.\nWelche Sprache möchtest du?\n\n"
+                "Welcome to Werkbank! Which language would you like?"
+            )
+            return (OutMessage(text, buttons=language_buttons()),)
+        if state == "location":
+            return ask_location(ctx)
+        if state == "choose_town":
+            return ask_which_town(ctx)
+        if state == "field":
+            text = ctx._(
+                "What interests you most? You can change this later in the settings."
+            )
+            return (say(text, *field_buttons(ctx), nav_row(ctx)),)
+        raise ValueError(f"unknown onboarding state {state!r}")
+
+    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
+        if state == "language":
+            code = msg.payload.removeprefix("lang:")
+            if code not in SUPPORTED_LOCALES:
+                return Stay()
+            await ctx.services.members.set_locale(ctx.member.id, code)
+            return Go(self.name, "location")
+        if state == "location":
+            return await answer_location(ctx, msg, self.name, Go(self.name, "field"))
+        if state == "choose_town":
+            return await answer_which_town(ctx, msg, self.name, Go(self.name, "field"))
+        if state == "field":
+            code = msg.payload.removeprefix("field:")
+            if code not in FIELD_WORDS:
+                return Stay()
+            await ctx.services.members.set_field(ctx.member.id, code)
+            await ctx.services.members.finish_onboarding(ctx.member.id)
+            done = ctx._("Done! Here is what I can do for you.")
+            return Go("menu", "main", say=(OutMessage(done),), remember=False)
+        return Stay()

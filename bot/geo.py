@@ -1,0 +1,370 @@
+"""Offline gazetteer for Germany: postcodes and towns with coordinates.
+
+Everything comes from `bot/data/gazetteer.tsv.gz`, built by
+`scripts/build_gazetteer.py` (see docs/DATA.md); nothing is fetched at run time.
+
+A free-text answer to "where are you?" goes through `Gazetteer.lookup`:
+
+1. five digits (optionally followed by a town name) -> that postcode;
+2. a town name that matches exactly after `normalise` (also the part before
+   "(", "/" or ",", and GeoNames' alternative names such as "Munich");
+3. the same with umlauts typed as plain vowels ("Koln", "Munchen");
+4. names that start with the input ("Frankfurt" -> "Frankfurt am Main");
+5. a fuzzy match for typos ("Iserlon"), flagged as `corrected`.
+
+When several places fit, one is chosen only if it is at least ten times as
+populous as the next; otherwise the caller gets up to eight to offer as buttons.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gzip
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "gazetteer.tsv.gz"
+
+MAX_MATCHES = 8
+# A place wins outright over the runner-up when it is this many times as populous:
+# "Frankfurt" means Frankfurt am Main, "Neustadt" needs a question.
+DOMINANCE = 10
+FUZZY_CUTOFF = 85.0
+# Short inputs are mostly words ("hallo", "danke"), and one edit is a big share
+# of a short word, so they need a closer fuzzy match.
+SHORT_INPUT = 5
+SHORT_FUZZY_CUTOFF = 90.0
+# No German place name is anywhere near this long; cutting the input keeps a
+# pasted wall of text from costing anything.
+MAX_INPUT_CHARS = 60
+LABEL_MAX = 60
+EARTH_RADIUS_KM = 6371.0088
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Locality:
+    """One resolved place a member can be "at"."""
+
+    name: str  # 'Iserlohn', or for a postcode '58636 Iserlohn'
+    state: str  # 'Nordrhein-Westfalen'
+    point: GeoPoint
+    postcode: str | None = None
+    # The coordinates are borrowed from a neighbouring postcode (see docs/DATA.md).
+    approximate: bool = False
+
+    def label(self) -> str:
+        """'Neustadt an der Weinstraße (Rheinland-Pfalz)', at most 60 characters."""
+        suffix = f" ({self.state})"
+        if len(self.name) + len(suffix) <= LABEL_MAX:
+            return self.name + suffix
+        room = LABEL_MAX - len(suffix) - 1
+        if room < 10:
+            # Without a readable part of the name the state alone is no help.
+            return self.name[: LABEL_MAX - 1] + "…"
+        return self.name[:room].rstrip() + "…" + suffix
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    # Empty: not found; one: resolved; several: ask which one (most populous first).
+    matches: tuple[Locality, ...]
+    # A typo was corrected, so the bot should confirm ("Meintest du ...?").
+    corrected: bool = False
+
+
+def haversine_km(a: GeoPoint, b: GeoPoint) -> float:
+    """Great-circle distance in kilometres."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "œ": "oe"})
+# People without a German keyboard type "Koln"; folded keys catch that exactly.
+_PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "æ": "ae", "œ": "oe"})
+_SANKT = re.compile(r"\bst\b\.?")
+_AN_DER = re.compile(r"\ba\.\s*d\.")
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def _normalise(text: str, table: dict[int, str]) -> str:
+    if not text.isascii():
+        # NFC first so a decomposed "ö" (o + combining diaeresis) is transliterated.
+        text = unicodedata.normalize("NFC", text)
+    text = text.casefold().translate(table)
+    if not text.isascii():
+        text = "".join(
+            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+        )
+    if "st" in text:
+        text = _SANKT.sub("sankt ", text)
+    if "." in text:
+        text = _AN_DER.sub(" an der ", text)
+    return " ".join(_SEPARATORS.sub(" ", text).split())
+
+
+def normalise(text: str) -> str:
+    """Comparable form of a place name.
+
+    'Mönchengladbach' and 'Moenchengladbach' -> 'moenchengladbach';
+    'St. Ingbert' -> 'sankt ingbert'; 'Frankfurt (Oder)' -> 'frankfurt oder'.
+    Punctuation becomes a space, other accents are dropped, emoji vanish.
+    """
+    return _normalise(text, _GERMAN)
+
+
+def _fold(text: str) -> str:
+    return _normalise(text, _PLAIN)
+
+
+_BASE_SPLIT = re.compile(r"\s*[(/,]")
+
+
+def base_name(name: str) -> str:
+    """'Halle (Saale)' -> 'Halle', 'Lichtenstein/Sachsen' -> 'Lichtenstein'."""
+    if "(" in name or "/" in name or "," in name:
+        return _BASE_SPLIT.split(name, maxsplit=1)[0].strip()
+    return name
+
+
+@dataclass(frozen=True)
+class _Town:
+    locality: Locality
+    population: int
+    key: str  # normalised name
+
+
+def _add(index: dict[str, list[int]], key: str, town: int) -> None:
+    # Towns are added in rank order, so each list stays sorted, most populous first.
+    ids = index.setdefault(key, [])
+    if not ids or ids[-1] != town:
+        ids.append(town)
+
+
+class Gazetteer:
+    def __init__(
+        self,
+        towns: Iterable[tuple[Locality, int, Iterable[str]]],
+        postcodes: Iterable[Locality],
+    ) -> None:
+        """towns: (locality, population, alternative names); postcodes: one per row."""
+        ranked = sorted(towns, key=lambda t: (-t[1], t[0].name, t[0].state))
+        memo: dict[str, str] = {}
+
+        def norm(text: str) -> str:
+            key = memo.get(text)
+            if key is None:
+                key = memo[text] = normalise(text)
+            return key
+
+        self._towns: list[_Town] = []
+        names: dict[str, list[int]] = {}
+        aliases: dict[str, list[int]] = {}
+        folded: dict[str, list[int]] = {}
+        population: dict[tuple[str, str], int] = {}
+        for index, (locality, pop, alternatives) in enumerate(ranked):
+            key = norm(locality.name)
+            self._towns.append(_Town(locality, pop, key))
+            population.setdefault((locality.name, locality.state), pop)
+            base = base_name(locality.name)
+            for name in (locality.name, base) if base != locality.name else (locality.name,):
+                if key := norm(name):
+                    _add(names, key, index)
+                if not name.isascii() and (key := _fold(name)):
+                    _add(folded, key, index)
+            for alias in alternatives:
+                if key := norm(alias):
+                    _add(aliases, key, index)
+        self._names = names
+        self._aliases = aliases
+        self._folded = folded
+        self._name_keys = sorted(names)
+        self._alias_keys = sorted(aliases)
+        self._folded_keys = sorted(folded)
+        # Fuzzy matching runs over names only: many alternative names are
+        # transliterations that would just produce odd guesses. Bucketed by first
+        # letter (typos rarely hit the first one, and "abbrechen" must not become
+        # "Brechen") and by length, as a ratio >= 85 rules out lengths that
+        # differ by more than about a quarter.
+        self._fuzzy: dict[tuple[str, int], list[str]] = {}
+        for key in self._name_keys:
+            self._fuzzy.setdefault((key[0], len(key)), []).append(key)
+
+        grouped: dict[str, list[Locality]] = {}
+        for locality in postcodes:
+            if locality.postcode:
+                grouped.setdefault(locality.postcode, []).append(locality)
+        self._postcodes: dict[str, tuple[Locality, ...]] = {}
+        for code, localities in grouped.items():
+            localities.sort(
+                key=lambda loc: (
+                    -population.get((loc.name.partition(" ")[2], loc.state), 0),
+                    loc.name,
+                    loc.state,
+                )
+            )
+            self._postcodes[code] = tuple(localities)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Gazetteer:
+        """Read the gazetteer file (default: the one shipped in bot/data)."""
+        towns: list[tuple[Locality, int, Iterable[str]]] = []
+        postcodes: list[Locality] = []
+        with gzip.open(path or DEFAULT_PATH, "rt", encoding="utf-8") as stream:
+            for line in stream:
+                fields = line.rstrip("\n").split("\t")
+                if fields[0] == "T":
+                    _, name, state, lat, lon, pop, _codes, approx, alternatives = fields
+                    point = GeoPoint(float(lat), float(lon))
+                    locality = Locality(name, state, point, None, approx == "1")
+                    towns.append(
+                        (locality, int(pop), alternatives.split("|") if alternatives else ())
+                    )
+                elif fields[0] == "P":
+                    _, code, name, state, lat, lon, approx = fields
+                    point = GeoPoint(float(lat), float(lon))
+                    postcodes.append(Locality(f"{code} {name}", state, point, code, approx == "1"))
+        return cls(towns, postcodes)
+
+    def __len__(self) -> int:
+        return len(self._towns)
+
+    @property
+    def postcode_count(self) -> int:
+        return len(self._postcodes)
+
+    def postcodes(self) -> Iterator[Locality]:
+        """Every postcode locality, in postcode order."""
+        for code in sorted(self._postcodes):
+            yield from self._postcodes[code]
+
+    def by_postcode(self, code: str) -> Locality | None:
+        """The main locality of a postcode (the most populous one), or None."""
+        localities = self._postcodes.get(code.strip())
+        return localities[0] if localities else None
+
+    def lookup(self, text: str) -> LookupResult:
+        text = text[:MAX_INPUT_CHARS].strip()
+        postcode = re.match(r"(\d{5})(?!\d)[\s,]*(.*)", text)
+        if postcode:
+            code, rest = postcode.groups()
+            localities = self._postcodes.get(code)
+            if localities:
+                return LookupResult(self._pick_postcode(localities, rest))
+            text = rest
+        query = normalise(text)
+        if not query or query.isdigit():
+            return LookupResult(())
+        ids = self._exact(query)
+        if not ids:
+            ids = self._folded.get(query, [])
+        if not ids:
+            ids = self._prefixed(query)
+        if ids:
+            matches = self._decide(ids)
+            return LookupResult(matches, corrected=not self._named(matches, query))
+        best = self._fuzzy_keys(query)
+        ids = [town for key in best for town in self._exact(key)]
+        return LookupResult(self._decide(ids), corrected=bool(ids))
+
+    def _exact(self, key: str) -> list[int]:
+        return sorted({*self._names.get(key, ()), *self._aliases.get(key, ())})
+
+    def _named(self, matches: tuple[Locality, ...], query: str) -> bool:
+        """Whether the query is (the start of) a match's own name, rather than
+        one of its alternative names ("Iserlon", "Cologne"), which gets confirmed."""
+        for locality in matches:
+            key = normalise(locality.name)
+            if key == query or key.startswith(query + " "):
+                return True
+            if normalise(base_name(locality.name)) == query or _fold(locality.name) == query:
+                return True
+        return False
+
+    def _pick_postcode(self, localities: tuple[Locality, ...], rest: str) -> tuple[Locality, ...]:
+        """All localities of a postcode, or the ones the text after the code names."""
+        wanted = normalise(rest)
+        if wanted and len(localities) > 1:
+            named = tuple(
+                loc
+                for loc in localities
+                if normalise(loc.name.partition(" ")[2]).startswith(wanted)
+                or _fold(loc.name.partition(" ")[2]).startswith(wanted)
+            )
+            if named:
+                localities = named
+        return localities[:MAX_MATCHES]
+
+    def _prefixed(self, query: str) -> list[int]:
+        """Places whose name is the query plus more words ('frankfurt am main')."""
+        prefix = query + " "
+        found: set[int] = set()
+        for keys, index in (
+            (self._name_keys, self._names),
+            (self._alias_keys, self._aliases),
+            (self._folded_keys, self._folded),
+        ):
+            for position in range(bisect.bisect_left(keys, prefix), len(keys)):
+                key = keys[position]
+                if not key.startswith(prefix):
+                    break
+                found.update(index[key])
+        return sorted(found)
+
+    def _fuzzy_keys(self, query: str) -> list[str]:
+        """The closest names (all tying for the best score), or none that is close."""
+        cutoff = SHORT_FUZZY_CUTOFF if len(query) <= SHORT_INPUT else FUZZY_CUTOFF
+        # ratio = 2 * common / (len(a) + len(b)) bounds how far the lengths may differ.
+        shortest = math.ceil(len(query) * cutoff / (200 - cutoff))
+        longest = math.floor(len(query) * (200 - cutoff) / cutoff)
+        best = cutoff
+        found: list[str] = []
+        for length in range(shortest, longest + 1):
+            keys = self._fuzzy.get((query[0], length))
+            if keys is None:
+                continue
+            for key, score, _ in process.extract(
+                query, keys, scorer=fuzz.ratio, score_cutoff=best, limit=None
+            ):
+                if score > best:
+                    best, found = score, []
+                if score == best:
+                    found.append(key)
+        return found
+
+    def _decide(self, ids: Iterable[int]) -> tuple[Locality, ...]:
+        """Distinct places, most populous first; just one if it clearly dominates."""
+        seen: set[tuple[str, str]] = set()
+        towns: list[_Town] = []
+        for index in sorted(set(ids)):
+            town = self._towns[index]
+            # Two places with the same name in the same state would look the
+            # same on a button; the bigger one stands for both.
+            key = (town.locality.name, town.locality.state)
+            if key not in seen:
+                seen.add(key)
+                towns.append(town)
+        if len(towns) > 1 and towns[0].population >= DOMINANCE * max(towns[1].population, 1):
+            towns = towns[:1]
+        return tuple(town.locality for town in towns[:MAX_MATCHES])
+
+
+@cache
+def default_gazetteer() -> Gazetteer:
+    """The shipped gazetteer, loaded once per process."""
+    return Gazetteer.load()

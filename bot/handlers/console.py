@@ -1,0 +1,97 @@
+"""A terminal chat for trying Werkbank locally: buttons become numbered options.
+
+With a terminal it prompts; with piped input it reads one message per line and
+prints the replies, so a script can drive it, and ends at the end of input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import AsyncIterator
+from typing import TextIO
+
+from bot.handlers.runner import Runner
+from bot.messages import AccountRef, Incoming, Kind, OutMessage, numbered_options
+
+# "51.37, 7.70", "standort 51.37 7.70", "location: 51.37;7.70"
+_LOCATION = re.compile(
+    r"^\s*(?:(?:standort|location|ort|geo)\s*:?\s*)?(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$",
+    re.IGNORECASE,
+)
+QUIT_WORDS = {"/quit", "/exit", "/beenden"}
+
+
+def to_incoming(account: AccountRef, line: str) -> Incoming:
+    """One typed line as the runner sees it (a location if it looks like coordinates)."""
+    match = _LOCATION.match(line)
+    if match:
+        return Incoming(account, Kind.LOCATION, lat=float(match[1]), lon=float(match[2]))
+    if line.strip().startswith("/"):
+        return Incoming(account, Kind.COMMAND, text=line.strip())
+    return Incoming(account, Kind.TEXT, text=line)
+
+
+def render(messages: list[OutMessage]) -> str:
+    """Messages as text, buttons numbered across the whole reply as the runner expects."""
+    out: list[str] = []
+    number = 0
+    for message in messages:
+        out.append(message.text)
+        if message.venue:
+            v = message.venue
+            out.append(f"📍 {v.name}, {v.address} ({v.lat:.4f}, {v.lon:.4f})")
+        if message.attachment:
+            out.append(f"📎 {message.attachment.filename}")
+        for row in message.buttons:
+            cells = []
+            for button in row:
+                number += 1
+                cells.append(f"[{number}] {button.label}")
+            out.append("   ".join(cells))
+        if message.ask_location:
+            out.append("(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)")
+        out.append("")
+    assert number == len(numbered_options(messages))
+    return "\n".join(out)
+
+
+async def _lines(stream: TextIO, prompt: bool) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    while True:
+        if prompt:
+            line = await loop.run_in_executor(None, _prompt)
+        else:
+            line = await loop.run_in_executor(None, stream.readline)
+            if line == "":
+                line = None  # type: ignore[assignment]
+        if line is None:
+            return
+        yield line.rstrip("\n")
+
+
+def _prompt() -> str | None:
+    try:
+        return input("> ")
+    except EOFError:
+        return None
+
+
+async def chat(runner: Runner, account: AccountRef, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    interactive = stdin.isatty()
+
+    def show(messages: list[OutMessage]) -> None:
+        stdout.write(render(messages) + "\n")
+        stdout.flush()
+
+    show(await runner.resume(account))
+    async for line in _lines(stdin, interactive):
+        if line.strip().lower() in QUIT_WORDS:
+            break
+        if not line.strip():
+            continue
+        if not interactive:
+            stdout.write(f"> {line}\n")
+        show(await runner.handle(to_incoming(account, line)))
+    return 0

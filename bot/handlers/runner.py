@@ -1,0 +1,275 @@
+"""Channel-agnostic: load dialog state → run the dialog step → save → render.
+
+The runner owns everything that is the same on every screen: "Menü", "Zurück",
+"Hilfe", commands, numbered options, stale buttons, voice notes and other input
+no dialog asked for, and the apology when a dialog fails. Dialogs only see
+input meant for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.dialogs.base import BACK, HELP, MENU, NAV_PAYLOADS, Context, Dialog, Stay
+from bot.dialogs.registry import FLOWS, HOME, START, first_screen
+from bot.i18n import translator
+from bot.messages import Button, Incoming, Kind, OutMessage, numbered_options
+from bot.services.contracts import MemberView, Services
+from bot.services.conversations import Conversation, Conversations
+
+log = logging.getLogger(__name__)
+
+HISTORY_LIMIT = 15
+# Longer text is cut before a dialog sees it; no answer here needs more.
+MAX_TEXT = 500
+
+_WORDS = {
+    MENU: {"menü", "menue", "menu", "hauptmenü", "start"},
+    BACK: {"zurück", "zurueck", "back"},
+    HELP: {"hilfe", "help", "?"},
+}
+_COMMANDS = {
+    "/start": "start",
+    "/menu": MENU,
+    "/menue": MENU,
+    "/menü": MENU,
+    "/back": BACK,
+    "/zurueck": BACK,
+    "/help": HELP,
+    "/hilfe": HELP,
+    "/settings": "settings",
+    "/einstellungen": "settings",
+}
+_EMOJI_OR_MARKS = re.compile(r"[^\w\s/?-]", re.UNICODE)
+
+
+def _plain(text: str) -> str:
+    """Lowercase, no emoji or punctuation: how labels and typed words are compared."""
+    return " ".join(_EMOJI_OR_MARKS.sub(" ", text).lower().split())
+
+
+class Runner:
+    def __init__(
+        self,
+        conversations: Conversations,
+        services: Services,
+        timezone: str = "Europe/Berlin",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        flows: Mapping[str, Dialog] = FLOWS,
+    ) -> None:
+        self.conversations = conversations
+        self.services = services
+        self.timezone = timezone
+        self.clock = clock
+        self.flows = flows
+
+    # -- entry points ------------------------------------------------------
+    async def handle(self, msg: Incoming) -> list[OutMessage]:
+        """Everything the bot answers to one incoming message."""
+        if msg.update_id is not None and not await self.conversations.claim_update(
+            msg.account.channel, msg.update_id
+        ):
+            return []  # a redelivered update: it was answered already
+        conv = await self.conversations.open(msg.account)
+        try:
+            return await self._step(conv, msg)
+        except Exception:
+            log.exception(
+                "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
+                msg.account.channel,
+                conv.account_id,
+                conv.flow,
+                conv.state,
+                msg.kind,
+            )
+            return await self._apologise(conv)
+
+    async def resume(self, msg_account: Any) -> list[OutMessage]:
+        """The current screen, e.g. when a console chat is opened again."""
+        conv = await self.conversations.open(msg_account)
+        flow, state = self._position(conv)
+        return await self._enter(conv, flow, state, conv.data, (), remember=False, push=None)
+
+    # -- the step ----------------------------------------------------------
+    def _position(self, conv: Conversation) -> tuple[str, str]:
+        if conv.flow in self.flows and conv.state:
+            return conv.flow, conv.state
+        return first_screen(conv.member)
+
+    async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
+        flow, state = self._position(conv)
+        t = translator(conv.member.locale, self.timezone)
+        data = dict(conv.data)
+        offered = [Button(label, payload) for label, payload in data.get("_offered", [])]
+
+        if msg.kind in (Kind.VOICE, Kind.FILE, Kind.OTHER):
+            hint = t._("I understand text and buttons only. Please type your answer or tap a button.")
+            return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
+
+        action, msg = self._classify(msg, offered)
+        if action == "start":
+            if conv.member.onboarded:
+                return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
+            if conv.flow != "onboarding":
+                return await self._enter(conv, *START, {}, (), push=None, reset=True)
+            # Half-way through onboarding: continue where they were.
+            return await self._enter(conv, flow, state, data, (), push=None)
+        if action == MENU:
+            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
+        if action == "settings":
+            return await self._enter(conv, "settings", "main", data, (), push=(flow, state))
+        if action == HELP:
+            return await self._enter(conv, "help", "main", data, (), push=(flow, state))
+        if action == BACK:
+            return await self._back(conv, data)
+        if action == "unknown_command":
+            hint = t._("I don't know that command. Here is the menu.")
+            return await self._enter(conv, *HOME, {}, (OutMessage(hint),), push=None, reset=True)
+        if action == "stale":
+            hint = t._("That button is no longer current. Here is the menu.")
+            return await self._enter(conv, *HOME, {}, (OutMessage(hint),), push=None, reset=True)
+
+        dialog = self.flows[flow]
+        if msg.kind == Kind.TEXT and state not in dialog.text_states:
+            return await self._enter(conv, flow, state, data, (OutMessage(self._not_an_option(t, msg.text, offered)),), push=None)
+        if msg.kind == Kind.LOCATION and state not in dialog.text_states:
+            hint = t._("Thanks, but I don't need a location right now.")
+            return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
+
+        ctx = self._context(conv.member, t, data)
+        step = await dialog.handle(ctx, state, msg)
+        if isinstance(step, Stay):
+            data = _merge(data, step.data)
+            if not step.reshow:
+                await self._save(conv, flow, state, data, shown=None)
+                return list(step.say)
+            return await self._enter(conv, flow, state, data, step.say, push=None)
+        return await self._enter(
+            conv,
+            step.flow,
+            step.state,
+            _merge(data, step.data),
+            step.say,
+            push=(flow, state) if step.remember else None,
+            reload_member=True,
+        )
+
+    def _classify(self, msg: Incoming, offered: list[Button]) -> tuple[str | None, Incoming]:
+        """Turn typed numbers and labels into button presses; spot navigation and commands."""
+        if msg.kind == Kind.BUTTON:
+            if msg.payload in NAV_PAYLOADS:
+                return msg.payload, msg
+            if msg.payload not in {b.payload for b in offered}:
+                return "stale", msg
+            return None, msg
+        if msg.kind == Kind.COMMAND or (msg.kind == Kind.TEXT and msg.text.strip().startswith("/")):
+            word = msg.text.strip().split()[0].split("@")[0].lower() if msg.text.strip() else ""
+            return _COMMANDS.get(word, "unknown_command"), msg
+        if msg.kind != Kind.TEXT:
+            return None, msg
+        text = msg.text[:MAX_TEXT]
+        plain = _plain(text)
+        if plain.isdigit() and len(plain) <= 2 and 1 <= int(plain) <= len(offered):
+            return self._press(msg, offered[int(plain) - 1])
+        for button in offered:
+            if plain and plain == _plain(button.label):
+                return self._press(msg, button)
+        for word, words in _WORDS.items():
+            if plain in words:
+                return word, msg
+        return None, replace(msg, text=text.strip())
+
+    def _press(self, msg: Incoming, button: Button) -> tuple[str | None, Incoming]:
+        pressed = replace(msg, kind=Kind.BUTTON, payload=button.payload, text="")
+        return (button.payload if button.payload in NAV_PAYLOADS else None), pressed
+
+    @staticmethod
+    def _not_an_option(t: Any, text: str, offered: list[Button]) -> str:
+        plain = _plain(text)
+        if offered and plain.isdigit() and len(plain) <= 3:
+            return t._("There is no number {number} here. Please choose 1 to {count}.").format(
+                number=plain, count=len(offered)
+            )
+        if offered:
+            return t._("Sorry, I didn't understand that. Please tap a button or type its number.")
+        return t._("Sorry, I didn't understand that.")
+
+    # -- moving between screens -------------------------------------------
+    async def _enter(
+        self,
+        conv: Conversation,
+        flow: str,
+        state: str,
+        data: dict[str, Any],
+        say: tuple[OutMessage, ...],
+        push: tuple[str, str] | None,
+        reset: bool = False,
+        reload_member: bool = False,
+        remember: bool = True,
+    ) -> list[OutMessage]:
+        member = await self.conversations.member(conv.member.id) if reload_member or reset else conv.member
+        conv.member = member
+        history: list[Any] = [] if reset else list(data.get("_history", []))
+        if push is not None and remember:
+            snapshot = {k: v for k, v in data.items() if not k.startswith("_")}
+            history.append([push[0], push[1], snapshot])
+            del history[:-HISTORY_LIMIT]
+        data = {**data, "_history": history}
+        t = translator(member.locale, self.timezone)
+        screen = await self.flows[flow].show(self._context(member, t, data), state)
+        await self._save(conv, flow, state, data, list(screen))
+        return [*say, *screen]
+
+    async def _back(self, conv: Conversation, data: dict[str, Any]) -> list[OutMessage]:
+        history = list(data.get("_history", []))
+        if not history:
+            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
+        flow, state, snapshot = history.pop()
+        restored = {**snapshot, "_history": history}
+        if flow not in self.flows:
+            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
+        return await self._enter(conv, flow, state, restored, (), push=None, reload_member=True)
+
+    async def _apologise(self, conv: Conversation) -> list[OutMessage]:
+        member = await self.conversations.member(conv.member.id)
+        conv.member = member
+        t = translator(member.locale, self.timezone)
+        sorry = OutMessage(t._("Sorry, something went wrong on my side. Here is the menu."))
+        try:
+            return await self._enter(conv, *HOME, {}, (sorry,), push=None, reset=True)
+        except Exception:
+            log.exception("could not show the menu after an error: account=%s", conv.account_id)
+            return [sorry]
+
+    async def _save(
+        self,
+        conv: Conversation,
+        flow: str,
+        state: str,
+        data: dict[str, Any],
+        shown: list[OutMessage] | None,
+    ) -> None:
+        # Remember the options on screen: typed numbers and labels map to them, and a
+        # button press for anything else is stale or forged.
+        if shown is not None:
+            data["_offered"] = [[b.label, b.payload] for b in numbered_options(shown)]
+        await self.conversations.save(conv.account_id, flow, state, data)
+        conv.flow, conv.state, conv.data = flow, state, data
+
+    def _context(self, member: MemberView, t: Any, data: Mapping[str, Any]) -> Context:
+        return Context(member=member, t=t, now=self.clock(), data=data, services=self.services)
+
+
+def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(data)
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,133 @@
+"""Translations and locale-aware formatting (Babel).
+
+Message ids in the code are English; `locales/<lang>/LC_MESSAGES/messages.po`
+holds the translations. German is the default language. The .po files are
+compiled in memory at first use, so there is no build step and no stale .mo.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_interval, format_skeleton
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("de", "en")
+DEFAULT_LOCALE = "de"
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+# A zero that pads an hour ("08 Uhr", "20–02 Uhr"), not one in the minutes ("10:05").
+_PADDED_HOUR = re.compile(r"(?<![:\d])0(\d)")
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it (translated later)."""
+    return message
+
+
+@cache
+def _catalogue(locale: str) -> gettext.NullTranslations:
+    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def normalise_locale(value: str | None) -> str:
+    """Map any language tag ("de-DE", "EN") to a shipped locale, German if unknown."""
+    if not value:
+        return DEFAULT_LOCALE
+    short = value.replace("_", "-").split("-")[0].lower()
+    return short if short in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+@dataclass(frozen=True)
+class Translator:
+    """Everything a dialog needs to speak one member's language."""
+
+    locale: str
+    tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+
+    @property
+    def babel_locale(self) -> Locale:
+        return Locale.parse(self.locale)
+
+    def _(self, message: str) -> str:
+        return _catalogue(self.locale).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _catalogue(self.locale).ngettext(singular, plural, n)
+
+    # -- numbers -----------------------------------------------------------
+    def number(self, value: float, digits: int = 0) -> str:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def distance(self, km: float) -> str:
+        """'3,2 km' (one decimal under 10 km), '27 km' above; '350 m' below 1 km."""
+        if km < 1:
+            return f"{self.number(max(50, round(km * 1000, -1)))} m"
+        return f"{self.number(km, 1 if km < 10 else 0)} km"
+
+    # -- dates and times (input: aware datetimes, shown in self.tz) ---------
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz)
+
+    def _hour_skeleton(self, moment: datetime) -> str:
+        base = "H" if self.locale == "de" else "h"
+        return base + ("m" if moment.minute else "")
+
+    def unpad_hours(self, text: str) -> str:
+        """'08 Uhr' -> '8 Uhr': German writes hours without a leading zero."""
+        return _PADDED_HOUR.sub(r"\1", text) if self.locale == "de" else text
+
+    def time(self, moment: datetime) -> str:
+        """'17 Uhr', '8:30' / '5 PM', '5:30 PM'."""
+        local = self.local(moment)
+        return self.unpad_hours(format_skeleton(self._hour_skeleton(local), local, locale=self.locale))
+
+    def time_range(self, start: datetime, end: datetime) -> str:
+        """'17–20 Uhr' / '5 – 8 PM'."""
+        a, b = self.local(start), self.local(end)
+        skeleton = self._hour_skeleton(a if a.minute else b)
+        return self.unpad_hours(format_interval(a.time(), b.time(), skeleton, locale=self.locale))
+
+    def day(self, value: date | datetime) -> str:
+        """'Mi., 25. Nov.' / 'Wed, Nov 25'."""
+        if isinstance(value, datetime):
+            value = self.local(value)
+        return format_skeleton("MMMEd", value, locale=self.locale)
+
+    def weekday(self, value: date | datetime) -> str:
+        """Short weekday name: 'Mo' / 'Mon'."""
+        if isinstance(value, datetime):
+            value = self.local(value)
+        return format_skeleton("E", value, locale=self.locale).rstrip(".")
+
+    def when(self, start: datetime, end: datetime | None) -> str:
+        """'Mi., 25. Nov., 17–20 Uhr' — the way an event's time is shown."""
+        if end is None:
+            return f"{self.day(start)}, {self.time(start)}"
+        if self.local(start).date() != self.local(end).date():
+            return f"{self.day(start)}, {self.time(start)} – {self.day(end)}, {self.time(end)}"
+        return f"{self.day(start)}, {self.time_range(start, end)}"
+
+
+@cache
+def translator(locale: str, tz_name: str = "Europe/Berlin") -> Translator:
+    return Translator(normalise_locale(locale), ZoneInfo(tz_name))

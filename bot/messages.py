@@ -1,0 +1,81 @@
+"""The channel-neutral message model: what channels hand in and what dialogs send out.
+
+Every adapter (console, Telegram, Matrix) turns its updates into `Incoming` and
+renders `OutMessage` with what its channel can do: inline keyboards, numbered
+options, venue pins, files.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Kind(enum.StrEnum):
+    TEXT = "text"
+    COMMAND = "command"
+    BUTTON = "button"
+    LOCATION = "location"
+    VOICE = "voice"
+    FILE = "file"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """Who wrote, as the channel knows them."""
+
+    channel: str  # "console" | "telegram" | "matrix"
+    external_id: str
+    chat_id: str | None = None
+    display_name: str = ""
+    language: str | None = None  # the client's language hint, if the channel gives one
+
+
+@dataclass(frozen=True)
+class Incoming:
+    account: AccountRef
+    kind: Kind
+    text: str = ""
+    payload: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    update_id: str | None = None  # for idempotency; None where the channel has none
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    payload: str  # short (Telegram allows 64 bytes) and never trusted
+
+
+@dataclass(frozen=True)
+class Venue:
+    name: str
+    address: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutMessage:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
+    ask_location: bool = False  # offer the channel's "share my location" control
+    venue: Venue | None = None
+    attachment: Attachment | None = None
+
+    def all_buttons(self) -> tuple[Button, ...]:
+        return tuple(button for row in self.buttons for button in row)
+
+
+def numbered_options(messages: tuple[OutMessage, ...] | list[OutMessage]) -> list[Button]:
+    """The buttons of a reply in the order channels without buttons number them (1, 2, …)."""
+    return [button for message in messages for button in message.all_buttons()]

@@ -1,0 +1,8 @@
+"""Use cases over storage. Each public method owns its transaction.
+
+Dialogs see these only through the interfaces in `bot.services.contracts`.
+"""
+
+
+class ServiceError(Exception):
+    """Base for errors a service reports to its caller (e.g. an unknown account)."""

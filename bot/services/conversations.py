@@ -1,0 +1,130 @@
+"""Accounts, their members and where each conversation stands (dialog_state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.i18n import normalise_locale
+from bot.messages import AccountRef
+from bot.services.contracts import MemberView
+from bot.services.database import Database
+from bot.services.members import member_view
+from bot.storage.models import (
+    Channel,
+    ChannelAccount,
+    DialogState,
+    Member,
+    ProcessedUpdate,
+)
+
+
+@dataclass
+class Conversation:
+    account_id: int
+    member: MemberView
+    flow: str | None
+    state: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class Conversations:
+    def __init__(self, db: Database, default_locale: str = "de", default_radius_km: int = 25):
+        self.db = db
+        self.default_locale = default_locale
+        self.default_radius_km = default_radius_km
+
+    async def open(self, ref: AccountRef) -> Conversation:
+        """The account's conversation; a first message creates the account and its member."""
+        channel = Channel(ref.channel)
+        async with self.db.transaction() as session:
+            row = (
+                await session.execute(
+                    select(ChannelAccount, Member)
+                    .join(Member, Member.id == ChannelAccount.member_id)
+                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
+                )
+            ).first()
+            if row is None:
+                account, member = await self._create(session, ref, channel)
+            else:
+                account, member = row
+                if account.blocked:
+                    account.blocked = False  # writing again means they unblocked us
+            state = await session.get(DialogState, account.id)
+            return Conversation(
+                account_id=account.id,
+                member=member_view(member),
+                flow=state.flow if state else None,
+                state=state.state if state else None,
+                data=dict(state.data) if state else {},
+            )
+
+    async def _create(self, session, ref: AccountRef, channel: Channel):  # type: ignore[no-untyped-def]
+        locale = normalise_locale(ref.language) if ref.language else self.default_locale
+        member = Member(
+            display_name=ref.display_name[:200],
+            locale=locale,
+            radius_km=self.default_radius_km,
+            consents={},
+        )
+        session.add(member)
+        await session.flush()
+        account = ChannelAccount(
+            channel=channel, external_id=ref.external_id, member_id=member.id, chat_id=ref.chat_id
+        )
+        session.add(account)
+        try:
+            async with session.begin_nested():
+                await session.flush()
+        except IntegrityError:
+            # Another worker created the same account a moment ago: use theirs.
+            await session.delete(member)
+            found = (
+                await session.execute(
+                    select(ChannelAccount, Member)
+                    .join(Member, Member.id == ChannelAccount.member_id)
+                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
+                )
+            ).one()
+            return found[0], found[1]
+        return account, member
+
+    async def member(self, member_id: int) -> MemberView:
+        async with self.db.sessions() as session:
+            member = await session.get(Member, member_id)
+            assert member is not None
+            return member_view(member)
+
+    async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
+        async with self.db.transaction() as session:
+            row = await session.get(DialogState, account_id)
+            if row is None:
+                session.add(DialogState(account_id=account_id, flow=flow, state=state, data=data))
+            else:
+                row.flow, row.state, row.data = flow, state, data
+
+    async def claim_update(self, channel: str, update_id: str) -> bool:
+        """True the first time an update id is seen; False for a redelivery."""
+        try:
+            async with self.db.transaction() as session:
+                session.add(ProcessedUpdate(channel=Channel(channel), update_id=update_id))
+        except IntegrityError:
+            return False
+        return True
+
+    async def forget_processed_before(self, cutoff: timedelta = timedelta(days=7)) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < datetime.now(UTC) - cutoff)
+            )
+
+    async def is_empty(self) -> bool:
+        from bot.storage.models import Place
+
+        async with self.db.sessions() as session:
+            return (await session.execute(select(Place.id).limit(1))).first() is None

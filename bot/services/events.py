@@ -1,0 +1,145 @@
+"""Reading events: upcoming ones near a member, at a place, and one in detail."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.geo import GeoPoint, haversine_km
+from bot.services.contracts import EventDetails, EventHit
+from bot.services.database import Database
+from bot.storage.models import (
+    Event,
+    EventStatus,
+    Place,
+    Registration,
+    RegistrationStatus,
+    lat_band,
+)
+
+KM_PER_DEGREE_LAT = 111.2
+
+
+def _registered_count() -> Select:  # type: ignore[type-arg]
+    return (
+        select(func.count(Registration.id))
+        .where(
+            Registration.event_id == Event.id,
+            Registration.status.in_((RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)),
+        )
+        .correlate(Event)
+        .scalar_subquery()
+    )
+
+
+def _hit_columns() -> Select:  # type: ignore[type-arg]
+    return select(
+        Event.id,
+        Event.title,
+        Event.format,
+        Event.start_at,
+        Event.end_at,
+        Event.capacity,
+        Event.status,
+        Place.id.label("place_id"),
+        Place.name.label("place_name"),
+        Place.town,
+        Place.lat,
+        Place.lon,
+        _registered_count().label("registered"),
+    ).outerjoin(Place, Place.id == Event.place_id)
+
+
+def _hit(row: Row, origin: GeoPoint | None) -> EventHit:  # type: ignore[type-arg]
+    distance = None
+    if origin is not None and row.lat is not None:
+        distance = haversine_km(origin, GeoPoint(row.lat, row.lon))
+    free = None if row.capacity is None else max(0, row.capacity - row.registered)
+    return EventHit(
+        id=row.id,
+        title=row.title,
+        format=str(row.format),
+        start_at=row.start_at,
+        end_at=row.end_at,
+        place_id=row.place_id,
+        place_name=row.place_name,
+        town=row.town,
+        distance_km=distance,
+        free_seats=free,
+        cancelled=row.status == EventStatus.CANCELLED,
+    )
+
+
+class EventQueries:
+    """The EventService used by dialogs (see bot.services.contracts)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def upcoming_nearby(
+        self,
+        point: GeoPoint,
+        radius_km: float,
+        start: datetime,
+        end: datetime | None,
+        offset: int = 0,
+        limit: int = 5,
+    ) -> tuple[tuple[EventHit, ...], bool]:
+        """Published or cancelled events starting in [start, end) within the radius, by date."""
+        dlat = radius_km / KM_PER_DEGREE_LAT
+        dlon = radius_km / (KM_PER_DEGREE_LAT * max(0.05, math.cos(math.radians(point.lat))))
+        statement = (
+            _hit_columns()
+            .where(
+                Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
+                Event.start_at >= start,
+                Place.lat_band.in_(range(lat_band(point.lat - dlat), lat_band(point.lat + dlat) + 1)),
+                Place.lon.between(point.lon - dlon, point.lon + dlon),
+            )
+            .order_by(Event.start_at, Event.id)
+        )
+        if end is not None:
+            statement = statement.where(Event.start_at < end)
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).all()
+        hits = [hit for hit in (_hit(row, point) for row in rows) if hit.distance_km is not None and hit.distance_km <= radius_km]
+        return tuple(hits[offset : offset + limit]), len(hits) > offset + limit
+
+    async def upcoming_at_place(
+        self, session: AsyncSession, place_id: int, now: datetime, limit: int = 3
+    ) -> Sequence[EventHit]:
+        statement = (
+            _hit_columns()
+            .where(
+                Event.place_id == place_id,
+                Event.status == EventStatus.PUBLISHED,
+                Event.start_at >= now,
+            )
+            .order_by(Event.start_at)
+            .limit(limit)
+        )
+        return [_hit(row, None) for row in (await session.execute(statement)).all()]
+
+    async def details(self, event_id: int, origin: GeoPoint | None) -> EventDetails | None:
+        from bot.services.places import place_details
+
+        async with self.db.sessions() as session:
+            row = (await session.execute(_hit_columns().where(Event.id == event_id))).first()
+            if row is None:
+                return None
+            event = await session.get(Event, event_id)
+            assert event is not None
+            if event.status == EventStatus.DRAFT:
+                return None
+            place = await session.get(Place, row.place_id) if row.place_id else None
+            return EventDetails(
+                hit=_hit(row, origin),
+                description=event.description,
+                capacity=event.capacity,
+                registered=row.registered,
+                place=place_details(place, ()) if place else None,
+            )

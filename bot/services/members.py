@@ -1,0 +1,99 @@
+"""Members and their channel accounts: profile changes and roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from bot.geo import GeoPoint
+from bot.services import ServiceError
+from bot.services.contracts import FIELDS, MemberView
+from bot.services.database import Database
+from bot.storage.models import AuditLog, Channel, ChannelAccount, Member, Role
+
+
+class UnknownAccount(ServiceError):
+    """No member has ever written from this account."""
+
+
+def member_view(member: Member) -> MemberView:
+    home = None
+    if member.home_lat is not None and member.home_lon is not None:
+        home = GeoPoint(member.home_lat, member.home_lon)
+    return MemberView(
+        id=member.id,
+        locale=member.locale,
+        display_name=member.display_name,
+        home=home,
+        home_label=member.home_label,
+        radius_km=member.radius_km,
+        field=str(member.field) if member.field else None,
+        role=str(member.role),
+        onboarded=member.onboarded,
+    )
+
+
+def parse_account(text: str) -> tuple[Channel, str]:
+    """'telegram:123', 'matrix:@ann:example.org', 'console:ann' -> (channel, external id)."""
+    channel, sep, external_id = text.partition(":")
+    try:
+        kind = Channel(channel)
+    except ValueError:
+        kind = None
+    if not sep or not external_id or kind is None:
+        raise ServiceError(
+            f"{text!r} is not an account; write telegram:<id>, matrix:@user:server or console:<name>"
+        )
+    return kind, external_id
+
+
+class Members:
+    """The MemberService used by dialogs, plus the admin commands."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _update(self, member_id: int, **values: object) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(update(Member).where(Member.id == member_id).values(**values))
+
+    async def set_locale(self, member_id: int, locale: str) -> None:
+        await self._update(member_id, locale=locale)
+
+    async def set_home(self, member_id: int, point: GeoPoint, label: str) -> None:
+        await self._update(member_id, home_lat=point.lat, home_lon=point.lon, home_label=label[:200])
+
+    async def set_radius(self, member_id: int, radius_km: int) -> None:
+        await self._update(member_id, radius_km=max(1, min(500, radius_km)))
+
+    async def set_field(self, member_id: int, field: str) -> None:
+        if field not in FIELDS:
+            raise ServiceError(f"unknown field {field!r}")
+        await self._update(member_id, field=field)
+
+    async def finish_onboarding(self, member_id: int) -> None:
+        await self._update(member_id, onboarded=True)
+
+    async def set_role(self, account: str, role: Role, actor: str = "cli") -> MemberView:
+        """Grant or revoke a role by account (`werkbank admin grant organiser telegram:123`)."""
+        channel, external_id = parse_account(account)
+        async with self.db.transaction() as session:
+            member = (
+                await session.execute(
+                    select(Member)
+                    .join(ChannelAccount, ChannelAccount.member_id == Member.id)
+                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+                )
+            ).scalar_one_or_none()
+            if member is None:
+                raise UnknownAccount(f"no member has written from {account} yet")
+            member.role = role
+            session.add(
+                AuditLog(
+                    actor_member_id=None,
+                    action="role.set",
+                    subject=account,
+                    detail={"role": role.value, "by": actor},
+                )
+            )
+            await session.flush()
+            return member_view(member)

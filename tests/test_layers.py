@@ -1,0 +1,51 @@
+"""The layer rules of DESIGN.md, checked on the source."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+BOT = Path(__file__).resolve().parent.parent / "bot"
+CHANNEL_AND_DB_LIBRARIES = {"telegram", "nio", "sqlalchemy", "apscheduler", "aiosqlite", "asyncpg"}
+# Dialogs see the world through these modules only.
+DIALOG_MAY_IMPORT = {"bot.dialogs", "bot.messages", "bot.i18n", "bot.hours", "bot.geo", "bot.services.contracts"}
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def modules_in(package: str) -> list[Path]:
+    return sorted((BOT / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules_in("dialogs"), ids=lambda p: p.name)
+def test_dialogs_import_no_channel_or_database_library(path: Path) -> None:
+    for name in imported_modules(path):
+        assert name.split(".")[0] not in CHANNEL_AND_DB_LIBRARIES, f"{path.name} imports {name}"
+        if name.startswith("bot"):
+            assert any(name == ok or name.startswith(ok + ".") for ok in DIALOG_MAY_IMPORT), (
+                f"{path.name} imports {name}; dialogs may use {sorted(DIALOG_MAY_IMPORT)}"
+            )
+
+
+@pytest.mark.parametrize("path", modules_in("storage"), ids=lambda p: p.name)
+def test_storage_imports_nothing_above_it(path: Path) -> None:
+    for name in imported_modules(path):
+        assert not name.startswith(("bot.services", "bot.dialogs", "bot.handlers", "bot.app")), (
+            f"{path.name} imports {name}"
+        )
+
+
+def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from telegram import Update\nimport sqlalchemy.orm\n")
+    assert {"telegram", "sqlalchemy.orm"} <= imported_modules(bad)

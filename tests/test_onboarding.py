@@ -1,0 +1,132 @@
+"""Steps 1–3 of the first journey: greeting, language, where, interests."""
+
+from __future__ import annotations
+
+from bot.app import Werkbank
+from tests.chat import ChatUser
+
+
+async def test_start_greets_in_plain_german_and_offers_both_languages(user: ChatUser) -> None:
+    text = await user.send("/start")
+    assert "Willkommen bei Werkbank" in text
+    assert user.labels == ["Deutsch", "English"]
+
+
+async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> None:
+    await user.send("/start")
+    text = await user.tap("Deutsch")
+    assert "Wo bist du?" in text
+    assert user.last[-1].ask_location
+    text = await user.send("58636")
+    assert "58636 Iserlohn" in text
+    assert "Was interessiert dich" in text
+    text = await user.tap("Handwerk")
+    assert "Was möchtest du tun?" in text
+    assert user.labels[:4] == [
+        "Offene Werkstätten in der Nähe",
+        "Veranstaltungen",
+        "Einstellungen",
+        "Hilfe",
+    ]
+
+
+async def test_misspelt_town_is_understood_and_said_back(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    text = await user.send("Iserlon")
+    assert "Ich habe verstanden: Iserlohn" in text
+
+
+async def test_sloppy_and_transliterated_towns_are_found(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    assert "Iserlohn" in await user.send(" iserlohn ")
+    await user.send("/einstellungen")
+    await user.tap("Ort ändern")
+    assert "Mönchengladbach" in await user.send("Moenchengladbach")
+
+
+async def test_ambiguous_town_asks_which_one_with_the_state(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    text = await user.send("Neustadt")
+    assert "Welchen meinst du?" in text
+    towns = [label for label in user.labels if label.startswith("Neustadt")]
+    assert len(towns) >= 3
+    assert any("Rheinland-Pfalz" in label for label in towns)
+    assert any("Holstein" in label or "Schleswig-Holstein" in label for label in towns)
+    pick = next(label for label in towns if "Rheinland-Pfalz" in label)
+    text = await user.tap(pick)
+    assert "Was interessiert dich" in text
+
+
+async def test_none_of_these_asks_for_the_place_again(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    await user.send("Neustadt")
+    assert "Wo bist du?" in await user.tap("Keiner davon")
+
+
+async def test_shared_location_is_accepted(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    text = await user.share_location(51.3745, 7.6961)
+    assert "Standort" in text
+    assert "Was interessiert dich" in text
+
+
+async def test_location_abroad_gets_a_kind_answer(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    text = await user.share_location(48.8566, 2.3522)
+    assert "außerhalb von Deutschland" in text
+    assert "Wo bist du?" in text
+
+
+async def test_unknown_town_gets_a_hint_and_the_question_again(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    text = await user.send("Atlantis am Meer")
+    assert "nicht finden" in text
+    assert "Wo bist du?" in text
+
+
+async def test_onboarding_in_english(user: ChatUser) -> None:
+    await user.send("/start")
+    text = await user.tap("English")
+    assert "Where are you?" in text
+    await user.send("Iserlohn")
+    text = await user.tap("Craft")
+    assert "What would you like to do?" in text
+    assert "Open workshops nearby" in user.labels
+
+
+async def test_onboarding_by_typing_numbers_and_labels(user: ChatUser) -> None:
+    await user.send("/start")
+    assert "Wo bist du?" in await user.send("1")
+    await user.send("Iserlohn")
+    assert "Was möchtest du tun?" in await user.send("handwerk")
+
+
+async def test_restart_in_the_middle_of_onboarding_continues(app: Werkbank, clock: list) -> None:
+    first = ChatUser(app.runner, "bernd")
+    await first.send("/start")
+    await first.tap("Deutsch")
+    # The chat program ends; a new process opens the same database.
+    again = await Werkbank.open(app.settings, clock=lambda: clock[0])
+    try:
+        second = ChatUser(again.runner, "bernd")
+        assert "Wo bist du?" in await second.open_chat()
+        assert "Wo bist du?" in await second.send("/start")
+        assert "Was interessiert dich" in await second.send("Iserlohn")
+    finally:
+        await again.close()
+
+
+async def test_known_member_gets_the_menu_not_the_onboarding(app: Werkbank, user: ChatUser) -> None:
+    await user.onboard()
+    text = await user.send("/start")
+    assert "Was möchtest du tun?" in text
+    assert "Willkommen bei Werkbank" not in text
+    returning = ChatUser(app.runner, "anna")
+    assert "Was möchtest du tun?" in await returning.open_chat()
