@@ -100,9 +100,7 @@ async def _demo(app: Werkbank) -> int:
     from bot.geo import default_gazetteer
     from bot.services.demo import load_demo_data
 
-    summary = await load_demo_data(
-        app.db, default_gazetteer(), datetime.now(UTC), app.settings.tz
-    )
+    summary = await load_demo_data(app.db, default_gazetteer(), datetime.now(UTC), app.settings.tz)
     print(f"demo data loaded: {summary.places} places, {summary.events} events")
     return 0
 

@@ -19,6 +19,7 @@ populous as the next; otherwise the caller gets up to eight to offer as buttons.
 from __future__ import annotations
 
 import bisect
+import gc
 import gzip
 import math
 import re
@@ -67,7 +68,8 @@ class Locality:
 
     def label(self) -> str:
         """'Neustadt an der Weinstraße (Rheinland-Pfalz)', at most 60 characters."""
-        suffix = f" ({self.state})"
+        # "Neustadt (Hessen)" says its state already.
+        suffix = "" if self.state in self.name else f" ({self.state})"
         if len(self.name) + len(suffix) <= LABEL_MAX:
             return self.name + suffix
         room = LABEL_MAX - len(suffix) - 1
@@ -146,7 +148,6 @@ def base_name(name: str) -> str:
 class _Town:
     locality: Locality
     population: int
-    key: str  # normalised name
 
 
 def _add(index: dict[str, list[int]], key: str, town: int) -> None:
@@ -178,8 +179,7 @@ class Gazetteer:
         folded: dict[str, list[int]] = {}
         population: dict[tuple[str, str], int] = {}
         for index, (locality, pop, alternatives) in enumerate(ranked):
-            key = norm(locality.name)
-            self._towns.append(_Town(locality, pop, key))
+            self._towns.append(_Town(locality, pop))
             population.setdefault((locality.name, locality.state), pop)
             base = base_name(locality.name)
             for name in (locality.name, base) if base != locality.name else (locality.name,):
@@ -225,7 +225,24 @@ class Gazetteer:
         """Read the gazetteer file (default: the one shipped in bot/data)."""
         towns: list[tuple[Locality, int, Iterable[str]]] = []
         postcodes: list[Locality] = []
-        with gzip.open(path or DEFAULT_PATH, "rt", encoding="utf-8") as stream:
+        # Tens of thousands of small objects, none of them garbage: collection
+        # passes during the load would only cost time.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._read(path or DEFAULT_PATH, towns, postcodes)
+        finally:
+            if collecting:
+                gc.enable()
+
+    @classmethod
+    def _read(
+        cls,
+        path: Path,
+        towns: list[tuple[Locality, int, Iterable[str]]],
+        postcodes: list[Locality],
+    ) -> Gazetteer:
+        with gzip.open(path, "rt", encoding="utf-8") as stream:
             for line in stream:
                 fields = line.rstrip("\n").split("\t")
                 if fields[0] == "T":

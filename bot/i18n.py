@@ -99,7 +99,9 @@ class Translator:
     def time(self, moment: datetime) -> str:
         """'17 Uhr', '8:30' / '5 PM', '5:30 PM'."""
         local = self.local(moment)
-        return self.unpad_hours(format_skeleton(self._hour_skeleton(local), local, locale=self.locale))
+        return self.unpad_hours(
+            format_skeleton(self._hour_skeleton(local), local, locale=self.locale)
+        )
 
     def time_range(self, start: datetime, end: datetime) -> str:
         """'17–20 Uhr' / '5 – 8 PM'."""

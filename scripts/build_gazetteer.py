@@ -37,7 +37,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,18 +104,22 @@ ABBREVIATIONS = [
 ALIAS_SHAPE = re.compile(r"[A-ZÄÖÜ][^\W\d_]*(?:[ '’.()/,-]+[^\W\d_]+)*\.?\)?")
 ALIAS_MAX_WORDS = 5
 
-# Postcodes are looked at with this many numerically nearest anchored neighbours.
+# A match is checked against this many numerically nearest postcodes that
+# already have coordinates ...
 NEIGHBOURS = 8
-# Neighbours further apart than this in postcode order say little about the place.
+# ... as long as they are this close in postcode order.
 MAX_CODE_GAP = 300
-# A loose name match farther than this from its neighbours is some other place
-# of the same name; an exact one may be farther, as the neighbours can be sparse.
+# How far a GeoNames place may be from its postcode neighbours and still be the
+# locality rather than another place of the same name. Postcode areas in the
+# countryside are large, so a same-name match may be far; a looser match (by
+# alternative name or the part before brackets) is more often another place.
 EXACT_MATCH_KM = 50.0
+LOOSE_UNIQUE_KM = 40.0  # the only candidate in the state
+LOOSE_MATCH_KM = 25.0  # one of several
+# Towns are rarely misplaced, so a bigger one may be farther still: Cuxhaven's
+# postcode neighbours are all inland.
 FAR_TOWN_KM = 100.0
 FAR_TOWN_POPULATION = 10_000
-LOOSE_MATCH_KM = 25.0
-LOOSE_UNIQUE_KM = 40.0
-SAME_CODE_KM = 25.0
 # Germany, generously: anything outside is a data error.
 BBOX = (47.2, 55.1, 5.8, 15.1)
 
@@ -204,8 +207,6 @@ def variants(name: str) -> set[str]:
     for pattern, replacement in ABBREVIATIONS:
         if pattern.search(name):
             found.add(normalise(pattern.sub(replacement, name)))
-    # "Bad Sooden-Allendorf" is sometimes just "Sooden-Allendorf" etc.: not
-    # guessed here, as the short form is often a different place.
     return {v for v in found if v}
 
 
@@ -213,7 +214,6 @@ class TownIndex:
     """GeoNames places by state and normalised name, for matching localities."""
 
     def __init__(self, towns: list[Town]) -> None:
-        self.towns = towns
         self.primary: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.alias: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.base: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -244,11 +244,6 @@ class TownIndex:
         return 2, sorted(found)
 
 
-class Neighbour(NamedTuple):
-    gap: int  # difference in postcode numbers
-    point: GeoPoint
-
-
 class Anchors:
     """Postcode rows that already have coordinates, in postcode order.
 
@@ -260,14 +255,14 @@ class Anchors:
         self.pool = sorted((r for r in rows if r.point is not None), key=lambda r: r.code)
         self.numbers = [int(r.code) for r in self.pool]
 
-    def nearest(self, row: Row, exclude: tuple[str, ...], count: int) -> list[Neighbour]:
+    def nearest(self, row: Row, exclude: tuple[str, ...], count: int) -> list[GeoPoint]:
         """The `count` numerically nearest rows, leaving out the locality
         `exclude` (it must not vouch for itself)."""
         pool, numbers = self.pool, self.numbers
         number = int(row.code)
         right = bisect.bisect_left(numbers, number)
         left = right - 1
-        found: list[Neighbour] = []
+        found: list[GeoPoint] = []
         while len(found) < count and (left >= 0 or right < len(pool)):
             take_left = right >= len(pool) or (
                 left >= 0 and number - numbers[left] <= numbers[right] - number
@@ -277,26 +272,23 @@ class Anchors:
                 left -= 1
             else:
                 right += 1
-            gap = abs(int(other.code) - number)
-            if gap > MAX_CODE_GAP:
+            if abs(int(other.code) - number) > MAX_CODE_GAP:
                 break
             if (other.name, other.state) != exclude and other.point is not None:
-                found.append(Neighbour(gap, other.point))
+                found.append(other.point)
         return found
 
 
-def distance_to_neighbours(town: Town, neighbours: list[Neighbour]) -> float:
+def distance_to_neighbours(town: Town, neighbours: list[GeoPoint]) -> float:
     """Distance from a place to its second-nearest neighbour: small when the place
     sits among the postcodes around it. The second, so that one neighbour
     matched to the wrong place cannot vouch for it."""
     point = GeoPoint(town.lat, town.lon)
-    return sorted(haversine_km(point, n.point) for n in neighbours)[1]
+    return sorted(haversine_km(point, other) for other in neighbours)[1]
 
 
 def limit_km(level: int, town: Town, choices: int, relaxed: bool) -> float:
     if relaxed and level <= 1 and choices == 1 and town.population >= FAR_TOWN_POPULATION:
-        # Towns are rarely misplaced, but a coastal one like Cuxhaven has all its
-        # postcode neighbours inland.
         return FAR_TOWN_KM
     if level == 0:
         return EXACT_MATCH_KM
@@ -313,9 +305,9 @@ def match_places(
     places: dict[Place, list[Row]],
     candidates: dict[Place, tuple[int, list[int]]],
     anchors: Anchors,
-    stats: dict[str, int] | None = None,
-) -> dict[Place, int]:
-    """GeoNames place for each locality that fits among its postcode neighbours."""
+) -> tuple[dict[Place, int], dict[Place, tuple[int, float]]]:
+    """GeoNames place for each locality that fits among its postcode neighbours,
+    and for the others the nearest candidate and its distance (km)."""
     matched: dict[Place, int] = {}
     far: dict[Place, tuple[int, float]] = {}
     for place, (level, found) in candidates.items():
@@ -338,25 +330,15 @@ def match_places(
     # also names a port area inside Bremerhaven (27568), which must not get
     # the coordinates of Bremen 55 km away.
     accepted_names = {place[:2] for place in matched}
+    rejected: dict[Place, tuple[int, float]] = {}
     for place, (choice, distance) in far.items():
         level, found = candidates[place]
         relaxed = place[:2] not in accepted_names
         if distance <= limit_km(level, towns[choice], len(found), relaxed=relaxed):
             matched[place] = choice
-        elif stats is not None:
-            stats[f"level {level} rejected"] += 1
-            if stats.get("report"):
-                print(
-                    f"  rejected L{level} {place[0]} ({place[1]}, {place[2]}xxx): "
-                    f"{towns[choice].name} pop {towns[choice].population}, {distance:.0f} km "
-                    f"(of {len(found)})",
-                    file=sys.stderr,
-                )
-    if stats is not None:
-        for place in matched:
-            stats[f"level {candidates[place][0]} accepted"] += 1
-        stats["no candidate"] = sum(1 for _, found in candidates.values() if not found)
-    return matched
+        else:
+            rejected[place] = (choice, distance)
+    return matched, rejected
 
 
 def build(report: bool) -> tuple[list[Town], list[Row]]:
@@ -378,9 +360,6 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
     # First the unambiguous same-name matches are the skeleton the rest is
     # checked against; then, once more, everything that fitted in that round,
     # so that misplaced anchors no longer mislead.
-    stats: dict[str, int] = defaultdict(int)
-    if report:
-        stats["report"] = 1
     place_rows(
         {
             place: found[0]
@@ -388,10 +367,24 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
             if level == 0 and len(found) == 1
         }
     )
-    matched = match_places(towns, places, candidates, Anchors(rows))
+    matched, _ = match_places(towns, places, candidates, Anchors(rows))
     place_rows(matched)
-    matched = match_places(towns, places, candidates, Anchors(rows), stats)
-    stats.pop("report", None)
+    matched, rejected = match_places(towns, places, candidates, Anchors(rows))
+
+    stats: dict[str, int] = defaultdict(int)
+    stats["no candidate"] = sum(1 for _, found in candidates.values() if not found)
+    for place in matched:
+        stats[f"level {candidates[place][0]} accepted"] += 1
+    for place, (choice, distance) in rejected.items():
+        level, found = candidates[place]
+        stats[f"level {level} rejected"] += 1
+        if report:
+            print(
+                f"  rejected L{level} {place[0]} ({place[1]}, {place[2]}xxx): "
+                f"{towns[choice].name} pop {towns[choice].population}, {distance:.0f} km "
+                f"(of {len(found)})",
+                file=sys.stderr,
+            )
 
     place_rows(matched)
     for place, choice in matched.items():
@@ -415,17 +408,21 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
         stats["approximate postcode rows"] += 1
 
     # Prefer the official municipality name when GeoNames uses another one
-    # ("Munich" -> "München", "Freiburg" -> "Freiburg im Breisgau").
+    # ("Munich" -> "München", "Freiburg" -> "Freiburg im Breisgau"), unless it is
+    # abbreviated ("Berg b.Neumarkt i.d.OPf."); either way both names find it.
     names_by_town: dict[int, set[str]] = defaultdict(set)
     for place, choice in matched.items():
         names_by_town[choice].add(place[0])
     taken = {(normalise(t.name), t.state) for t in towns}
     for choice, names in sorted(names_by_town.items()):
         town = towns[choice]
+        town.aliases.extend(sorted(names))
         if len(names) != 1:
             continue
         (name,) = names
-        if normalise(name) != normalise(town.name) and (normalise(name), town.state) not in taken:
+        if "." in name or normalise(name) == normalise(town.name):
+            continue
+        if (normalise(name), town.state) not in taken:
             town.renamed_from = town.name
             town.name = name
             stats["renamed"] += 1
@@ -462,14 +459,18 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
 def finish_aliases(towns: list[Town]) -> None:
     """Drop alternative names that add nothing or that belong to a bigger place.
 
-    "Hamburg" is an alternative name of the district Hamburg-Mitte; kept, it
-    would make "Hamburg" look ambiguous.
+    "Hamburg" is an alternative name of the district Hamburg-Mitte, "Freiburg"
+    one of Freiberg in Saxony; kept, they would make "Hamburg" and "Freiburg"
+    look ambiguous. "Neustadt", an alternative name of many Neustadts, stays.
     """
-    owner: dict[str, int] = {}
+    by_name: dict[str, int] = {}  # the place's own name, anywhere
+    by_base: dict[tuple[str, str], int] = {}  # "Halle" for "Halle (Saale)", in its state
     for town in towns:
-        for name in (town.name, base_name(town.name)):
+        for name in filter(None, (town.name, town.renamed_from)):
             key = normalise(name)
-            owner[key] = max(owner.get(key, 0), town.population)
+            by_name[key] = max(by_name.get(key, 0), town.population)
+        key = normalise(base_name(town.name))
+        by_base[(town.state, key)] = max(by_base.get((town.state, key), 0), town.population)
     for town in towns:
         own = {normalise(town.name), normalise(base_name(town.name))}
         keep: dict[str, str] = {}
@@ -478,7 +479,8 @@ def finish_aliases(towns: list[Town]) -> None:
             key = normalise(alias)
             if not key or key in own or key in keep:
                 continue
-            if owner.get(key, -1) > town.population:
+            owner = max(by_name.get(key, -1), by_base.get((town.state, key), -1))
+            if owner > town.population:
                 continue
             keep[key] = alias
         town.aliases = sorted(keep.values())

@@ -19,16 +19,27 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 EXTRACT = [
-    sys.executable, "-m", "babel.messages.frontend", "extract",
-    "--keywords=N_", "--keywords=ngettext:1,2", "--no-location", "--sort-output",
-    "--project=werkbank", "--omit-header", f"--output-file={TEMPLATE}", "bot",
+    sys.executable,
+    "-m",
+    "babel.messages.frontend",
+    "extract",
+    "--keywords=N_",
+    "--keywords=ngettext:1,2",
+    "--no-location",
+    "--sort-output",
+    "--project=werkbank",
+    "--omit-header",
+    f"--output-file={TEMPLATE}",
+    "bot",
 ]
 
 
 def _write(path: Path, catalog: Catalog) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as handle:
-        write_po(handle, catalog, no_location=True, sort_output=True, ignore_obsolete=True, width=100)
+        write_po(
+            handle, catalog, no_location=True, sort_output=True, ignore_obsolete=True, width=100
+        )
 
 
 def main() -> int:
@@ -47,7 +58,9 @@ def main() -> int:
         for message in catalog:
             if not message.id:
                 continue
-            if locale == "en" and not any(message.string if isinstance(message.string, tuple) else [message.string]):
+            if locale == "en" and not any(
+                message.string if isinstance(message.string, tuple) else [message.string]
+            ):
                 message.string = message.id
             if not (all(message.string) if isinstance(message.string, tuple) else message.string):
                 missing += 1

@@ -8,7 +8,9 @@ from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbere
 
 
 class ChatUser:
-    def __init__(self, runner: Runner, name: str, channel: str = "console", language: str | None = None):
+    def __init__(
+        self, runner: Runner, name: str, channel: str = "console", language: str | None = None
+    ):
         self.runner = runner
         self.account = AccountRef(channel, name, chat_id=name, display_name=name, language=language)
         self.last: list[OutMessage] = []
@@ -24,7 +26,9 @@ class ChatUser:
         return await self.press(self.button(label).payload)
 
     async def press(self, payload: str, update_id: str | None = None) -> str:
-        return await self._deliver(Incoming(self.account, Kind.BUTTON, payload=payload, update_id=update_id))
+        return await self._deliver(
+            Incoming(self.account, Kind.BUTTON, payload=payload, update_id=update_id)
+        )
 
     async def share_location(self, lat: float, lon: float) -> str:
         return await self._deliver(Incoming(self.account, Kind.LOCATION, lat=lat, lon=lon))
@@ -59,7 +63,9 @@ class ChatUser:
         assert matches, f"no button {label!r} in {self.labels}\n{self.text}"
         return matches[0]
 
-    async def onboard(self, town: str = "Iserlohn", language: str = "Deutsch", field: str = "Handwerk") -> str:
+    async def onboard(
+        self, town: str = "Iserlohn", language: str = "Deutsch", field: str = "Handwerk"
+    ) -> str:
         await self.send("/start")
         await self.tap(language)
         await self.send(town)

@@ -374,4 +374,3 @@ def test_week_lines_with_minutes_show_them_everywhere_german(de: Translator) -> 
 
 
 # -- cost --------------------------------------------------------------------
-

@@ -10,7 +10,14 @@ import pytest
 BOT = Path(__file__).resolve().parent.parent / "bot"
 CHANNEL_AND_DB_LIBRARIES = {"telegram", "nio", "sqlalchemy", "apscheduler", "aiosqlite", "asyncpg"}
 # Dialogs see the world through these modules only.
-DIALOG_MAY_IMPORT = {"bot.dialogs", "bot.messages", "bot.i18n", "bot.hours", "bot.geo", "bot.services.contracts"}
+DIALOG_MAY_IMPORT = {
+    "bot.dialogs",
+    "bot.messages",
+    "bot.i18n",
+    "bot.hours",
+    "bot.geo",
+    "bot.services.contracts",
+}
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -36,11 +36,15 @@ async def test_closed_place_details_say_it_is_closed(app, user: ChatUser) -> Non
     from bot.storage.models import Place
 
     async with app.db.sessions() as session:
-        closed_id = (await session.execute(select(Place.id).where(Place.name == "WALD | STADT | LABOR"))).scalar_one()
+        closed_id = (
+            await session.execute(select(Place.id).where(Place.name == "WALD | STADT | LABOR"))
+        ).scalar_one()
     await user.onboard("Iserlohn")
     # Reached through a place link (later: a deep link on a poster): forged payloads are refused,
     # so open it through the service the way the details screen does.
-    details = await app.services.places.details(closed_id, datetime(2026, 11, 24, 15, tzinfo=BERLIN))
+    details = await app.services.places.details(
+        closed_id, datetime(2026, 11, 24, 15, tzinfo=BERLIN)
+    )
     assert details is not None and details.closed_for_good
 
 

@@ -72,7 +72,9 @@ class Events(Dialog):
     async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
         member = ctx.member
         if member.home is None:
-            text = ctx._("I don't know where you are yet. Please set your location in the settings.")
+            text = ctx._(
+                "I don't know where you are yet. Please set your location in the settings."
+            )
             return (say(text, nav_row(ctx)),)
         window = ctx.data.get("window") or "week"
         offset = int(ctx.data.get("offset", 0))
@@ -84,9 +86,7 @@ class Events(Dialog):
         if not hits:
             text = ctx._("No events within {radius} in this period.").format(radius=radius)
             others = tuple(
-                Button(ctx._(WINDOW_WORDS[w]), f"when:{w}")
-                for w in WINDOWS
-                if w != window
+                Button(ctx._(WINDOW_WORDS[w]), f"when:{w}") for w in WINDOWS if w != window
             )
             return (say(text, others, nav_row(ctx)),)
         title = {
@@ -103,7 +103,9 @@ class Events(Dialog):
 
     async def _detail(self, ctx: Context) -> tuple[OutMessage, ...]:
         event_id = ctx.data.get("event_id")
-        details = await ctx.services.events.details(int(event_id), ctx.member.home) if event_id else None
+        details = (
+            await ctx.services.events.details(int(event_id), ctx.member.home) if event_id else None
+        )
         if details is None:
             return (say(ctx._("This event is no longer listed."), nav_row(ctx)),)
         e = details.hit
@@ -118,7 +120,11 @@ class Events(Dialog):
             lines.append(ctx._("Place: {value}").format(value=where))
         if details.capacity is not None and not e.cancelled:
             free = max(0, details.capacity - details.registered)
-            lines.append(ctx._("Seats: {free} of {capacity} free").format(free=free, capacity=details.capacity))
+            lines.append(
+                ctx._("Seats: {free} of {capacity} free").format(
+                    free=free, capacity=details.capacity
+                )
+            )
         if details.description:
             lines += ["", details.description]
         lines += ["", ctx._("Signing up in the chat is coming soon.")]
@@ -138,7 +144,9 @@ class Events(Dialog):
             if payload.startswith("ev:"):
                 return Go(self.name, "detail", data={"event_id": int(payload[3:])})
             if payload == "more":
-                return Go(self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE})
+                return Go(
+                    self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE}
+                )
         if state == "detail" and payload.startswith("pl:"):
             return Go("places", "detail", data={"place_id": int(payload[3:])})
         return Stay()

@@ -42,9 +42,21 @@ def _stored(locality: Locality) -> dict[str, object]:
 async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> Step:
     """Resolve the member's answer; on success store it and `done`, else ask again kindly."""
     if msg.kind == Kind.LOCATION and msg.lat is not None and msg.lon is not None:
-        if not (_LAT_RANGE[0] <= msg.lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= msg.lon <= _LON_RANGE[1]):
-            return Stay(say=(OutMessage(ctx._("That location is outside Germany. Werkbank knows places in Germany only.")),))
-        await ctx.services.members.set_home(ctx.member.id, GeoPoint(msg.lat, msg.lon), ctx._("your location"))
+        if not (
+            _LAT_RANGE[0] <= msg.lat <= _LAT_RANGE[1] and _LON_RANGE[0] <= msg.lon <= _LON_RANGE[1]
+        ):
+            return Stay(
+                say=(
+                    OutMessage(
+                        ctx._(
+                            "That location is outside Germany. Werkbank knows places in Germany only."
+                        )
+                    ),
+                )
+            )
+        await ctx.services.members.set_home(
+            ctx.member.id, GeoPoint(msg.lat, msg.lon), ctx._("your location")
+        )
         return _with_note(done, ctx._("Thanks, I have your location."))
     text = msg.text.strip()
     if not text:
@@ -79,4 +91,6 @@ async def _settle(ctx: Context, chosen: dict[str, object], done: Go, corrected: 
 
 def _with_note(done: Go, note: str, clear: bool = False) -> Go:
     data = {**done.data, **({"candidates": None} if clear else {})}
-    return Go(done.flow, done.state, data=data, say=(OutMessage(note), *done.say), remember=done.remember)
+    return Go(
+        done.flow, done.state, data=data, say=(OutMessage(note), *done.say), remember=done.remember
+    )

@@ -21,7 +21,11 @@ class Menu(Dialog):
         return (say(ctx._("What would you like to do?"), *menu_buttons(ctx)),)
 
     async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        target = {"go:places": ("places", "list"), "go:events": ("events", "when"), "go:settings": ("settings", "main")}
+        target = {
+            "go:places": ("places", "list"),
+            "go:events": ("events", "when"),
+            "go:settings": ("settings", "main"),
+        }
         if msg.payload not in target:
             return Stay()
         flow, next_state = target[msg.payload]
@@ -35,7 +39,9 @@ class Help(Dialog):
     async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
         lines = [
             ctx._("Werkbank helps you find open workshops and events near you."),
-            ctx._("• “Open workshops nearby”: places with their opening hours, equipment and distance."),
+            ctx._(
+                "• “Open workshops nearby”: places with their opening hours, equipment and distance."
+            ),
             ctx._("• “Events”: meetings and workshops this week, next weekend or later."),
             ctx._("• “Settings”: language, your town, how far you would travel, your interests."),
             ctx._("Tap a button or type its number. “Menu”, “Back” and “Help” work at every step."),

@@ -35,9 +35,7 @@ class Onboarding(Dialog):
         if state == "choose_town":
             return ask_which_town(ctx)
         if state == "field":
-            text = ctx._(
-                "What interests you most? You can change this later in the settings."
-            )
+            text = ctx._("What interests you most? You can change this later in the settings.")
             return (say(text, *field_buttons(ctx), nav_row(ctx)),)
         raise ValueError(f"unknown onboarding state {state!r}")
 

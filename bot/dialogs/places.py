@@ -44,7 +44,10 @@ def hit_lines(ctx: Context, number: int, hit: PlaceHit) -> str:
         facts.append(word(ctx.t, STEP_FREE_WORDS, hit.step_free))
     if hit.mobile:
         facts.append(ctx._("mobile, changing stops"))
-    return f"{number}. {hit.name}, {hit.town} — {ctx.t.distance(hit.distance_km)}\n   " + " · ".join(facts)
+    return (
+        f"{number}. {hit.name}, {hit.town} — {ctx.t.distance(hit.distance_km)}\n   "
+        + " · ".join(facts)
+    )
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -77,7 +80,9 @@ class Places(Dialog):
     async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
         member = ctx.member
         if member.home is None:
-            text = ctx._("I don't know where you are yet. Please set your location in the settings.")
+            text = ctx._(
+                "I don't know where you are yet. Please set your location in the settings."
+            )
             return (say(text, (Button(ctx._("Set location"), "set:location"),), nav_row(ctx)),)
         offset = int(ctx.data.get("offset", 0))
         filters = filters_from(ctx.data)
@@ -91,11 +96,22 @@ class Places(Dialog):
                 if filters != PlaceFilter()
                 else ctx._("I know no places within {radius} of {town}.")
             ).format(radius=radius, town=member.home_label or "")
-            rows = [tuple(Button(ctx._("Search within {radius}").format(radius=ctx.t.distance(km)), f"wider:{km}") for km in WIDER_KM if km > member.radius_km)]
+            rows = [
+                tuple(
+                    Button(
+                        ctx._("Search within {radius}").format(radius=ctx.t.distance(km)),
+                        f"wider:{km}",
+                    )
+                    for km in WIDER_KM
+                    if km > member.radius_km
+                )
+            ]
             if filters != PlaceFilter():
                 rows.append((Button(ctx._("Clear filters"), "clear"),))
             return (say(text, *rows, nav_row(ctx)),)
-        header = ctx._("Places within {radius} of {town}:").format(radius=radius, town=member.home_label or "")
+        header = ctx._("Places within {radius} of {town}:").format(
+            radius=radius, town=member.home_label or ""
+        )
         if filters != PlaceFilter():
             header += "\n" + ctx._("(filtered)")
         lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(page.hits)]
@@ -111,7 +127,11 @@ class Places(Dialog):
         def mark(on: bool) -> str:
             return "✓ " if on else ""
 
-        kind = ctx._(PLACE_TYPE_WORDS[f.place_type]) if f.place_type in PLACE_TYPE_WORDS else ctx._("all")
+        kind = (
+            ctx._(PLACE_TYPE_WORDS[f.place_type])
+            if f.place_type in PLACE_TYPE_WORDS
+            else ctx._("all")
+        )
         equipment = word(ctx.t, EQUIPMENT_WORDS, f.equipment) if f.equipment else ctx._("any")
         rows = (
             (Button(mark(f.open_now) + ctx._("Open now only"), "f:open"),),
@@ -131,7 +151,9 @@ class Places(Dialog):
         text = place_text(ctx, details)
         rows = [(Button(short(e.title), f"ev:{e.id}"),) for e in details.upcoming_events]
         rows.append(nav_row(ctx))
-        address = ", ".join(p for p in (details.street, f"{details.postcode or ''} {details.town}".strip()) if p)
+        address = ", ".join(
+            p for p in (details.street, f"{details.postcode or ''} {details.town}".strip()) if p
+        )
         venue = Venue(details.name, address, details.point.lat, details.point.lon)
         return (OutMessage(text, buttons=tuple(rows), venue=venue),)
 
@@ -142,7 +164,9 @@ class Places(Dialog):
             if payload.startswith("pl:"):
                 return Go(self.name, "detail", data={"place_id": int(payload[3:])})
             if payload == "more":
-                return Go(self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE})
+                return Go(
+                    self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE}
+                )
             if payload == "filters":
                 return Go(self.name, "filters")
             if payload == "clear":
@@ -186,9 +210,15 @@ def place_text(ctx: Context, d: PlaceDetails) -> str:
     if kinds:
         lines.append(kinds)
     if d.closed_for_good:
-        lines.append("⚠ " + ctx._("Closed permanently") + (f" ({d.status_note})" if d.status_note else ""))
+        lines.append(
+            "⚠ " + ctx._("Closed permanently") + (f" ({d.status_note})" if d.status_note else "")
+        )
     if d.street:
-        lines.append(ctx._("Address: {value}").format(value=f"{d.street}, {d.postcode or ''} {d.town}".replace("  ", " ")))
+        lines.append(
+            ctx._("Address: {value}").format(
+                value=f"{d.street}, {d.postcode or ''} {d.town}".replace("  ", " ")
+            )
+        )
     else:
         lines.append(ctx._("Town: {value}").format(value=d.town))
     if d.approximate:
@@ -202,7 +232,9 @@ def place_text(ctx: Context, d: PlaceDetails) -> str:
         lines.append(opening_words(ctx, d.opening_hours))
         if d.opening_hours:
             try:
-                week = describe_week(parse_hours(d.opening_hours), ctx.t.local(ctx.now).date(), ctx.t)
+                week = describe_week(
+                    parse_hours(d.opening_hours), ctx.t.local(ctx.now).date(), ctx.t
+                )
             except HoursError:
                 week = []
             if week:
@@ -210,11 +242,19 @@ def place_text(ctx: Context, d: PlaceDetails) -> str:
                 lines.extend("  " + line for line in week)
     if d.equipment:
         lines.append("")
-        lines.append(ctx._("Equipment: {value}").format(value=", ".join(word(ctx.t, EQUIPMENT_WORDS, c) for c in d.equipment)))
+        lines.append(
+            ctx._("Equipment: {value}").format(
+                value=", ".join(word(ctx.t, EQUIPMENT_WORDS, c) for c in d.equipment)
+            )
+        )
     if d.step_free:
-        lines.append(ctx._("Access: {value}").format(value=word(ctx.t, STEP_FREE_WORDS, d.step_free)))
+        lines.append(
+            ctx._("Access: {value}").format(value=word(ctx.t, STEP_FREE_WORDS, d.step_free))
+        )
     if d.cost:
-        lines.append(ctx._("Cost: {value}").format(value=ctx._("free") if d.cost == "free" else d.cost))
+        lines.append(
+            ctx._("Cost: {value}").format(value=ctx._("free") if d.cost == "free" else d.cost)
+        )
     if d.registration_required is False:
         lines.append(ctx._("No registration needed."))
     elif d.registration_required:
@@ -232,5 +272,9 @@ def place_text(ctx: Context, d: PlaceDetails) -> str:
         for e in d.upcoming_events:
             lines.append(f"• {ctx.t.when(e.start_at, e.end_at)}: {e.title}")
     lines.append("")
-    lines.append(ctx._("Map: {url}").format(url=f"https://www.openstreetmap.org/?mlat={d.point.lat:.5f}&mlon={d.point.lon:.5f}#map=15/{d.point.lat:.5f}/{d.point.lon:.5f}"))
+    lines.append(
+        ctx._("Map: {url}").format(
+            url=f"https://www.openstreetmap.org/?mlat={d.point.lat:.5f}&mlon={d.point.lon:.5f}#map=15/{d.point.lat:.5f}/{d.point.lon:.5f}"
+        )
+    )
     return "\n".join(lines)

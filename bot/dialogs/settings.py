@@ -24,7 +24,9 @@ class Settings(Dialog):
                 ctx._("Language: {value}").format(value=LANGUAGE_NAMES.get(m.locale, m.locale)),
                 ctx._("Location: {value}").format(value=m.home_label or ctx._("not set")),
                 ctx._("Radius: {value}").format(value=ctx.t.distance(m.radius_km)),
-                ctx._("Interest: {value}").format(value=word(ctx.t, FIELD_WORDS, m.field) or ctx._("not set")),
+                ctx._("Interest: {value}").format(
+                    value=word(ctx.t, FIELD_WORDS, m.field) or ctx._("not set")
+                ),
             ]
             rows = (
                 (Button(ctx._("Change language"), "set:language"),),
@@ -35,13 +37,17 @@ class Settings(Dialog):
             )
             return (say("\n".join(lines), *rows),)
         if state == "language":
-            return (say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),)
+            return (
+                say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),
+            )
         if state == "location":
             return ask_location(ctx)
         if state == "choose_town":
             return ask_which_town(ctx)
         if state == "radius":
-            text = ctx._("How far would you travel? Choose a distance or type a number of kilometres.")
+            text = ctx._(
+                "How far would you travel? Choose a distance or type a number of kilometres."
+            )
             choices = tuple(Button(ctx.t.distance(km), f"radius:{km}") for km in RADIUS_CHOICES_KM)
             return (say(text, choices, nav_row(ctx)),)
         if state == "field":
@@ -70,7 +76,9 @@ class Settings(Dialog):
             value = msg.payload.removeprefix("radius:") if msg.kind == Kind.BUTTON else msg.text
             value = value.lower().replace("km", "").strip()
             if not value.isdigit() or not 1 <= int(value) <= MAX_RADIUS_KM:
-                hint = ctx._("Please choose a distance or type a number from 1 to {max}.").format(max=MAX_RADIUS_KM)
+                hint = ctx._("Please choose a distance or type a number from 1 to {max}.").format(
+                    max=MAX_RADIUS_KM
+                )
                 return Stay(say=(OutMessage(hint),))
             await ctx.services.members.set_radius(ctx.member.id, int(value))
             return saved

@@ -51,7 +51,9 @@ def render(messages: list[OutMessage]) -> str:
                 cells.append(f"[{number}] {button.label}")
             out.append("   ".join(cells))
         if message.ask_location:
-            out.append("(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)")
+            out.append(
+                "(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)"
+            )
         out.append("")
     assert number == len(numbered_options(messages))
     return "\n".join(out)
@@ -78,7 +80,9 @@ def _prompt() -> str | None:
         return None
 
 
-async def chat(runner: Runner, account: AccountRef, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+async def chat(
+    runner: Runner, account: AccountRef, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+) -> int:
     interactive = stdin.isatty()
 
     def show(messages: list[OutMessage]) -> None:

@@ -93,7 +93,7 @@ class Runner:
         """The current screen, e.g. when a console chat is opened again."""
         conv = await self.conversations.open(msg_account)
         flow, state = self._position(conv)
-        return await self._enter(conv, flow, state, conv.data, (), remember=False, push=None)
+        return await self._enter(conv, flow, state, conv.data, (), push=None)
 
     # -- the step ----------------------------------------------------------
     def _position(self, conv: Conversation) -> tuple[str, str]:
@@ -108,7 +108,9 @@ class Runner:
         offered = [Button(label, payload) for label, payload in data.get("_offered", [])]
 
         if msg.kind in (Kind.VOICE, Kind.FILE, Kind.OTHER):
-            hint = t._("I understand text and buttons only. Please type your answer or tap a button.")
+            hint = t._(
+                "I understand text and buttons only. Please type your answer or tap a button."
+            )
             return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
 
         action, msg = self._classify(msg, offered)
@@ -122,9 +124,9 @@ class Runner:
         if action == MENU:
             return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
         if action == "settings":
-            return await self._enter(conv, "settings", "main", data, (), push=(flow, state))
+            return await self._enter(conv, "settings", "main", data, (), push=(flow, state, data))
         if action == HELP:
-            return await self._enter(conv, "help", "main", data, (), push=(flow, state))
+            return await self._enter(conv, "help", "main", data, (), push=(flow, state, data))
         if action == BACK:
             return await self._back(conv, data)
         if action == "unknown_command":
@@ -136,7 +138,14 @@ class Runner:
 
         dialog = self.flows[flow]
         if msg.kind == Kind.TEXT and state not in dialog.text_states:
-            return await self._enter(conv, flow, state, data, (OutMessage(self._not_an_option(t, msg.text, offered)),), push=None)
+            return await self._enter(
+                conv,
+                flow,
+                state,
+                data,
+                (OutMessage(self._not_an_option(t, msg.text, offered)),),
+                push=None,
+            )
         if msg.kind == Kind.LOCATION and state not in dialog.text_states:
             hint = t._("Thanks, but I don't need a location right now.")
             return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
@@ -155,7 +164,7 @@ class Runner:
             step.state,
             _merge(data, step.data),
             step.say,
-            push=(flow, state) if step.remember else None,
+            push=(flow, state, data) if step.remember else None,
             reload_member=True,
         )
 
@@ -207,17 +216,22 @@ class Runner:
         state: str,
         data: dict[str, Any],
         say: tuple[OutMessage, ...],
-        push: tuple[str, str] | None,
+        push: tuple[str, str, dict[str, Any]] | None,
         reset: bool = False,
         reload_member: bool = False,
-        remember: bool = True,
     ) -> list[OutMessage]:
-        member = await self.conversations.member(conv.member.id) if reload_member or reset else conv.member
+        """Show `flow`/`state`; `push` is the screen we come from, for "Zurück"."""
+        member = (
+            await self.conversations.member(conv.member.id)
+            if reload_member or reset
+            else conv.member
+        )
         conv.member = member
         history: list[Any] = [] if reset else list(data.get("_history", []))
-        if push is not None and remember:
-            snapshot = {k: v for k, v in data.items() if not k.startswith("_")}
-            history.append([push[0], push[1], snapshot])
+        if push is not None:
+            came_from, came_state, came_data = push
+            snapshot = {k: v for k, v in came_data.items() if not k.startswith("_")}
+            history.append([came_from, came_state, snapshot])
             del history[:-HISTORY_LIMIT]
         data = {**data, "_history": history}
         t = translator(member.locale, self.timezone)

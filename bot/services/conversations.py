@@ -46,7 +46,10 @@ class Conversations:
                 await session.execute(
                     select(ChannelAccount, Member)
                     .join(Member, Member.id == ChannelAccount.member_id)
-                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
+                    .where(
+                        ChannelAccount.channel == channel,
+                        ChannelAccount.external_id == ref.external_id,
+                    )
                 )
             ).first()
             if row is None:
@@ -88,7 +91,10 @@ class Conversations:
                 await session.execute(
                     select(ChannelAccount, Member)
                     .join(Member, Member.id == ChannelAccount.member_id)
-                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
+                    .where(
+                        ChannelAccount.channel == channel,
+                        ChannelAccount.external_id == ref.external_id,
+                    )
                 )
             ).one()
             return found[0], found[1]
@@ -120,7 +126,9 @@ class Conversations:
     async def forget_processed_before(self, cutoff: timedelta = timedelta(days=7)) -> None:
         async with self.db.transaction() as session:
             await session.execute(
-                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < datetime.now(UTC) - cutoff)
+                delete(ProcessedUpdate).where(
+                    ProcessedUpdate.processed_at < datetime.now(UTC) - cutoff
+                )
             )
 
     async def is_empty(self) -> bool:

@@ -22,29 +22,76 @@ from bot.services.places import join_codes
 from bot.storage.models import Event, EventFormat, EventStatus, Place, PlaceStatus, lat_band
 
 DEMO_UID_DOMAIN = "demo.werkbank.invalid"
+DEMO_DAYS = 56  # eight weeks
 
 # (format, title, description, start hour, hours, capacity)
 _EVENT_IDEAS: tuple[tuple[EventFormat, str, str, int, int, int | None], ...] = (
-    (EventFormat.TRANSFER, "Holz trifft Laser: Intarsien mit dem Lasercutter",
-     "Drei bis fünf Leute aus Tischlerei, Design und Digitalwerkstatt probieren gemeinsam, "
-     "wie Holzintarsien mit dem Lasercutter gelingen.", 17, 3, 5),
-    (EventFormat.TRANSFER, "Maßschuhe und 3D-Scan",
-     "Schuhmacherin, Produktdesigner und 3D-Druck-Kundige suchen zusammen nach Wegen, "
-     "Leisten schneller anzupassen.", 17, 3, 5),
-    (EventFormat.NETWORKING, "Stammtisch Handwerk, Design und Werkstatt",
-     "Kennenlernen, erzählen, woran man arbeitet, und Themen für Transfer-Workshops sammeln.",
-     18, 2, 30),
-    (EventFormat.OPEN_WORKSHOP, "Offene Werkstatt: Reparieren statt wegwerfen",
-     "Bring mit, was kaputt ist. Gemeinsam schauen wir, ob es sich reparieren lässt.",
-     14, 4, None),
-    (EventFormat.PRO2PRO, "Fortbildung: Schneideplotter für Schilder und Folien",
-     "Von Fachleuten für Fachleute: Vom Entwurf bis zur fertigen Folie.", 9, 4, 8),
-    (EventFormat.OTHER, "Lange Nacht des Handwerks",
-     "Betriebe und Werkstätten öffnen ihre Türen bis spät in den Abend.", 18, 5, None),
-    (EventFormat.PRO2PRO, "Nähen mit der Computerstickmaschine",
-     "Für Schneiderinnen und Schneider, die Stickmuster selbst gestalten wollen.", 10, 3, 6),
-    (EventFormat.OPEN_WORKSHOP, "Offene Holzwerkstatt am Samstag",
-     "Eigene Projekte bauen, mit Hilfe von Tischlern aus der Gegend.", 10, 4, 12),
+    (
+        EventFormat.TRANSFER,
+        "Holz trifft Laser: Intarsien mit dem Lasercutter",
+        "Drei bis fünf Leute aus Tischlerei, Design und Digitalwerkstatt probieren gemeinsam, "
+        "wie Holzintarsien mit dem Lasercutter gelingen.",
+        17,
+        3,
+        5,
+    ),
+    (
+        EventFormat.TRANSFER,
+        "Maßschuhe und 3D-Scan",
+        "Schuhmacherin, Produktdesigner und 3D-Druck-Kundige suchen zusammen nach Wegen, "
+        "Leisten schneller anzupassen.",
+        17,
+        3,
+        5,
+    ),
+    (
+        EventFormat.NETWORKING,
+        "Stammtisch Handwerk, Design und Werkstatt",
+        "Kennenlernen, erzählen, woran man arbeitet, und Themen für Transfer-Workshops sammeln.",
+        18,
+        2,
+        30,
+    ),
+    (
+        EventFormat.OPEN_WORKSHOP,
+        "Offene Werkstatt: Reparieren statt wegwerfen",
+        "Bring mit, was kaputt ist. Gemeinsam schauen wir, ob es sich reparieren lässt.",
+        14,
+        4,
+        None,
+    ),
+    (
+        EventFormat.PRO2PRO,
+        "Fortbildung: Schneideplotter für Schilder und Folien",
+        "Von Fachleuten für Fachleute: Vom Entwurf bis zur fertigen Folie.",
+        9,
+        4,
+        8,
+    ),
+    (
+        EventFormat.OTHER,
+        "Lange Nacht des Handwerks",
+        "Betriebe und Werkstätten öffnen ihre Türen bis spät in den Abend.",
+        18,
+        5,
+        None,
+    ),
+    (
+        EventFormat.PRO2PRO,
+        "Nähen mit der Computerstickmaschine",
+        "Für Schneiderinnen und Schneider, die Stickmuster selbst gestalten wollen.",
+        10,
+        3,
+        6,
+    ),
+    (
+        EventFormat.OPEN_WORKSHOP,
+        "Offene Holzwerkstatt am Samstag",
+        "Eigene Projekte bauen, mit Hilfe von Tischlern aus der Gegend.",
+        10,
+        4,
+        12,
+    ),
 )
 
 
@@ -93,7 +140,9 @@ async def load_demo_data(
         for demo in DEMO_PLACES:
             values = _place_row(demo, gazetteer)
             place = (
-                await session.execute(select(Place).where(Place.name == demo.name, Place.town == demo.town))
+                await session.execute(
+                    select(Place).where(Place.name == demo.name, Place.town == demo.town)
+                )
             ).scalar_one_or_none()
             if place is None:
                 place = Place(**values)
@@ -111,9 +160,12 @@ async def load_demo_data(
         for index in range(48):
             fmt, title, description, hour, hours, capacity = _EVENT_IDEAS[index % len(_EVENT_IDEAS)]
             place = open_places[(index * 7) % len(open_places)]
-            day = today + timedelta(days=1 + (index * 53) % 56)
-            if fmt == EventFormat.OPEN_WORKSHOP and day.weekday() < 5:
-                day += timedelta(days=5 - day.weekday())  # open workshop days fall on Saturdays
+            day = today + timedelta(days=1 + (index * 53) % DEMO_DAYS)
+            if fmt == EventFormat.OPEN_WORKSHOP and day.weekday() != 5:
+                # Open workshop days fall on Saturdays, still within the eight weeks.
+                day += timedelta(days=(5 - day.weekday()) % 7)
+                if day > today + timedelta(days=DEMO_DAYS):
+                    day -= timedelta(days=7)
             start = datetime.combine(day, time(hour), tzinfo=tz)
             uid = f"demo-{index:03d}@{DEMO_UID_DOMAIN}"
             values = {
@@ -128,7 +180,9 @@ async def load_demo_data(
                 "deadline": start - timedelta(days=1) if capacity else None,
                 "status": EventStatus.CANCELLED if rng.random() < 0.05 else EventStatus.PUBLISHED,
             }
-            event = (await session.execute(select(Event).where(Event.uid == uid))).scalar_one_or_none()
+            event = (
+                await session.execute(select(Event).where(Event.uid == uid))
+            ).scalar_one_or_none()
             if event is None:
                 session.add(Event(uid=uid, **values))
             else:

@@ -97,7 +97,9 @@ class EventQueries:
             .where(
                 Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
                 Event.start_at >= start,
-                Place.lat_band.in_(range(lat_band(point.lat - dlat), lat_band(point.lat + dlat) + 1)),
+                Place.lat_band.in_(
+                    range(lat_band(point.lat - dlat), lat_band(point.lat + dlat) + 1)
+                ),
                 Place.lon.between(point.lon - dlon, point.lon + dlon),
             )
             .order_by(Event.start_at, Event.id)
@@ -106,7 +108,11 @@ class EventQueries:
             statement = statement.where(Event.start_at < end)
         async with self.db.sessions() as session:
             rows = (await session.execute(statement)).all()
-        hits = [hit for hit in (_hit(row, point) for row in rows) if hit.distance_km is not None and hit.distance_km <= radius_km]
+        hits = [
+            hit
+            for hit in (_hit(row, point) for row in rows)
+            if hit.distance_km is not None and hit.distance_km <= radius_km
+        ]
         return tuple(hits[offset : offset + limit]), len(hits) > offset + limit
 
     async def upcoming_at_place(

@@ -60,7 +60,9 @@ class Members:
         await self._update(member_id, locale=locale)
 
     async def set_home(self, member_id: int, point: GeoPoint, label: str) -> None:
-        await self._update(member_id, home_lat=point.lat, home_lon=point.lon, home_label=label[:200])
+        await self._update(
+            member_id, home_lat=point.lat, home_lon=point.lon, home_label=label[:200]
+        )
 
     async def set_radius(self, member_id: int, radius_km: int) -> None:
         await self._update(member_id, radius_km=max(1, min(500, radius_km)))
@@ -81,7 +83,9 @@ class Members:
                 await session.execute(
                     select(Member)
                     .join(ChannelAccount, ChannelAccount.member_id == Member.id)
-                    .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+                    .where(
+                        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+                    )
                 )
             ).scalar_one_or_none()
             if member is None:

@@ -161,7 +161,9 @@ class PlaceSearch:
                 skip += BATCH
         # SQL orders by a flat-earth distance; re-sort by the exact one for the last metres.
         found.sort(key=lambda hit: (hit.distance_km, hit.id))
-        return NearbyPage(hits=tuple(found[offset : offset + limit]), has_more=len(found) > offset + limit)
+        return NearbyPage(
+            hits=tuple(found[offset : offset + limit]), has_more=len(found) > offset + limit
+        )
 
     async def details(self, place_id: int, now: datetime) -> PlaceDetails | None:
         async with self.db.sessions() as session:
@@ -185,7 +187,9 @@ class PlaceSearch:
             .distinct()
         )
         async with self.db.sessions() as session:
-            codes = {code for (value,) in await session.execute(statement) for code in split_codes(value)}
+            codes = {
+                code for (value,) in await session.execute(statement) for code in split_codes(value)
+            }
         return sorted(codes)
 
 
@@ -213,4 +217,3 @@ def place_details(place: Place, upcoming: Sequence[EventHit]) -> PlaceDetails:
         status_note=place.status_note,
         upcoming_events=tuple(upcoming),
     )
-

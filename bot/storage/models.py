@@ -283,9 +283,7 @@ class Reminder(Base):
     __table_args__ = (UniqueConstraint("registration_id", "kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE")
-    )
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))  # day_before | two_hours
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
