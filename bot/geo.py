@@ -68,8 +68,8 @@ class Locality:
 
     def label(self) -> str:
         """'Neustadt an der Weinstraße (Rheinland-Pfalz)', at most 60 characters."""
-        # "Neustadt (Hessen)" says its state already.
-        suffix = "" if self.state in self.name else f" ({self.state})"
+        # "Neustadt (Hessen)" and "Hamburg-Mitte" say their state already.
+        suffix = "" if re.search(rf"\b{re.escape(self.state)}\b", self.name) else f" ({self.state})"
         if len(self.name) + len(suffix) <= LABEL_MAX:
             return self.name + suffix
         room = LABEL_MAX - len(suffix) - 1
@@ -105,18 +105,21 @@ _SEPARATORS = re.compile(r"[\W_]+")
 
 
 def _normalise(text: str, table: dict[int, str]) -> str:
-    if not text.isascii():
+    if text.isascii():
+        text = text.lower()
+    else:
         # NFC first so a decomposed "ö" (o + combining diaeresis) is transliterated.
-        text = unicodedata.normalize("NFC", text)
-    text = text.casefold().translate(table)
-    if not text.isascii():
-        text = "".join(
-            c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
-        )
+        text = unicodedata.normalize("NFC", text).casefold().translate(table)
+        if not text.isascii():
+            text = "".join(
+                c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+            )
     if "st" in text:
         text = _SANKT.sub("sankt ", text)
     if "." in text:
         text = _AN_DER.sub(" an der ", text)
+    if text.isalnum():
+        return text
     return " ".join(_SEPARATORS.sub(" ", text).split())
 
 
@@ -135,6 +138,7 @@ def _fold(text: str) -> str:
 
 
 _BASE_SPLIT = re.compile(r"\s*[(/,]")
+_POSTCODE = re.compile(r"(?<!\d)\d{5}(?!\d)")
 
 
 def base_name(name: str) -> str:
@@ -145,9 +149,44 @@ def base_name(name: str) -> str:
 
 
 @dataclass(frozen=True)
+class TownRecord:
+    """A town as stored in the gazetteer file."""
+
+    locality: Locality
+    population: int
+    official: tuple[str, ...] = ()  # other official names, from the postcode data
+    alternatives: tuple[str, ...] = ()  # GeoNames' alternative names ("Munich")
+
+
+@dataclass(frozen=True)
 class _Town:
     locality: Locality
     population: int
+    names: frozenset[str]  # normalised own names, as opposed to alternative names
+
+
+def _read(path: Path) -> tuple[list[TownRecord], list[Locality]]:
+    towns: list[TownRecord] = []
+    postcodes: list[Locality] = []
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        for line in stream:
+            fields = line.rstrip("\n").split("\t")
+            if fields[0] == "T":
+                _, name, state, lat, lon, pop, _codes, approx, official, alternatives = fields
+                point = GeoPoint(float(lat), float(lon))
+                towns.append(
+                    TownRecord(
+                        Locality(name, state, point, None, approx == "1"),
+                        int(pop),
+                        tuple(official.split("|")) if official else (),
+                        tuple(alternatives.split("|")) if alternatives else (),
+                    )
+                )
+            elif fields[0] == "P":
+                _, code, name, state, lat, lon, approx = fields
+                point = GeoPoint(float(lat), float(lon))
+                postcodes.append(Locality(f"{code} {name}", state, point, code, approx == "1"))
+    return towns, postcodes
 
 
 def _add(index: dict[str, list[int]], key: str, town: int) -> None:
@@ -158,13 +197,15 @@ def _add(index: dict[str, list[int]], key: str, town: int) -> None:
 
 
 class Gazetteer:
+    """Towns and postcodes of Germany, looked up by what a member types."""
+
     def __init__(
         self,
-        towns: Iterable[tuple[Locality, int, Iterable[str]]],
+        towns: Iterable[TownRecord],
         postcodes: Iterable[Locality],
     ) -> None:
-        """towns: (locality, population, alternative names); postcodes: one per row."""
-        ranked = sorted(towns, key=lambda t: (-t[1], t[0].name, t[0].state))
+        """towns: one per place; postcodes: one per postcode and locality."""
+        ranked = sorted(towns, key=lambda t: (-t.population, t.locality.name, t.locality.state))
         memo: dict[str, str] = {}
 
         def norm(text: str) -> str:
@@ -178,16 +219,22 @@ class Gazetteer:
         aliases: dict[str, list[int]] = {}
         folded: dict[str, list[int]] = {}
         population: dict[tuple[str, str], int] = {}
-        for index, (locality, pop, alternatives) in enumerate(ranked):
-            self._towns.append(_Town(locality, pop))
-            population.setdefault((locality.name, locality.state), pop)
-            base = base_name(locality.name)
-            for name in (locality.name, base) if base != locality.name else (locality.name,):
+        for index, record in enumerate(ranked):
+            locality = record.locality
+            population.setdefault((locality.name, locality.state), record.population)
+            own = {locality.name, base_name(locality.name)}
+            for name in record.official:
+                own.update((name, base_name(name)))
+            keys: set[str] = set()
+            for name in own:
                 if key := norm(name):
                     _add(names, key, index)
+                    keys.add(key)
                 if not name.isascii() and (key := _fold(name)):
                     _add(folded, key, index)
-            for alias in alternatives:
+                    keys.add(key)
+            self._towns.append(_Town(locality, record.population, frozenset(keys)))
+            for alias in record.alternatives:
                 if key := norm(alias):
                     _add(aliases, key, index)
         self._names = names
@@ -223,40 +270,15 @@ class Gazetteer:
     @classmethod
     def load(cls, path: Path | None = None) -> Gazetteer:
         """Read the gazetteer file (default: the one shipped in bot/data)."""
-        towns: list[tuple[Locality, int, Iterable[str]]] = []
-        postcodes: list[Locality] = []
         # Tens of thousands of small objects, none of them garbage: collection
         # passes during the load would only cost time.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return cls._read(path or DEFAULT_PATH, towns, postcodes)
+            return cls(*_read(path or DEFAULT_PATH))
         finally:
             if collecting:
                 gc.enable()
-
-    @classmethod
-    def _read(
-        cls,
-        path: Path,
-        towns: list[tuple[Locality, int, Iterable[str]]],
-        postcodes: list[Locality],
-    ) -> Gazetteer:
-        with gzip.open(path, "rt", encoding="utf-8") as stream:
-            for line in stream:
-                fields = line.rstrip("\n").split("\t")
-                if fields[0] == "T":
-                    _, name, state, lat, lon, pop, _codes, approx, alternatives = fields
-                    point = GeoPoint(float(lat), float(lon))
-                    locality = Locality(name, state, point, None, approx == "1")
-                    towns.append(
-                        (locality, int(pop), alternatives.split("|") if alternatives else ())
-                    )
-                elif fields[0] == "P":
-                    _, code, name, state, lat, lon, approx = fields
-                    point = GeoPoint(float(lat), float(lon))
-                    postcodes.append(Locality(f"{code} {name}", state, point, code, approx == "1"))
-        return cls(towns, postcodes)
 
     def __len__(self) -> int:
         return len(self._towns)
@@ -276,10 +298,13 @@ class Gazetteer:
         return localities[0] if localities else None
 
     def lookup(self, text: str) -> LookupResult:
-        text = text[:MAX_INPUT_CHARS].strip()
-        postcode = re.match(r"(\d{5})(?!\d)[\s,]*(.*)", text)
+        """Resolve a postcode or town name; see the module docstring for the rules."""
+        text = text.strip()[:MAX_INPUT_CHARS]
+        postcode = _POSTCODE.search(text)
         if postcode:
-            code, rest = postcode.groups()
+            # "58636", "58636 Iserlohn", "Iserlohn 58636": the code decides.
+            code = postcode.group()
+            rest = text[: postcode.start()] + " " + text[postcode.end() :]
             localities = self._postcodes.get(code)
             if localities:
                 return LookupResult(self._pick_postcode(localities, rest))
@@ -293,25 +318,20 @@ class Gazetteer:
         if not ids:
             ids = self._prefixed(query)
         if ids:
-            matches = self._decide(ids)
-            return LookupResult(matches, corrected=not self._named(matches, query))
+            towns = self._decide(ids)
+            # Found by an alternative name only ("Iserlon", "Cologne"): worth confirming.
+            named = any(
+                query in town.names or any(key.startswith(query + " ") for key in town.names)
+                for town in towns
+            )
+            return LookupResult(tuple(t.locality for t in towns), corrected=not named)
         best = self._fuzzy_keys(query)
         ids = [town for key in best for town in self._exact(key)]
-        return LookupResult(self._decide(ids), corrected=bool(ids))
+        towns = self._decide(ids)
+        return LookupResult(tuple(t.locality for t in towns), corrected=bool(towns))
 
     def _exact(self, key: str) -> list[int]:
         return sorted({*self._names.get(key, ()), *self._aliases.get(key, ())})
-
-    def _named(self, matches: tuple[Locality, ...], query: str) -> bool:
-        """Whether the query is (the start of) a match's own name, rather than
-        one of its alternative names ("Iserlon", "Cologne"), which gets confirmed."""
-        for locality in matches:
-            key = normalise(locality.name)
-            if key == query or key.startswith(query + " "):
-                return True
-            if normalise(base_name(locality.name)) == query or _fold(locality.name) == query:
-                return True
-        return False
 
     def _pick_postcode(self, localities: tuple[Locality, ...], rest: str) -> tuple[Locality, ...]:
         """All localities of a postcode, or the ones the text after the code names."""
@@ -364,7 +384,7 @@ class Gazetteer:
                     found.append(key)
         return found
 
-    def _decide(self, ids: Iterable[int]) -> tuple[Locality, ...]:
+    def _decide(self, ids: Iterable[int]) -> list[_Town]:
         """Distinct places, most populous first; just one if it clearly dominates."""
         seen: set[tuple[str, str]] = set()
         towns: list[_Town] = []
@@ -378,7 +398,7 @@ class Gazetteer:
                 towns.append(town)
         if len(towns) > 1 and towns[0].population >= DOMINANCE * max(towns[1].population, 1):
             towns = towns[:1]
-        return tuple(town.locality for town in towns[:MAX_MATCHES])
+        return towns[:MAX_MATCHES]
 
 
 @cache

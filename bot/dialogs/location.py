@@ -49,7 +49,8 @@ async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> S
                 say=(
                     OutMessage(
                         ctx._(
-                            "That location is outside Germany. Werkbank knows places in Germany only."
+                            "That location is outside Germany. "
+                            "Werkbank knows places in Germany only."
                         )
                     ),
                 )
@@ -64,7 +65,8 @@ async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> S
     result = ctx.services.gazetteer.lookup(text)
     if not result.matches:
         hint = ctx._(
-            "I could not find “{text}”. Please check the spelling, or type the postcode (five digits)."
+            "I could not find “{text}”. "
+            "Please check the spelling, or type the postcode (five digits)."
         ).format(text=text[:40])
         return Stay(say=(OutMessage(hint),))
     if len(result.matches) > 1:

@@ -40,7 +40,8 @@ class Help(Dialog):
         lines = [
             ctx._("Werkbank helps you find open workshops and events near you."),
             ctx._(
-                "• “Open workshops nearby”: places with their opening hours, equipment and distance."
+                "• “Open workshops nearby”: "
+                "places with their opening hours, equipment and distance."
             ),
             ctx._("• “Events”: meetings and workshops this week, next weekend or later."),
             ctx._("• “Settings”: language, your town, how far you would travel, your interests."),

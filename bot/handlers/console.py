@@ -17,10 +17,15 @@ from bot.messages import AccountRef, Incoming, Kind, OutMessage, numbered_option
 
 # "51.37, 7.70", "standort 51.37 7.70", "location: 51.37;7.70"
 _LOCATION = re.compile(
-    r"^\s*(?:(?:standort|location|ort|geo)\s*:?\s*)?(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$",
+    r"^\s*(?:(?:standort|location|ort|geo)\s*:?\s*)?"
+    r"(-?\d{1,2}\.\d+)\s*[,; ]\s*(-?\d{1,3}\.\d+)\s*$",
     re.IGNORECASE,
 )
 QUIT_WORDS = {"/quit", "/exit", "/beenden"}
+# The console has no location button; it says, in both languages, how to type one.
+LOCATION_HINT = (
+    "(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)"
+)
 
 
 def to_incoming(account: AccountRef, line: str) -> Incoming:
@@ -51,9 +56,7 @@ def render(messages: list[OutMessage]) -> str:
                 cells.append(f"[{number}] {button.label}")
             out.append("   ".join(cells))
         if message.ask_location:
-            out.append(
-                "(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)"
-            )
+            out.append(LOCATION_HINT)
         out.append("")
     assert number == len(numbered_options(messages))
     return "\n".join(out)

@@ -145,7 +145,7 @@ class PlaceService(Protocol):
         point: GeoPoint,
         radius_km: float,
         now: datetime,
-        filters: PlaceFilter = PlaceFilter(),
+        filters: PlaceFilter = ...,
         offset: int = 0,
         limit: int = 5,
     ) -> NearbyPage: ...

@@ -80,9 +80,10 @@ class Conversations:
         account = ChannelAccount(
             channel=channel, external_id=ref.external_id, member_id=member.id, chat_id=ref.chat_id
         )
-        session.add(account)
         try:
+            # A savepoint: on a unique violation only this insert is undone.
             async with session.begin_nested():
+                session.add(account)
                 await session.flush()
         except IntegrityError:
             # Another worker created the same account a moment ago: use theirs.

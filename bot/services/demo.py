@@ -23,6 +23,7 @@ from bot.storage.models import Event, EventFormat, EventStatus, Place, PlaceStat
 
 DEMO_UID_DOMAIN = "demo.werkbank.invalid"
 DEMO_DAYS = 56  # eight weeks
+BERLIN = ZoneInfo("Europe/Berlin")
 
 # (format, title, description, start hour, hours, capacity)
 _EVENT_IDEAS: tuple[tuple[EventFormat, str, str, int, int, int | None], ...] = (
@@ -132,7 +133,7 @@ def _place_row(demo: DemoPlace, gazetteer: Gazetteer) -> dict[str, object]:
 
 
 async def load_demo_data(
-    db: Database, gazetteer: Gazetteer, now: datetime, tz: ZoneInfo = ZoneInfo("Europe/Berlin")
+    db: Database, gazetteer: Gazetteer, now: datetime, tz: ZoneInfo = BERLIN
 ) -> DemoSummary:
     """Insert or update the demo places and events (idempotent: by name and by UID)."""
     async with db.transaction() as session:

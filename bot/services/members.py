@@ -41,7 +41,8 @@ def parse_account(text: str) -> tuple[Channel, str]:
         kind = None
     if not sep or not external_id or kind is None:
         raise ServiceError(
-            f"{text!r} is not an account; write telegram:<id>, matrix:@user:server or console:<name>"
+            f"{text!r} is not an account; "
+            "write telegram:<id>, matrix:@user:server or console:<name>"
         )
     return kind, external_id
 

@@ -23,6 +23,7 @@ from bot.services.events import EventQueries
 from bot.storage.models import Place, PlaceStatus, lat_band
 
 KM_PER_DEGREE_LAT = 111.2
+NO_FILTER = PlaceFilter()
 # Rows fetched per round trip; most searches are answered by the first batch.
 BATCH = 48
 
@@ -110,7 +111,7 @@ class PlaceSearch:
         point: GeoPoint,
         radius_km: float,
         now: datetime,
-        filters: PlaceFilter = PlaceFilter(),
+        filters: PlaceFilter = NO_FILTER,
         offset: int = 0,
         limit: int = 5,
     ) -> NearbyPage:

@@ -1,0 +1,134 @@
+"""Storage on SQLite and PostgreSQL alike (every test runs on both)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.app import Werkbank
+from bot.geo import GeoPoint
+from bot.messages import AccountRef
+from bot.services.contracts import PlaceFilter
+from bot.services.members import UnknownAccount
+from bot.storage.engine import current_revision, upgrade
+from bot.storage.models import (
+    Base,
+    ChannelAccount,
+    Event,
+    EventFormat,
+    Member,
+    Place,
+    Registration,
+    RegistrationStatus,
+    Role,
+    lat_band,
+)
+from tests.chat import ChatUser
+from tests.conftest import NOW
+
+
+async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkbank) -> None:
+    async with app.db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    assert set(Base.metadata.tables) <= tables
+    await upgrade(app.db.engine)
+    assert await current_revision(app.db.engine) == "0001"
+
+
+async def test_times_come_back_aware_and_in_utc(app: Werkbank) -> None:
+    start = datetime(2026, 11, 24, 17, 0, tzinfo=timezone(timedelta(hours=1)))
+    async with app.db.transaction() as session:
+        session.add(Event(uid="tz@test", title="t", format=EventFormat.OTHER, start_at=start))
+    async with app.db.sessions() as session:
+        stored = (
+            await session.execute(select(Event.start_at).where(Event.uid == "tz@test"))
+        ).scalar_one()
+    assert stored == start and stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+
+
+async def test_one_registration_per_member_and_event(app: Werkbank) -> None:
+    async with app.db.transaction() as session:
+        member = Member(display_name="x", consents={})
+        event = Event(uid="reg@test", title="t", format=EventFormat.TRANSFER, start_at=NOW)
+        session.add_all([member, event])
+        await session.flush()
+        ids = (member.id, event.id)
+    async with app.db.transaction() as session:
+        session.add(
+            Registration(member_id=ids[0], event_id=ids[1], status=RegistrationStatus.REGISTERED)
+        )
+    with pytest.raises(IntegrityError):
+        async with app.db.transaction() as session:
+            session.add(
+                Registration(
+                    member_id=ids[0], event_id=ids[1], status=RegistrationStatus.WAITLISTED
+                )
+            )
+
+
+async def test_a_redelivered_update_has_no_second_effect(app: Werkbank, user: ChatUser) -> None:
+    await user.onboard("Bendorf")
+    await user.tap("Einstellungen")
+    await user.tap("Umkreis ändern")
+    payload = user.button("50 km").payload
+    first = await user.press(payload, update_id="4711")
+    assert "Umkreis: 50 km" in first
+    await user.tap("Umkreis ändern")
+    assert await user.press(payload, update_id="4711") == ""  # the same update again: nothing
+    assert "Wie weit" in await user.open_chat()  # still at the question it was at
+
+
+async def test_the_first_message_from_two_workers_makes_one_member(app: Werkbank) -> None:
+    ref = AccountRef("telegram", "777", chat_id="777")
+    await asyncio.gather(*(app.conversations.open(ref) for _ in range(5)))
+    async with app.db.sessions() as session:
+        accounts = (
+            await session.execute(
+                select(func.count())
+                .select_from(ChannelAccount)
+                .where(ChannelAccount.external_id == "777")
+            )
+        ).scalar_one()
+    assert accounts == 1
+
+
+async def test_roles_are_granted_and_revoked_by_account(app: Werkbank, user: ChatUser) -> None:
+    await user.onboard()
+    assert (await app.members.set_role("console:anna", Role.ORGANISER)).is_organiser
+    assert not (await app.members.set_role("console:anna", Role.MEMBER)).is_organiser
+    with pytest.raises(UnknownAccount):
+        await app.members.set_role("matrix:@nobody:example.org", Role.ORGANISER)
+
+
+async def test_nearby_search_orders_by_distance_and_respects_the_radius(app: Werkbank) -> None:
+    kempten = GeoPoint(47.7267, 10.3139)
+    page = await app.services.places.find_nearby(kempten, 25, NOW, PlaceFilter(), limit=10)
+    names = [hit.name for hit in page.hits]
+    assert {"Makerspace Kempten", "Digitallabor 8743x", "Zukunftslabor"} <= set(names)
+    assert all(hit.distance_km <= 25 for hit in page.hits)
+    assert [h.distance_km for h in page.hits] == sorted(h.distance_km for h in page.hits)
+    assert not page.has_more
+
+
+async def test_nearby_search_sees_a_place_across_a_band_edge(app: Werkbank) -> None:
+    # Two places 2 km apart on either side of a latitude band boundary.
+    edge = (lat_band(51.0) + 1) * 0.1
+    async with app.db.transaction() as session:
+        for name, lat in (("Südlich", edge - 0.009), ("Nördlich", edge + 0.009)):
+            session.add(Place(name=name, town="Test", lat=lat, lon=9.0, lat_band=lat_band(lat)))
+    page = await app.services.places.find_nearby(GeoPoint(edge - 0.009, 9.0), 5, NOW, PlaceFilter())
+    assert [h.name for h in page.hits] == ["Südlich", "Nördlich"]
+
+
+async def test_equipment_filter_on_both_databases(app: Werkbank) -> None:
+    bendorf = GeoPoint(50.43, 7.57)
+    page = await app.services.places.find_nearby(
+        bendorf, 50, NOW, PlaceFilter(equipment="laser_cutter")
+    )
+    assert [h.name for h in page.hits] == ["MakerSpace Mayen-Koblenz"]
+    assert "laser_cutter" in await app.services.places.equipment_nearby(bendorf, 50)
+
