@@ -18,6 +18,8 @@ BACK = "back"
 HELP = "help"
 NAV_PAYLOADS = frozenset({MENU, BACK, HELP})
 
+ButtonRow = tuple[Button, ...]
+
 
 @dataclass(frozen=True)
 class Context:
@@ -71,12 +73,12 @@ class Dialog(ABC):
         """React to a button (msg.payload), text, or location in `state`."""
 
 
-def nav_row(ctx: Context, back: bool = True) -> tuple[Button, ...]:
+def nav_row(ctx: Context, back: bool = True) -> ButtonRow:
     """The "Zurück · Menü" row that ends most screens."""
     row = [Button(ctx._("Back"), BACK)] if back else []
     row.append(Button(ctx._("Menu"), MENU))
     return tuple(row)
 
 
-def say(text: str, *rows: tuple[Button, ...]) -> OutMessage:
+def say(text: str, *rows: ButtonRow) -> OutMessage:
     return OutMessage(text=text, buttons=tuple(r for r in rows if r))

@@ -5,7 +5,7 @@ Used by onboarding and settings; both have a "location" and a "choose_town" stat
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context, Go, Stay, Step, nav_row, say
+from bot.dialogs.base import ButtonRow, Context, Go, Stay, Step, nav_row, say
 from bot.geo import GeoPoint, Locality
 from bot.messages import Button, Incoming, Kind, OutMessage
 
@@ -25,8 +25,8 @@ def ask_location(ctx: Context, back: bool = True) -> tuple[OutMessage, ...]:
 
 def ask_which_town(ctx: Context) -> tuple[OutMessage, ...]:
     candidates = ctx.data.get("candidates", [])
-    rows = tuple((Button(c["label"], f"town:{i}"),) for i, c in enumerate(candidates))
-    rows += ((Button(ctx._("None of these"), NONE_OF_THESE),), nav_row(ctx))
+    rows: list[ButtonRow] = [(Button(c["label"], f"town:{i}"),) for i, c in enumerate(candidates)]
+    rows += [(Button(ctx._("None of these"), NONE_OF_THESE),), nav_row(ctx)]
     return (say(ctx._("There are several places with that name. Which one do you mean?"), *rows),)
 
 

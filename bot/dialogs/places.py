@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.base import ButtonRow, Context, Dialog, Go, Stay, Step, nav_row, say
 from bot.dialogs.words import EQUIPMENT_WORDS, PLACE_TYPE_WORDS, STEP_FREE_WORDS, word
 from bot.hours import HoursError, describe_state, describe_week, parse_hours
 from bot.messages import Button, Incoming, OutMessage, Venue
@@ -63,15 +63,17 @@ class Places(Dialog):
         if state == "filters":
             return (self._filters(ctx),)
         if state == "type":
-            rows = tuple((Button(ctx._(PLACE_TYPE_WORDS[c]), f"type:{c}"),) for c in PLACE_TYPES)
-            rows += ((Button(ctx._("All kinds"), "type:all"),), nav_row(ctx))
+            rows: list[ButtonRow] = [
+                (Button(ctx._(PLACE_TYPE_WORDS[c]), f"type:{c}"),) for c in PLACE_TYPES
+            ]
+            rows += [(Button(ctx._("All kinds"), "type:all"),), nav_row(ctx)]
             return (say(ctx._("Which kind of place?"), *rows),)
         if state == "equipment":
             member = ctx.member
             assert member.home is not None
             codes = await ctx.services.places.equipment_nearby(member.home, member.radius_km)
-            rows = tuple((Button(word(ctx.t, EQUIPMENT_WORDS, c), f"eq:{c}"),) for c in codes)
-            rows += ((Button(ctx._("Any equipment"), "eq:all"),), nav_row(ctx))
+            rows = [(Button(word(ctx.t, EQUIPMENT_WORDS, c), f"eq:{c}"),) for c in codes]
+            rows += [(Button(ctx._("Any equipment"), "eq:all"),), nav_row(ctx)]
             return (say(ctx._("Which equipment do you need?"), *rows),)
         if state == "detail":
             return await self._detail(ctx)
@@ -96,26 +98,23 @@ class Places(Dialog):
                 if filters != PlaceFilter()
                 else ctx._("I know no places within {radius} of {town}.")
             ).format(radius=radius, town=member.home_label or "")
-            rows = [
-                tuple(
-                    Button(
-                        ctx._("Search within {radius}").format(radius=ctx.t.distance(km)),
-                        f"wider:{km}",
-                    )
-                    for km in WIDER_KM
-                    if km > member.radius_km
+            wider = tuple(
+                Button(
+                    ctx._("Search within {radius}").format(radius=ctx.t.distance(km)),
+                    f"wider:{km}",
                 )
-            ]
-            if filters != PlaceFilter():
-                rows.append((Button(ctx._("Clear filters"), "clear"),))
-            return (say(text, *rows, nav_row(ctx)),)
+                for km in WIDER_KM
+                if km > member.radius_km
+            )
+            clear = (Button(ctx._("Clear filters"), "clear"),) if filters != PlaceFilter() else ()
+            return (say(text, wider, clear, nav_row(ctx)),)
         header = ctx._("Places within {radius} of {town}:").format(
             radius=radius, town=member.home_label or ""
         )
         if filters != PlaceFilter():
             header += "\n" + ctx._("(filtered)")
         lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(page.hits)]
-        rows: list[tuple[Button, ...]] = [(Button(short(h.name), f"pl:{h.id}"),) for h in page.hits]
+        rows: list[ButtonRow] = [(Button(short(h.name), f"pl:{h.id}"),) for h in page.hits]
         more = [Button(ctx._("More"), "more")] if page.has_more else []
         rows.append((*more, Button(ctx._("Filter"), "filters")))
         rows.append(nav_row(ctx))
@@ -149,7 +148,9 @@ class Places(Dialog):
         if details is None:
             return (say(ctx._("This place is no longer listed."), nav_row(ctx)),)
         text = place_text(ctx, details)
-        rows = [(Button(short(e.title), f"ev:{e.id}"),) for e in details.upcoming_events]
+        rows: list[ButtonRow] = [
+            (Button(short(e.title), f"ev:{e.id}"),) for e in details.upcoming_events
+        ]
         rows.append(nav_row(ctx))
         address = ", ".join(
             p for p in (details.street, f"{details.postcode or ''} {details.town}".strip()) if p

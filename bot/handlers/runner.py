@@ -97,7 +97,7 @@ class Runner:
 
     # -- the step ----------------------------------------------------------
     def _position(self, conv: Conversation) -> tuple[str, str]:
-        if conv.flow in self.flows and conv.state:
+        if conv.flow is not None and conv.flow in self.flows and conv.state:
             return conv.flow, conv.state
         return first_screen(conv.member)
 

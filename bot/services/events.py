@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.geo import GeoPoint, haversine_km
@@ -24,7 +24,7 @@ from bot.storage.models import (
 KM_PER_DEGREE_LAT = 111.2
 
 
-def _registered_count() -> Select:  # type: ignore[type-arg]
+def _registered_count() -> ScalarSelect[int]:
     return (
         select(func.count(Registration.id))
         .where(

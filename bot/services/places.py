@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import Float, Select, and_, bindparam, select
 
 from bot.geo import GeoPoint, haversine_km
 from bot.hours import HoursError, parse_hours
@@ -67,7 +67,7 @@ def is_open_at(rule: str | None, moment: datetime) -> bool:
 
 def _nearby_statement(with_type: bool, with_equipment: bool, step_free: bool) -> Select:  # type: ignore[type-arg]
     # Built once per filter combination, so SQLAlchemy's compiled cache is hit every time.
-    lat0, lon0, k = bindparam("lat0"), bindparam("lon0"), bindparam("k")
+    lat0, lon0, k = (bindparam(name, type_=Float()) for name in ("lat0", "lon0", "k"))
     conditions = [
         Place.lat_band.in_(bindparam("bands", expanding=True)),
         Place.lon.between(bindparam("min_lon"), bindparam("max_lon")),
