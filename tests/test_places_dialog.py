@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.app import Werkbank
 from tests.chat import ChatUser
-from tests.conftest import BERLIN
+from tests.conftest import BERLIN, NOW
 
 
 async def test_places_near_menden_list_distance_kind_and_opening_state(user: ChatUser) -> None:
@@ -30,22 +31,25 @@ async def test_closed_place_is_never_shown_as_open(user: ChatUser) -> None:
     assert "WALD | STADT | LABOR" not in text
 
 
-async def test_closed_place_details_say_it_is_closed(app, user: ChatUser) -> None:  # type: ignore[no-untyped-def]
+async def test_closed_place_details_say_it_is_closed_and_show_no_hours(app: Werkbank) -> None:
     from sqlalchemy import select
 
+    from bot.dialogs.base import Context
+    from bot.dialogs.places import place_text
+    from bot.i18n import translator
     from bot.storage.models import Place
 
     async with app.db.sessions() as session:
         closed_id = (
             await session.execute(select(Place.id).where(Place.name == "WALD | STADT | LABOR"))
         ).scalar_one()
-    await user.onboard("Iserlohn")
-    # Reached through a place link (later: a deep link on a poster): forged payloads are refused,
-    # so open it through the service the way the details screen does.
-    details = await app.services.places.details(
-        closed_id, datetime(2026, 11, 24, 15, tzinfo=BERLIN)
-    )
-    assert details is not None and details.closed_for_good
+    details = await app.services.places.details(closed_id, NOW)
+    assert details is not None
+    member = (await app.conversations.open(ChatUser(app.runner, "x").account)).member
+    ctx = Context(member, translator("de"), NOW, {}, app.services)
+    text = place_text(ctx, details)
+    assert "Dauerhaft geschlossen" in text
+    assert "offen" not in text.lower().replace("offene", "")
 
 
 async def test_open_now_filter_shows_only_open_places(user: ChatUser) -> None:

@@ -131,4 +131,3 @@ async def test_equipment_filter_on_both_databases(app: Werkbank) -> None:
     )
     assert [h.name for h in page.hits] == ["MakerSpace Mayen-Koblenz"]
     assert "laser_cutter" in await app.services.places.equipment_nearby(bendorf, 50)
-

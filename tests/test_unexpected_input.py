@@ -155,3 +155,29 @@ async def test_a_failing_dialog_apologises_with_the_menu(app: Werkbank, user: Ch
     await user.tap("Offene Werkstätten")
     assert "etwas schiefgegangen" in user.text
     assert_kind_answer_with_menu(user)
+
+
+ENGLISH_MENU = {"Open workshops nearby", "Events", "Settings", "Help"}
+
+
+@pytest.mark.parametrize(
+    ("send", "hint"),
+    [
+        pytest.param("blablub", "didn't understand", id="random-text"),
+        pytest.param("9", "There is no number 9 here", id="option-out-of-range"),
+        pytest.param("/nope", "don't know that command", id="unknown-command"),
+        pytest.param(HUGE, "didn't understand", id="10000-characters"),
+    ],
+)
+async def test_unexpected_input_in_english(user: ChatUser, send: str, hint: str) -> None:
+    await user.onboard("Bendorf", language="English", field="Craft")
+    await user.send(send)
+    assert hint in user.text
+    assert set(user.labels) >= ENGLISH_MENU
+
+
+async def test_a_voice_note_in_english(user: ChatUser) -> None:
+    await user.onboard("Bendorf", language="English", field="Craft")
+    await user.send_kind(Kind.VOICE)
+    assert "I understand text and buttons only" in user.text
+    assert set(user.labels) >= ENGLISH_MENU

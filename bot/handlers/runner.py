@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.dialogs.base import BACK, HELP, MENU, NAV_PAYLOADS, Context, Dialog, Stay
 from bot.dialogs.registry import FLOWS, HOME, START, first_screen
-from bot.i18n import translator
-from bot.messages import Button, Incoming, Kind, OutMessage, numbered_options
+from bot.i18n import Translator, translator
+from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberView, Services
 from bot.services.conversations import Conversation, Conversations
 
@@ -89,9 +89,9 @@ class Runner:
             )
             return await self._apologise(conv)
 
-    async def resume(self, msg_account: Any) -> list[OutMessage]:
+    async def resume(self, account: AccountRef) -> list[OutMessage]:
         """The current screen, e.g. when a console chat is opened again."""
-        conv = await self.conversations.open(msg_account)
+        conv = await self.conversations.open(account)
         flow, state = self._position(conv)
         return await self._enter(conv, flow, state, conv.data, (), push=None)
 
@@ -198,7 +198,7 @@ class Runner:
         return (button.payload if button.payload in NAV_PAYLOADS else None), pressed
 
     @staticmethod
-    def _not_an_option(t: Any, text: str, offered: list[Button]) -> str:
+    def _not_an_option(t: Translator, text: str, offered: list[Button]) -> str:
         plain = _plain(text)
         if offered and plain.isdigit() and len(plain) <= 3:
             return t._("There is no number {number} here. Please choose 1 to {count}.").format(
@@ -275,7 +275,7 @@ class Runner:
         await self.conversations.save(conv.account_id, flow, state, data)
         conv.flow, conv.state, conv.data = flow, state, data
 
-    def _context(self, member: MemberView, t: Any, data: Mapping[str, Any]) -> Context:
+    def _context(self, member: MemberView, t: Translator, data: Mapping[str, Any]) -> Context:
         return Context(member=member, t=t, now=self.clock(), data=data, services=self.services)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import normalise_locale
 from bot.messages import AccountRef
@@ -67,7 +68,9 @@ class Conversations:
                 data=dict(state.data) if state else {},
             )
 
-    async def _create(self, session, ref: AccountRef, channel: Channel):  # type: ignore[no-untyped-def]
+    async def _create(
+        self, session: AsyncSession, ref: AccountRef, channel: Channel
+    ) -> tuple[ChannelAccount, Member]:
         locale = normalise_locale(ref.language) if ref.language else self.default_locale
         member = Member(
             display_name=ref.display_name[:200],
@@ -98,7 +101,7 @@ class Conversations:
                     )
                 )
             ).one()
-            return found[0], found[1]
+            return found.tuple()
         return account, member
 
     async def member(self, member_id: int) -> MemberView:
