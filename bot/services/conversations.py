@@ -101,7 +101,8 @@ class Conversations:
                     )
                 )
             ).one()
-            return found.tuple()
+            account, member = found
+            return account, member
         return account, member
 
     async def member(self, member_id: int) -> MemberView:
