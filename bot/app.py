@@ -22,6 +22,7 @@ class Werkbank:
     settings: Settings
     db: Database
     members: Members
+    places: PlaceSearch
     conversations: Conversations
     services: Services
     runner: Runner
@@ -32,15 +33,16 @@ class Werkbank:
     ) -> Werkbank:
         db = await Database.open(settings.database_url)
         members = Members(db)
+        places = PlaceSearch(db)
         services = Services(
             members=members,
-            places=PlaceSearch(db),
+            places=places,
             events=EventQueries(db),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)
         runner = Runner(conversations, services, settings.timezone, clock)
-        return cls(settings, db, members, conversations, services, runner)
+        return cls(settings, db, members, places, conversations, services, runner)
 
     async def close(self) -> None:
         await self.db.close()

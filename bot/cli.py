@@ -109,7 +109,7 @@ async def _chat(app: Werkbank, args: argparse.Namespace) -> int:
     from bot.handlers.console import chat
     from bot.messages import AccountRef
 
-    if await app.conversations.is_empty() and not args.no_demo and _wants_demo():
+    if not await app.places.has_places() and not args.no_demo and _wants_demo():
         await _demo(app)
     user = args.user or getpass.getuser()
     account = AccountRef("console", user, chat_id=user, display_name=user)

@@ -87,6 +87,16 @@ class LookupResult:
     corrected: bool = False
 
 
+KM_PER_DEGREE_LAT = 111.2
+
+
+def search_box(point: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
+    """(min_lat, max_lat, min_lon, max_lon) of a box that holds the circle around `point`."""
+    dlat = radius_km / KM_PER_DEGREE_LAT
+    dlon = radius_km / (KM_PER_DEGREE_LAT * max(0.05, math.cos(math.radians(point.lat))))
+    return point.lat - dlat, point.lat + dlat, point.lon - dlon, point.lon + dlon
+
+
 def haversine_km(a: GeoPoint, b: GeoPoint) -> float:
     """Great-circle distance in kilometres."""
     lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
@@ -296,6 +306,25 @@ class Gazetteer:
         """The main locality of a postcode (the most populous one), or None."""
         localities = self._postcodes.get(code.strip())
         return localities[0] if localities else None
+
+    def nearest_town(self, point: GeoPoint, max_km: float = 30) -> Locality | None:
+        """The nearest town with inhabitants: how a shared location is named ("Iserlohn").
+
+        A linear scan (about 13 000 towns, a few ms) is fine for a once-per-member action.
+        """
+        k = math.cos(math.radians(point.lat)) ** 2
+        best: _Town | None = None
+        best_d2 = float("inf")
+        for town in self._towns:
+            if town.population <= 0:
+                continue
+            p = town.locality.point
+            d2 = (p.lat - point.lat) ** 2 + k * (p.lon - point.lon) ** 2
+            if d2 < best_d2:
+                best, best_d2 = town, d2
+        if best is None or haversine_km(point, best.locality.point) > max_km:
+            return None
+        return best.locality
 
     def lookup(self, text: str) -> LookupResult:
         """Resolve a postcode or town name; see the module docstring for the rules."""

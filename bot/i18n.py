@@ -79,10 +79,11 @@ class Translator:
         return format_decimal(value, format=pattern, locale=self.locale)
 
     def distance(self, km: float) -> str:
-        """'3,2 km' (one decimal under 10 km), '27 km' above; '350 m' below 1 km."""
+        """'3,2 km' (one decimal under 10 km, '5 km' when whole), '27 km'; '350 m' below 1 km."""
         if km < 1:
             return f"{self.number(max(50, round(km * 1000, -1)))} m"
-        return f"{self.number(km, 1 if km < 10 else 0)} km"
+        whole = abs(km - round(km)) < 0.05
+        return f"{self.number(km, 1 if km < 10 and not whole else 0)} km"
 
     # -- dates and times (input: aware datetimes, shown in self.tz) ---------
     def local(self, moment: datetime) -> datetime:

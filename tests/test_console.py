@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_two_local_users_share_one_database_and_each_continues(tmp_path: Path) -
 
 def test_a_shared_location_can_be_typed_as_coordinates(tmp_path: Path) -> None:
     result = werkbank(["chat", "--as", "carla"], tmp_path, "1\n51.37, 7.70\n")
-    assert "Danke, ich habe deinen Standort." in result.stdout
+    assert "Danke, ich habe deinen Standort (bei Iserlohn)." in result.stdout
 
 
 def test_a_bad_setting_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
@@ -80,8 +81,11 @@ def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
 
 def test_db_upgrade_and_demo_data_and_roles(tmp_path: Path) -> None:
     assert werkbank(["db", "upgrade"], tmp_path).returncode == 0
-    assert "31 places" in werkbank(["demo-data"], tmp_path).stdout
-    assert "31 places" in werkbank(["demo-data"], tmp_path).stdout  # idempotent
+    assert "31 places, 48 events" in werkbank(["demo-data"], tmp_path).stdout
+    werkbank(["demo-data"], tmp_path)
+    with sqlite3.connect(tmp_path / "chat.db") as db:  # loading twice updates, never duplicates
+        assert db.execute("select count(*) from place").fetchone() == (31,)
+        assert db.execute("select count(*) from event").fetchone() == (48,)
     werkbank(["chat", "--as", "dora"], tmp_path, "1\n")
     granted = werkbank(["admin", "grant", "organiser", "console:dora"], tmp_path)
     assert granted.returncode == 0 and "organiser" in granted.stdout

@@ -40,7 +40,7 @@ async def test_misspelt_town_is_understood_and_said_back(user: ChatUser) -> None
 async def test_sloppy_and_transliterated_towns_are_found(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
-    assert "Iserlohn" in await user.send(" iserlohn ")
+    assert "Alles klar: Iserlohn (Nordrhein-Westfalen)." in await user.send(" iserlohn ")
     await user.send("/einstellungen")
     await user.tap("Ort ändern")
     assert "Mönchengladbach" in await user.send("Moenchengladbach")
@@ -71,7 +71,7 @@ async def test_shared_location_is_accepted(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
     text = await user.share_location(51.3745, 7.6961)
-    assert "Standort" in text
+    assert "Danke, ich habe deinen Standort (bei Iserlohn)." in text
     assert "Was interessiert dich" in text
 
 
@@ -130,3 +130,52 @@ async def test_known_member_gets_the_menu_not_the_onboarding(app: Werkbank, user
     assert "Willkommen bei Werkbank" not in text
     returning = ChatUser(app.runner, "anna")
     assert "Was möchtest du tun?" in await returning.open_chat()
+
+
+async def test_first_message_of_any_kind_gets_the_greeting_without_a_scolding(
+    user: ChatUser,
+) -> None:
+    text = await user.send("hallo")
+    assert "Willkommen bei Werkbank" in text
+    assert "nicht verstanden" not in text
+
+
+async def test_language_can_be_typed(user: ChatUser) -> None:
+    await user.send("/start")
+    assert "Where are you?" in await user.send("englisch")
+
+
+async def test_menu_during_onboarding_keeps_the_member_in_onboarding(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    assert "Wo bist du?" in await user.send("Menü")
+    assert "Wo bist du?" in await user.send("/gibtsnicht")
+    await user.send("Hilfe")
+    assert "Wo bist du?" in await user.send("Menü")
+
+
+async def test_which_town_also_takes_a_typed_postcode(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    await user.send("Neustadt")
+    text = await user.send("67433")
+    assert "67433 Neustadt an der Weinstraße" in text
+    assert "Was interessiert dich" in text
+
+
+async def test_back_from_the_menu_after_onboarding_does_not_reopen_onboarding(
+    user: ChatUser,
+) -> None:
+    await user.onboard()
+    assert "Was möchtest du tun?" in await user.send("Zurück")
+
+
+async def test_a_shared_location_reads_the_same_after_switching_language(user: ChatUser) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch")
+    await user.share_location(50.43, 7.57)
+    await user.tap("Handwerk")
+    await user.tap("Einstellungen")
+    await user.tap("Sprache ändern")
+    text = await user.tap("English")
+    assert "Location: Bendorf" in text

@@ -58,3 +58,31 @@ async def test_help_works_in_the_middle_of_onboarding_and_back_returns(user: Cha
     await user.tap("Deutsch")
     assert "Werkbank hilft dir" in await user.send("Hilfe")
     assert "Wo bist du?" in await user.send("zurück")
+
+
+async def test_back_after_saving_leads_out_of_settings_not_into_them_again(user: ChatUser) -> None:
+    await user.onboard()
+    await user.tap("Einstellungen")
+    await user.tap("Umkreis ändern")
+    await user.tap("50 km")
+    assert "Was möchtest du tun?" in await user.send("Zurück")
+
+
+async def test_a_small_typed_radius_is_kilometres_not_a_button_number(user: ChatUser) -> None:
+    await user.onboard()
+    await user.tap("Einstellungen")
+    await user.tap("Umkreis ändern")
+    assert "Umkreis: 5 km" in await user.send("5")
+    await user.tap("Umkreis ändern")
+    assert "Umkreis: 30 km" in await user.send("30 Kilometer")
+    await user.tap("Umkreis ändern")
+    text = await user.send("³")
+    assert "von 1 bis 500" in text and "etwas schiefgegangen" not in text
+
+
+async def test_help_twice_then_back_returns_to_where_help_was_asked(user: ChatUser) -> None:
+    await user.onboard()
+    await user.tap("Einstellungen")
+    await user.send("Hilfe")
+    await user.send("Hilfe")
+    assert "Deine Einstellungen" in await user.send("Zurück")

@@ -49,11 +49,10 @@ class Go:
 
 @dataclass(frozen=True)
 class Stay:
-    """Stay where we are: say something, then show the current screen again if `reshow`."""
+    """Stay where we are: say something, then show the current screen again."""
 
     say: tuple[OutMessage, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
-    reshow: bool = True
 
 
 Step = Go | Stay
@@ -61,8 +60,10 @@ Step = Go | Stay
 
 class Dialog(ABC):
     name: str
-    # States in which typed text is an answer (a town, a number), not a wrong button.
+    # States in which typed text (or a location) is an answer, not a wrong button.
     text_states: frozenset[str] = frozenset()
+    # States in which a typed number is a value (kilometres), not an option number.
+    number_states: frozenset[str] = frozenset()
 
     @abstractmethod
     async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.location import SET_LOCATION, where_unknown
 from bot.dialogs.places import short
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import N_
@@ -72,10 +73,7 @@ class Events(Dialog):
     async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
         member = ctx.member
         if member.home is None:
-            text = ctx._(
-                "I don't know where you are yet. Please set your location in the settings."
-            )
-            return (say(text, nav_row(ctx)),)
+            return where_unknown(ctx)
         window = ctx.data.get("window") or "week"
         offset = int(ctx.data.get("offset", 0))
         start, end = window_bounds(window, ctx.now, ctx)
@@ -97,7 +95,7 @@ class Events(Dialog):
         lines = [event_lines(ctx, offset + i + 1, e) for i, e in enumerate(hits)]
         rows: list[tuple[Button, ...]] = [(Button(short(e.title), f"ev:{e.id}"),) for e in hits]
         if has_more:
-            rows.append((Button(ctx._("More"), "more"),))
+            rows.append((Button(ctx._("More"), f"more:{offset + PAGE_SIZE}"),))
         rows.append(nav_row(ctx))
         return (say("\n\n".join([title, *lines]), *rows),)
 
@@ -141,12 +139,12 @@ class Events(Dialog):
         if payload.startswith("when:") and payload[5:] in WINDOWS:
             return Go(self.name, "list", data={"window": payload[5:], "offset": 0})
         if state == "list":
+            if payload == SET_LOCATION:
+                return Go("settings", "location")
             if payload.startswith("ev:"):
                 return Go(self.name, "detail", data={"event_id": int(payload[3:])})
-            if payload == "more":
-                return Go(
-                    self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE}
-                )
+            if payload.startswith("more:"):
+                return Go(self.name, "list", data={"offset": int(payload[5:])})
         if state == "detail" and payload.startswith("pl:"):
             return Go("places", "detail", data={"place_id": int(payload[3:])})
         return Stay()

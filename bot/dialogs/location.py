@@ -6,10 +6,11 @@ Used by onboarding and settings; both have a "location" and a "choose_town" stat
 from __future__ import annotations
 
 from bot.dialogs.base import ButtonRow, Context, Go, Stay, Step, nav_row, say
-from bot.geo import GeoPoint, Locality
+from bot.geo import MAX_MATCHES, GeoPoint, Locality
 from bot.messages import Button, Incoming, Kind, OutMessage
 
 NONE_OF_THESE = "town:none"
+SET_LOCATION = "set:location"
 # Germany's bounding box, with a margin for the border regions.
 _LAT_RANGE = (47.0, 55.3)
 _LON_RANGE = (5.5, 15.5)
@@ -23,11 +24,20 @@ def ask_location(ctx: Context, back: bool = True) -> tuple[OutMessage, ...]:
     return (OutMessage(text, buttons=(nav_row(ctx, back),), ask_location=True),)
 
 
+def where_unknown(ctx: Context) -> tuple[OutMessage, ...]:
+    """Instead of a list near the member, when we do not know where they are."""
+    text = ctx._("I don't know where you are yet. Please tell me your town or postcode.")
+    return (say(text, (Button(ctx._("Set location"), SET_LOCATION),), nav_row(ctx)),)
+
+
 def ask_which_town(ctx: Context) -> tuple[OutMessage, ...]:
     candidates = ctx.data.get("candidates", [])
     rows: list[ButtonRow] = [(Button(c["label"], f"town:{i}"),) for i, c in enumerate(candidates)]
     rows += [(Button(ctx._("None of these"), NONE_OF_THESE),), nav_row(ctx)]
-    return (say(ctx._("There are several places with that name. Which one do you mean?"), *rows),)
+    text = ctx._("There are several places with that name. Which one do you mean?")
+    if ctx.data.get("candidates_cut"):
+        text += "\n" + ctx._("Not in the list? Type your postcode.")
+    return (say(text, *rows),)
 
 
 def _stored(locality: Locality) -> dict[str, object]:
@@ -55,10 +65,13 @@ async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> S
                     ),
                 )
             )
-        await ctx.services.members.set_home(
-            ctx.member.id, GeoPoint(msg.lat, msg.lon), ctx._("your location")
-        )
-        return _with_note(done, ctx._("Thanks, I have your location."))
+        point = GeoPoint(msg.lat, msg.lon)
+        town = ctx.services.gazetteer.nearest_town(point)
+        # A town name reads the same in every language; coordinates where there is none.
+        label = town.name if town else f"{point.lat:.3f}, {point.lon:.3f}"
+        await ctx.services.members.set_home(ctx.member.id, point, label)
+        note = ctx._("Thanks, I have your location (near {town}).").format(town=label)
+        return _with_note(done, note, clear=True)
     text = msg.text.strip()
     if not text:
         return Stay(say=(OutMessage(ctx._("Please type a postcode or a town.")),))
@@ -70,11 +83,18 @@ async def answer_location(ctx: Context, msg: Incoming, flow: str, done: Go) -> S
         ).format(text=text[:40])
         return Stay(say=(OutMessage(hint),))
     if len(result.matches) > 1:
-        return Go(flow, "choose_town", data={"candidates": [_stored(m) for m in result.matches]})
+        data = {
+            "candidates": [_stored(m) for m in result.matches],
+            "candidates_cut": len(result.matches) >= MAX_MATCHES,
+        }
+        return Go(flow, "choose_town", data=data)
     return await _settle(ctx, _stored(result.matches[0]), done, corrected=result.corrected)
 
 
 async def answer_which_town(ctx: Context, msg: Incoming, flow: str, done: Go) -> Step:
+    if msg.kind != Kind.BUTTON:
+        # Typing another name or postcode, or sharing a location, answers the question too.
+        return await answer_location(ctx, msg, flow, done)
     if msg.payload == NONE_OF_THESE:
         return Go(flow, "location", data={"candidates": None}, remember=False)
     candidates = ctx.data.get("candidates", [])
@@ -92,7 +112,7 @@ async def _settle(ctx: Context, chosen: dict[str, object], done: Go, corrected: 
 
 
 def _with_note(done: Go, note: str, clear: bool = False) -> Go:
-    data = {**done.data, **({"candidates": None} if clear else {})}
+    data = {**done.data, **({"candidates": None, "candidates_cut": None} if clear else {})}
     return Go(
         done.flow, done.state, data=data, say=(OutMessage(note), *done.say), remember=done.remember
     )

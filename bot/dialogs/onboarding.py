@@ -5,8 +5,18 @@ from __future__ import annotations
 from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
 from bot.dialogs.location import answer_location, answer_which_town, ask_location, ask_which_town
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
-from bot.i18n import SUPPORTED_LOCALES
+from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.messages import Button, Incoming, OutMessage
+
+# What people type instead of tapping a language.
+LANGUAGE_WORDS = {
+    "de": "de",
+    "deutsch": "de",
+    "german": "de",
+    "en": "en",
+    "english": "en",
+    "englisch": "en",
+}
 
 
 def language_buttons() -> tuple[tuple[Button, ...], ...]:
@@ -19,16 +29,16 @@ def field_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
 
 class Onboarding(Dialog):
     name = "onboarding"
-    text_states = frozenset({"location"})
+    text_states = frozenset({"language", "location", "choose_town"})
 
     async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
         if state == "language":
-            # Both languages at once: the member has not chosen one yet.
-            text = (
-                "Willkommen bei Werkbank! Ich zeige dir offene Werkstätten und Veranstaltungen "
-                "in deiner Nähe.\nWelche Sprache möchtest du?\n\n"
-                "Welcome to Werkbank! Which language would you like?"
+            # Every shipped language at once: the member has not chosen one yet.
+            greeting = N_(
+                "Welcome to Werkbank! I show you open workshops and events near you. "
+                "Which language would you like?"
             )
+            text = "\n\n".join(translator(code)._(greeting) for code in SUPPORTED_LOCALES)
             return (OutMessage(text, buttons=language_buttons()),)
         if state == "location":
             return ask_location(ctx)
@@ -41,9 +51,9 @@ class Onboarding(Dialog):
 
     async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
         if state == "language":
-            code = msg.payload.removeprefix("lang:")
+            code = msg.payload.removeprefix("lang:") or LANGUAGE_WORDS.get(msg.text.lower(), "")
             if code not in SUPPORTED_LOCALES:
-                return Stay()
+                return Stay(say=(OutMessage("Deutsch / English?"),))
             await ctx.services.members.set_locale(ctx.member.id, code)
             return Go(self.name, "location")
         if state == "location":

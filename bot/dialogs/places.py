@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.dialogs.base import ButtonRow, Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.location import SET_LOCATION, where_unknown
 from bot.dialogs.words import EQUIPMENT_WORDS, PLACE_TYPE_WORDS, STEP_FREE_WORDS, word
 from bot.hours import HoursError, describe_state, describe_week, parse_hours
 from bot.messages import Button, Incoming, OutMessage, Venue
@@ -82,15 +83,18 @@ class Places(Dialog):
     async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
         member = ctx.member
         if member.home is None:
-            text = ctx._(
-                "I don't know where you are yet. Please set your location in the settings."
-            )
-            return (say(text, (Button(ctx._("Set location"), "set:location"),), nav_row(ctx)),)
+            return where_unknown(ctx)
         offset = int(ctx.data.get("offset", 0))
         filters = filters_from(ctx.data)
         page = await ctx.services.places.find_nearby(
             member.home, member.radius_km, ctx.now, filters, offset=offset, limit=PAGE_SIZE
         )
+        if not page.hits and offset:
+            # The radius or filters changed since that page: start again at the top.
+            offset = 0
+            page = await ctx.services.places.find_nearby(
+                member.home, member.radius_km, ctx.now, filters, limit=PAGE_SIZE
+            )
         radius = ctx.t.distance(member.radius_km)
         if not page.hits:
             text = (
@@ -115,7 +119,7 @@ class Places(Dialog):
             header += "\n" + ctx._("(filtered)")
         lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(page.hits)]
         rows: list[ButtonRow] = [(Button(short(h.name), f"pl:{h.id}"),) for h in page.hits]
-        more = [Button(ctx._("More"), "more")] if page.has_more else []
+        more = [Button(ctx._("More"), f"more:{offset + PAGE_SIZE}")] if page.has_more else []
         rows.append((*more, Button(ctx._("Filter"), "filters")))
         rows.append(nav_row(ctx))
         return (say("\n\n".join([header, *lines]), *rows),)
@@ -133,10 +137,15 @@ class Places(Dialog):
         )
         equipment = word(ctx.t, EQUIPMENT_WORDS, f.equipment) if f.equipment else ctx._("any")
         rows = (
-            (Button(mark(f.open_now) + ctx._("Open now only"), "f:open"),),
+            (Button(mark(f.open_now) + ctx._("Open now only"), f"f:open:{int(not f.open_now)}"),),
             (Button(ctx._("Kind: {value}").format(value=kind), "f:type"),),
             (Button(ctx._("Equipment: {value}").format(value=equipment), "f:equipment"),),
-            (Button(mark(f.step_free) + ctx._("Step-free only"), "f:stepfree"),),
+            (
+                Button(
+                    mark(f.step_free) + ctx._("Step-free only"),
+                    f"f:stepfree:{int(not f.step_free)}",
+                ),
+            ),
             (Button(ctx._("Show results"), "f:done"), Button(ctx._("Clear filters"), "clear")),
             nav_row(ctx),
         )
@@ -164,25 +173,27 @@ class Places(Dialog):
         if state == "list":
             if payload.startswith("pl:"):
                 return Go(self.name, "detail", data={"place_id": int(payload[3:])})
-            if payload == "more":
-                return Go(
-                    self.name, "list", data={"offset": int(ctx.data.get("offset", 0)) + PAGE_SIZE}
-                )
+            if payload.startswith("more:"):
+                # The payload carries the page, so a second tap on an old "Mehr" is stale.
+                return Go(self.name, "list", data={"offset": int(payload[5:])})
             if payload == "filters":
                 return Go(self.name, "filters")
             if payload == "clear":
                 return Go(self.name, "list", data={"filters": None, "offset": 0}, remember=False)
             if payload.startswith("wider:"):
-                await ctx.services.members.set_radius(ctx.member.id, int(payload[6:]))
-                return Go(self.name, "list", data={"offset": 0}, remember=False)
-            if payload == "set:location":
+                km = int(payload[6:])
+                await ctx.services.members.set_radius(ctx.member.id, km)
+                note = ctx._("Your radius is now {radius}.").format(radius=ctx.t.distance(km))
+                return Go(
+                    self.name, "list", data={"offset": 0}, say=(OutMessage(note),), remember=False
+                )
+            if payload == SET_LOCATION:
                 return Go("settings", "location")
         if state == "filters":
-            if payload == "f:open":
-                filters["open_now"] = not filters.get("open_now")
-                return Stay(data={"filters": filters, "offset": 0})
-            if payload == "f:stepfree":
-                filters["step_free"] = not filters.get("step_free")
+            # Toggles carry the value they set, so a double tap does not undo itself.
+            if payload.startswith(("f:open:", "f:stepfree:")):
+                key = "open_now" if payload.startswith("f:open:") else "step_free"
+                filters[key] = payload.endswith(":1")
                 return Stay(data={"filters": filters, "offset": 0})
             if payload == "f:type":
                 return Go(self.name, "type")

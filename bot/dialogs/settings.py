@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
 from bot.dialogs.location import answer_location, answer_which_town, ask_location, ask_which_town
 from bot.dialogs.onboarding import field_buttons, language_buttons
@@ -10,11 +12,14 @@ from bot.messages import Button, Incoming, Kind, OutMessage
 from bot.services.contracts import RADIUS_CHOICES_KM
 
 MAX_RADIUS_KM = 500
+# "30", "30 km", "30km", "30 Kilometer" (ASCII digits: "³" is no number of kilometres)
+_KILOMETRES = re.compile(r"([0-9]{1,3})\s*(?:km|kilometer|kilometern|kilometres|kilometers)?")
 
 
 class Settings(Dialog):
     name = "settings"
-    text_states = frozenset({"location", "radius"})
+    text_states = frozenset({"location", "choose_town", "radius"})
+    number_states = frozenset({"radius"})
 
     async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
         m = ctx.member
@@ -74,13 +79,13 @@ class Settings(Dialog):
             return await answer_which_town(ctx, msg, self.name, saved)
         if state == "radius":
             value = msg.payload.removeprefix("radius:") if msg.kind == Kind.BUTTON else msg.text
-            value = value.lower().replace("km", "").strip()
-            if not value.isdigit() or not 1 <= int(value) <= MAX_RADIUS_KM:
+            typed = _KILOMETRES.fullmatch(value.strip().lower())
+            if typed is None or not 1 <= int(typed[1]) <= MAX_RADIUS_KM:
                 hint = ctx._("Please choose a distance or type a number from 1 to {max}.").format(
                     max=MAX_RADIUS_KM
                 )
                 return Stay(say=(OutMessage(hint),))
-            await ctx.services.members.set_radius(ctx.member.id, int(value))
+            await ctx.services.members.set_radius(ctx.member.id, int(typed[1]))
             return saved
         if state == "field":
             code = msg.payload.removeprefix("field:")

@@ -46,6 +46,8 @@ _COMMANDS = {
     "/einstellungen": "settings",
 }
 _EMOJI_OR_MARKS = re.compile(r"[^\w\s/?-]", re.UNICODE)
+# ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+_OPTION_NUMBER = re.compile(r"[0-9]{1,2}")
 
 
 def _plain(text: str) -> str:
@@ -103,9 +105,13 @@ class Runner:
 
     async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
         flow, state = self._position(conv)
+        if conv.flow is None:
+            # The very first message, whatever it says, gets the greeting (or the menu).
+            return await self._enter(conv, flow, state, {}, (), push=None, reset=True)
         t = translator(conv.member.locale, self.timezone)
         data = dict(conv.data)
         offered = [Button(label, payload) for label, payload in data.get("_offered", [])]
+        dialog = self.flows[flow]
 
         if msg.kind in (Kind.VOICE, Kind.FILE, Kind.OTHER):
             hint = t._(
@@ -113,30 +119,24 @@ class Runner:
             )
             return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
 
-        action, msg = self._classify(msg, offered)
-        if action == "start":
-            if conv.member.onboarded:
-                return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
-            if conv.flow != "onboarding":
-                return await self._enter(conv, *START, {}, (), push=None, reset=True)
-            # Half-way through onboarding: continue where they were.
-            return await self._enter(conv, flow, state, data, (), push=None)
-        if action == MENU:
-            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
-        if action == "settings":
-            return await self._enter(conv, "settings", "main", data, (), push=(flow, state, data))
-        if action == HELP:
-            return await self._enter(conv, "help", "main", data, (), push=(flow, state, data))
+        action, msg = self._classify(
+            msg, offered, numbers_are_options=state not in dialog.number_states
+        )
+        if action in ("start", MENU):
+            return await self._go_home(conv, flow, state, data, ())
+        if action in ("settings", HELP):
+            target = ("settings", "main") if action == "settings" else ("help", "main")
+            came_from = None if (flow, state) == target else (flow, state, data)
+            return await self._enter(conv, *target, data, (), push=came_from)
         if action == BACK:
-            return await self._back(conv, data)
+            return await self._back(conv, flow, state, data)
         if action == "unknown_command":
             hint = t._("I don't know that command. Here is the menu.")
-            return await self._enter(conv, *HOME, {}, (OutMessage(hint),), push=None, reset=True)
+            return await self._go_home(conv, flow, state, data, (OutMessage(hint),))
         if action == "stale":
             hint = t._("That button is no longer current. Here is the menu.")
-            return await self._enter(conv, *HOME, {}, (OutMessage(hint),), push=None, reset=True)
+            return await self._go_home(conv, flow, state, data, (OutMessage(hint),))
 
-        dialog = self.flows[flow]
         if msg.kind == Kind.TEXT and state not in dialog.text_states:
             return await self._enter(
                 conv,
@@ -153,11 +153,9 @@ class Runner:
         ctx = self._context(conv.member, t, data)
         step = await dialog.handle(ctx, state, msg)
         if isinstance(step, Stay):
-            data = _merge(data, step.data)
-            if not step.reshow:
-                await self._save(conv, flow, state, data, shown=None)
-                return list(step.say)
-            return await self._enter(conv, flow, state, data, step.say, push=None)
+            return await self._enter(
+                conv, flow, state, _merge(data, step.data), step.say, push=None
+            )
         return await self._enter(
             conv,
             step.flow,
@@ -165,10 +163,35 @@ class Runner:
             _merge(data, step.data),
             step.say,
             push=(flow, state, data) if step.remember else None,
+            prune=not step.remember,
             reload_member=True,
         )
 
-    def _classify(self, msg: Incoming, offered: list[Button]) -> tuple[str | None, Incoming]:
+    async def _go_home(
+        self,
+        conv: Conversation,
+        flow: str,
+        state: str,
+        data: dict[str, Any],
+        say: tuple[OutMessage, ...],
+    ) -> list[OutMessage]:
+        """The main menu; for someone not yet onboarded, the onboarding question they are at."""
+        if conv.member.onboarded:
+            return await self._enter(conv, *HOME, {}, say, push=None, reset=True)
+        if flow == START[0]:
+            return await self._enter(conv, flow, state, data, say, push=None)
+        # Left onboarding for help or settings: return to the last onboarding question.
+        history = list(data.get("_history", []))
+        while history:
+            back_flow, back_state, snapshot = history.pop()
+            if back_flow == START[0]:
+                restored = {**snapshot, "_history": history}
+                return await self._enter(conv, back_flow, back_state, restored, say, push=None)
+        return await self._enter(conv, *START, {}, say, push=None, reset=True)
+
+    def _classify(
+        self, msg: Incoming, offered: list[Button], numbers_are_options: bool = True
+    ) -> tuple[str | None, Incoming]:
         """Turn typed numbers and labels into button presses; spot navigation and commands."""
         if msg.kind == Kind.BUTTON:
             if msg.payload in NAV_PAYLOADS:
@@ -183,7 +206,11 @@ class Runner:
             return None, msg
         text = msg.text[:MAX_TEXT]
         plain = _plain(text)
-        if plain.isdigit() and len(plain) <= 2 and 1 <= int(plain) <= len(offered):
+        if (
+            numbers_are_options
+            and _OPTION_NUMBER.fullmatch(plain)
+            and 1 <= int(plain) <= len(offered)
+        ):
             return self._press(msg, offered[int(plain) - 1])
         for button in offered:
             if plain and plain == _plain(button.label):
@@ -200,7 +227,7 @@ class Runner:
     @staticmethod
     def _not_an_option(t: Translator, text: str, offered: list[Button]) -> str:
         plain = _plain(text)
-        if offered and plain.isdigit() and len(plain) <= 3:
+        if offered and re.fullmatch(r"[0-9]{1,3}", plain):
             return t._("There is no number {number} here. Please choose 1 to {count}.").format(
                 number=plain, count=len(offered)
             )
@@ -219,15 +246,24 @@ class Runner:
         push: tuple[str, str, dict[str, Any]] | None,
         reset: bool = False,
         reload_member: bool = False,
+        prune: bool = False,
     ) -> list[OutMessage]:
-        """Show `flow`/`state`; `push` is the screen we come from, for "Zurück"."""
+        """Show `flow`/`state`. `push` is the screen we come from, for "Zurück"; `prune`
+        means we return to a screen seen before, so "Zurück" must not lead to it again."""
         member = (
             await self.conversations.member(conv.member.id)
             if reload_member or reset
             else conv.member
         )
         conv.member = member
-        history: list[Any] = [] if reset else list(data.get("_history", []))
+        history: list[Any] = (
+            [] if reset or (flow, state) == HOME else list(data.get("_history", []))
+        )
+        if prune:
+            for index in range(len(history) - 1, -1, -1):
+                if (history[index][0], history[index][1]) == (flow, state):
+                    del history[index:]
+                    break
         if push is not None:
             came_from, came_state, came_data = push
             snapshot = {k: v for k, v in came_data.items() if not k.startswith("_")}
@@ -239,15 +275,17 @@ class Runner:
         await self._save(conv, flow, state, data, list(screen))
         return [*say, *screen]
 
-    async def _back(self, conv: Conversation, data: dict[str, Any]) -> list[OutMessage]:
+    async def _back(
+        self, conv: Conversation, flow: str, state: str, data: dict[str, Any]
+    ) -> list[OutMessage]:
         history = list(data.get("_history", []))
-        if not history:
-            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
-        flow, state, snapshot = history.pop()
+        if not history or history[-1][0] not in self.flows:
+            return await self._go_home(conv, flow, state, data, ())
+        back_flow, back_state, snapshot = history.pop()
         restored = {**snapshot, "_history": history}
-        if flow not in self.flows:
-            return await self._enter(conv, *HOME, {}, (), push=None, reset=True)
-        return await self._enter(conv, flow, state, restored, (), push=None, reload_member=True)
+        return await self._enter(
+            conv, back_flow, back_state, restored, (), push=None, reload_member=True
+        )
 
     async def _apologise(self, conv: Conversation) -> list[OutMessage]:
         member = await self.conversations.member(conv.member.id)

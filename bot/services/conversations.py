@@ -135,9 +135,3 @@ class Conversations:
                     ProcessedUpdate.processed_at < datetime.now(UTC) - cutoff
                 )
             )
-
-    async def is_empty(self) -> bool:
-        from bot.storage.models import Place
-
-        async with self.db.sessions() as session:
-            return (await session.execute(select(Place.id).limit(1))).first() is None

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.geo import Gazetteer
 from bot.services.database import Database
 from bot.services.demo_places import DEMO_PLACES, DemoPlace
-from bot.services.places import join_codes
+from bot.services.views import join_codes
 from bot.storage.models import Event, EventFormat, EventStatus, Place, PlaceStatus, lat_band
 
 DEMO_UID_DOMAIN = "demo.werkbank.invalid"

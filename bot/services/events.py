@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.geo import GeoPoint, haversine_km
+from bot.geo import GeoPoint, haversine_km, search_box
 from bot.services.contracts import EventDetails, EventHit
 from bot.services.database import Database
+from bot.services.views import place_details
 from bot.storage.models import (
     Event,
     EventStatus,
@@ -20,8 +20,6 @@ from bot.storage.models import (
     RegistrationStatus,
     lat_band,
 )
-
-KM_PER_DEGREE_LAT = 111.2
 
 
 def _registered_count() -> ScalarSelect[int]:
@@ -90,17 +88,15 @@ class EventQueries:
         limit: int = 5,
     ) -> tuple[tuple[EventHit, ...], bool]:
         """Published or cancelled events starting in [start, end) within the radius, by date."""
-        dlat = radius_km / KM_PER_DEGREE_LAT
-        dlon = radius_km / (KM_PER_DEGREE_LAT * max(0.05, math.cos(math.radians(point.lat))))
+        min_lat, max_lat, min_lon, max_lon = search_box(point, radius_km)
         statement = (
             _hit_columns()
             .where(
                 Event.status.in_((EventStatus.PUBLISHED, EventStatus.CANCELLED)),
                 Event.start_at >= start,
-                Place.lat_band.in_(
-                    range(lat_band(point.lat - dlat), lat_band(point.lat + dlat) + 1)
-                ),
-                Place.lon.between(point.lon - dlon, point.lon + dlon),
+                Place.lat_band.in_(range(lat_band(min_lat), lat_band(max_lat) + 1)),
+                Place.lon.between(min_lon, max_lon),
+                Place.lat.between(min_lat, max_lat),
             )
             .order_by(Event.start_at, Event.id)
         )
@@ -131,21 +127,21 @@ class EventQueries:
         return [_hit(row, None) for row in (await session.execute(statement)).all()]
 
     async def details(self, event_id: int, origin: GeoPoint | None) -> EventDetails | None:
-        from bot.services.places import place_details
-
+        """One published or cancelled event; drafts are the organiser's business."""
+        statement = (
+            _hit_columns()
+            .add_columns(Event.description)
+            .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
+        )
         async with self.db.sessions() as session:
-            row = (await session.execute(_hit_columns().where(Event.id == event_id))).first()
+            row = (await session.execute(statement)).first()
             if row is None:
-                return None
-            event = await session.get(Event, event_id)
-            assert event is not None
-            if event.status == EventStatus.DRAFT:
                 return None
             place = await session.get(Place, row.place_id) if row.place_id else None
             return EventDetails(
                 hit=_hit(row, origin),
-                description=event.description,
-                capacity=event.capacity,
+                description=row.description,
+                capacity=row.capacity,
                 registered=row.registered,
                 place=place_details(place, ()) if place else None,
             )

@@ -15,14 +15,14 @@ from datetime import datetime
 
 from sqlalchemy import Float, Select, and_, bindparam, select
 
-from bot.geo import GeoPoint, haversine_km
+from bot.geo import GeoPoint, haversine_km, search_box
 from bot.hours import HoursError, parse_hours
-from bot.services.contracts import EventHit, NearbyPage, PlaceDetails, PlaceFilter, PlaceHit
+from bot.services.contracts import NearbyPage, PlaceDetails, PlaceFilter, PlaceHit
 from bot.services.database import Database
 from bot.services.events import EventQueries
+from bot.services.views import place_details, split_codes
 from bot.storage.models import Place, PlaceStatus, lat_band
 
-KM_PER_DEGREE_LAT = 111.2
 NO_FILTER = PlaceFilter()
 # Rows fetched per round trip; most searches are answered by the first batch.
 BATCH = 48
@@ -38,22 +38,6 @@ _COLUMNS = (
     Place.step_free,
     Place.mobile,
 )
-
-
-def search_box(point: GeoPoint, radius_km: float) -> tuple[float, float, float, float]:
-    """(min_lat, max_lat, min_lon, max_lon) of a box that holds the search circle."""
-    dlat = radius_km / KM_PER_DEGREE_LAT
-    dlon = radius_km / (KM_PER_DEGREE_LAT * max(0.05, math.cos(math.radians(point.lat))))
-    return point.lat - dlat, point.lat + dlat, point.lon - dlon, point.lon + dlon
-
-
-def split_codes(value: str | None) -> tuple[str, ...]:
-    """'|workshop|repair_cafe|' -> ('workshop', 'repair_cafe')."""
-    return tuple(code for code in (value or "").split("|") if code)
-
-
-def join_codes(codes: Sequence[str]) -> str:
-    return "|" + "|".join(codes) + "|" if codes else ""
 
 
 def is_open_at(rule: str | None, moment: datetime) -> bool:
@@ -166,6 +150,10 @@ class PlaceSearch:
             hits=tuple(found[offset : offset + limit]), has_more=len(found) > offset + limit
         )
 
+    async def has_places(self) -> bool:
+        async with self.db.sessions() as session:
+            return (await session.execute(select(Place.id).limit(1))).first() is not None
+
     async def details(self, place_id: int, now: datetime) -> PlaceDetails | None:
         async with self.db.sessions() as session:
             place = await session.get(Place, place_id)
@@ -192,29 +180,3 @@ class PlaceSearch:
                 code for (value,) in await session.execute(statement) for code in split_codes(value)
             }
         return sorted(codes)
-
-
-def place_details(place: Place, upcoming: Sequence[EventHit]) -> PlaceDetails:
-    return PlaceDetails(
-        id=place.id,
-        name=place.name,
-        types=split_codes(place.types),
-        operator=place.operator,
-        street=place.street,
-        postcode=place.postcode,
-        town=place.town,
-        point=GeoPoint(place.lat, place.lon),
-        approximate=place.approximate,
-        opening_hours=place.opening_hours,
-        mobile=place.mobile,
-        equipment=split_codes(place.equipment),
-        step_free=place.step_free,
-        cost=place.cost,
-        registration_required=place.registration_required,
-        contact=place.contact,
-        website=place.website,
-        description=place.description,
-        closed_for_good=place.status == PlaceStatus.CLOSED,
-        status_note=place.status_note,
-        upcoming_events=tuple(upcoming),
-    )
