@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -58,9 +59,19 @@ def test_extraction_finds_dialog_strings(extracted: set[str]) -> None:
     assert ("{n} seat free") in extracted
 
 
-def test_placeholders_survive_translation() -> None:
-    de = translator("de")
-    assert de._("Places within {radius} of {town}:").count("{") == 2
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_placeholders_survive_translation(locale: str) -> None:
+    """A translation that drops or renames "{radius}" would crash .format() at run time."""
+    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        catalogue = read_po(handle, locale=locale)
+    for message in catalogue:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        wanted = set(re.findall(r"\{\w+\}", ids[-1]))
+        for string in strings:
+            assert set(re.findall(r"\{\w+\}", string)) == wanted, (message.id, string)
 
 
 def test_numbers_dates_and_distances_follow_the_locale() -> None:

@@ -117,10 +117,9 @@ class Events(Dialog):
                 where += f" ({ctx.t.distance(e.distance_km)})"
             lines.append(ctx._("Place: {value}").format(value=where))
         if details.capacity is not None and not e.cancelled:
-            free = max(0, details.capacity - details.registered)
             lines.append(
                 ctx._("Seats: {free} of {capacity} free").format(
-                    free=free, capacity=details.capacity
+                    free=e.free_seats, capacity=details.capacity
                 )
             )
         if details.description:
