@@ -179,3 +179,37 @@ async def test_a_shared_location_reads_the_same_after_switching_language(user: C
     await user.tap("Sprache ändern")
     text = await user.tap("English")
     assert "Location: Bendorf" in text
+
+
+async def test_a_poster_link_opens_the_place_after_language_and_location(
+    app: Werkbank, user: ChatUser
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import Place
+
+    async with app.db.sessions() as session:
+        place_id = (
+            await session.execute(select(Place.id).where(Place.name == "MakerSpace Mayen-Koblenz"))
+        ).scalar_one()
+    assert "Willkommen bei Werkbank" in await user.send(f"/start pl_{place_id}")
+    await user.tap("Deutsch")
+    text = await user.send("Bendorf")
+    assert "MakerSpace Mayen-Koblenz" in text and "Öffnungszeiten:" in text
+    assert "Was interessiert dich" not in text
+    assert "Was möchtest du tun?" in await user.send("Menü")  # onboarded: the menu, not questions
+
+
+async def test_a_poster_link_for_a_known_member_opens_at_once(
+    app: Werkbank, user: ChatUser
+) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import Event
+
+    await user.onboard("Bendorf")
+    async with app.db.sessions() as session:
+        event_id = (await session.execute(select(Event.id).limit(1))).scalar_one()
+    text = await user.send(f"/start ev_{event_id}")
+    assert "Uhr" in text and "Wo:" in text
+    assert "nicht mehr" in await user.send("/start ev_999999")

@@ -17,6 +17,8 @@ MENU = "menu"
 BACK = "back"
 HELP = "help"
 NAV_PAYLOADS = frozenset({MENU, BACK, HELP})
+# State data key: [flow, state, data] to open once onboarding is done (a deep link).
+AFTER_ONBOARDING = "after_onboarding"
 
 ButtonRow = tuple[Button, ...]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Stay, Step, nav_row, say
 from bot.dialogs.location import answer_location, answer_which_town, ask_location, ask_which_town
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
@@ -28,6 +28,8 @@ def field_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
 
 
 class Onboarding(Dialog):
+    """Language → location → interests; someone who came through a link skips the interests."""
+
     name = "onboarding"
     text_states = frozenset({"language", "location", "choose_town"})
 
@@ -56,10 +58,17 @@ class Onboarding(Dialog):
                 return Stay(say=(OutMessage("Deutsch / English?"),))
             await ctx.services.members.set_locale(ctx.member.id, code)
             return Go(self.name, "location")
-        if state == "location":
-            return await answer_location(ctx, msg, self.name, Go(self.name, "field"))
-        if state == "choose_town":
-            return await answer_which_town(ctx, msg, self.name, Go(self.name, "field"))
+        if state in ("location", "choose_town"):
+            answer = answer_location if state == "location" else answer_which_town
+            step = await answer(ctx, msg, self.name, Go(self.name, "field"))
+            link = ctx.data.get(AFTER_ONBOARDING)
+            if link and isinstance(step, Go) and step.state == "field":
+                # They came through a poster's link: show what it points to now;
+                # interests can wait for the settings.
+                await ctx.services.members.finish_onboarding(ctx.member.id)
+                flow, target, data = link
+                return Go(flow, target, {**data, AFTER_ONBOARDING: None}, step.say, remember=False)
+            return step
         if state == "field":
             code = msg.payload.removeprefix("field:")
             if code not in FIELD_WORDS:

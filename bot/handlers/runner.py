@@ -15,7 +15,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.dialogs.base import BACK, HELP, MENU, NAV_PAYLOADS, Context, Dialog, Stay
+from bot.dialogs.base import (
+    AFTER_ONBOARDING,
+    BACK,
+    HELP,
+    MENU,
+    NAV_PAYLOADS,
+    Context,
+    Dialog,
+    Stay,
+)
 from bot.dialogs.registry import FLOWS, HOME, START, first_screen
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
@@ -105,9 +114,17 @@ class Runner:
 
     async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
         flow, state = self._position(conv)
-        if conv.flow is None:
-            # The very first message, whatever it says, gets the greeting (or the menu).
-            return await self._enter(conv, flow, state, {}, (), push=None, reset=True)
+        link = deep_link(msg)
+        if conv.flow is None or (link and not conv.member.onboarded):
+            # The very first message, whatever it says, gets the greeting (or the menu);
+            # a poster's link is kept and opened right after a short onboarding.
+            data = {AFTER_ONBOARDING: link} if link else {}
+            return await self._enter(
+                conv, *first_screen(conv.member), data, (), push=None, reset=True
+            )
+        if link:
+            flow, state, link_data = link
+            return await self._enter(conv, flow, state, link_data, (), push=None, reset=True)
         t = translator(conv.member.locale, self.timezone)
         data = dict(conv.data)
         offered = [Button(label, payload) for label, payload in data.get("_offered", [])]
@@ -315,6 +332,21 @@ class Runner:
 
     def _context(self, member: MemberView, t: Translator, data: Mapping[str, Any]) -> Context:
         return Context(member=member, t=t, now=self.clock(), data=data, services=self.services)
+
+
+_DEEP_LINK = re.compile(r"/start(?:@\w+)?\s+(ev|pl)_([0-9]{1,12})\s*$", re.IGNORECASE)
+
+
+def deep_link(msg: Incoming) -> list[Any] | None:
+    """`/start ev_12` (an event) or `/start pl_7` (a place), as posters and flyers link them."""
+    if msg.kind not in (Kind.COMMAND, Kind.TEXT):
+        return None
+    match = _DEEP_LINK.match(msg.text.strip())
+    if match is None:
+        return None
+    if match[1].lower() == "ev":
+        return ["events", "detail", {"event_id": int(match[2])}]
+    return ["places", "detail", {"place_id": int(match[2])}]
 
 
 def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
