@@ -70,10 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    if args.command == "run":
+    if args.command == "run" and not settings.channels:
         print(
-            "werkbank: no channel is configured. Set WERKBANK_TELEGRAM_TOKEN or "
-            "WERKBANK_MATRIX_HOMESERVER (see README), or try `werkbank chat`.",
+            "werkbank: no channel is configured. Set WERKBANK_TELEGRAM_TOKEN "
+            "(see README), or try `werkbank chat`.",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -84,6 +84,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.command == "chat":
             return await _chat(app, args)
+        if args.command == "run":
+            return await _run(app)
         if args.command == "demo-data":
             return await _demo(app)
         if args.command == "db":
@@ -94,6 +96,34 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         await app.close()
     return EXIT_USAGE
+
+
+# A stop signal must end `werkbank run` within this time, whatever a channel is doing.
+SHUTDOWN_SECONDS = 8
+
+
+async def _run(app: Werkbank) -> int:
+    """Start every configured channel; SIGINT or SIGTERM stops them cleanly (exit code 0)."""
+    import signal
+
+    from bot.handlers.telegram import TelegramChannel
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    channels = [TelegramChannel(app)] if "telegram" in app.settings.channels else []
+    for channel in channels:
+        await channel.start()
+    print(f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True)
+    await stop.wait()
+    try:
+        async with asyncio.timeout(SHUTDOWN_SECONDS):
+            for channel in reversed(channels):
+                await channel.stop()
+    except TimeoutError:
+        logging.getLogger(__name__).warning("werkbank: channels did not stop in time")
+    return 0
 
 
 async def _demo(app: Werkbank) -> int:

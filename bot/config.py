@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.i18n import SUPPORTED_LOCALES
@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     default_locale: str = "de"
     default_radius_km: int = 25
+
+    # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str | None = None  # a self-hosted Bot API server, e.g. http://127.0.0.1:8081
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: SecretStr | None = None
+    # Messages per second over all chats (Telegram allows about 30); 0 switches throttling off.
+    telegram_rate_limit: float = 30
+    # Seconds one getUpdates long poll may wait; a shutdown waits for the running one.
+    telegram_poll_timeout: int = 5
 
     @field_validator("database_url")
     @classmethod
@@ -72,6 +84,27 @@ class Settings(BaseSettings):
             raise ValueError("must be between 1 and 500")
         return value
 
+    @field_validator("telegram_api_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        # Without a secret anyone who finds the URL could post fake updates.
+        if self.telegram_webhook_url and not self.telegram_webhook_secret:
+            raise ValueError(
+                "WERKBANK_TELEGRAM_WEBHOOK_SECRET must be set when a webhook URL is configured"
+            )
+        return self
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The messenger channels this configuration can start."""
+        return ("telegram",) if self.telegram_token else ()
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -83,6 +116,8 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "WERKBANK_" + str(first["loc"][0]).upper() if first["loc"] else "WERKBANK_*"
         message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across several settings names them itself
+            raise SettingsError(message) from None
+        name = "WERKBANK_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {message}") from None

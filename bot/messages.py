@@ -68,7 +68,8 @@ class Attachment:
 class OutMessage:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons
-    ask_location: bool = False  # offer the channel's "share my location" control
+    # The label of the channel's "share my location" control, where it has one; None: no such offer.
+    location_button: str | None = None
     venue: Venue | None = None
     attachment: Attachment | None = None
 

@@ -22,6 +22,9 @@ from bot.geo import default_gazetteer
 from bot.services.demo import load_demo_data
 from tests.chat import ChatUser
 
+# python-telegram-bot's opt-in to the coming timedelta API (silences a deprecation warning).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 BERLIN = ZoneInfo("Europe/Berlin")
 # A Tuesday afternoon: most places with hours are open, the weekend is ahead.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=BERLIN)

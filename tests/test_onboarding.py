@@ -16,7 +16,7 @@ async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> 
     await user.send("/start")
     text = await user.tap("Deutsch")
     assert "Wo bist du?" in text
-    assert user.last[-1].ask_location
+    assert user.last[-1].location_button == "📍 Standort senden"
     text = await user.send("58636")
     assert "58636 Iserlohn" in text
     assert "Was interessiert dich" in text

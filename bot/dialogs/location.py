@@ -21,7 +21,8 @@ def ask_location(ctx: Context, back: bool = True) -> tuple[OutMessage, ...]:
         "Where are you? Type your postcode or town (for example 58636 or Iserlohn), "
         "or share your location."
     )
-    return (OutMessage(text, buttons=(nav_row(ctx, back),), ask_location=True),)
+    button = ctx._("📍 Send my location")
+    return (OutMessage(text, buttons=(nav_row(ctx, back),), location_button=button),)
 
 
 def where_unknown(ctx: Context) -> tuple[OutMessage, ...]:

@@ -55,7 +55,7 @@ def render(messages: list[OutMessage]) -> str:
                 number += 1
                 cells.append(f"[{number}] {button.label}")
             out.append("   ".join(cells))
-        if message.ask_location:
+        if message.location_button:
             out.append(LOCATION_HINT)
         out.append("")
     assert number == len(numbered_options(messages))

@@ -106,6 +106,10 @@ class Runner:
         flow, state = self._position(conv)
         return await self._enter(conv, flow, state, conv.data, (), push=None)
 
+    async def sorry(self, account: AccountRef) -> list[OutMessage]:
+        """An apology and the menu, for a channel whose own machinery failed."""
+        return await self._apologise(await self.conversations.open(account))
+
     # -- the step ----------------------------------------------------------
     def _position(self, conv: Conversation) -> tuple[str, str]:
         if conv.flow is not None and conv.flow in self.flows and conv.state:

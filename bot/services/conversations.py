@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,6 +118,28 @@ class Conversations:
                 session.add(DialogState(account_id=account_id, flow=flow, state=state, data=data))
             else:
                 row.flow, row.state, row.data = flow, state, data
+
+    async def mark_blocked(self, channel: str, external_id: str) -> None:
+        """The member blocked the bot: skip them until they write again (see `open`)."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(ChannelAccount)
+                .where(
+                    ChannelAccount.channel == Channel(channel),
+                    ChannelAccount.external_id == external_id,
+                )
+                .values(blocked=True)
+            )
+
+    async def is_blocked(self, channel: str, external_id: str) -> bool:
+        async with self.db.sessions() as session:
+            blocked = await session.scalar(
+                select(ChannelAccount.blocked).where(
+                    ChannelAccount.channel == Channel(channel),
+                    ChannelAccount.external_id == external_id,
+                )
+            )
+        return bool(blocked)
 
     async def claim_update(self, channel: str, update_id: str) -> bool:
         """True the first time an update id is seen; False for a redelivery."""

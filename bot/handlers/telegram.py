@@ -1,0 +1,312 @@
+"""Telegram through python-telegram-bot: updates in, the runner's messages out.
+
+No dialog logic lives here. Every update becomes one `Incoming` for the runner;
+the replies are rendered with what Telegram offers: inline keyboards, a reply
+keyboard with a "send my location" button, venue pins, documents, and paging
+that edits the message in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import N_, SUPPORTED_LOCALES, translator
+from bot.messages import AccountRef, Incoming, Kind, OutMessage
+
+if TYPE_CHECKING:
+    from bot.app import Werkbank
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "telegram"
+# Telegram's limit for one message; longer replies are cut with a note rather than refused.
+MAX_TEXT = 4096
+
+# The command menu, per language: (command, description). German is the default menu.
+COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "de": (
+        ("start", N_("Start again")),
+        ("menu", N_("Menu")),
+        ("hilfe", N_("Help")),
+        ("einstellungen", N_("Settings")),
+    ),
+    "en": (
+        ("start", N_("Start again")),
+        ("menu", N_("Menu")),
+        ("help", N_("Help")),
+        ("settings", N_("Settings")),
+    ),
+}
+
+TelegramApp = Application  # type: ignore[type-arg]
+
+
+def account_of(update: Update) -> AccountRef:
+    user = update.effective_user
+    chat = update.effective_chat
+    assert user is not None and chat is not None
+    return AccountRef(
+        channel=CHANNEL,
+        external_id=str(user.id),
+        chat_id=str(chat.id),
+        display_name=user.full_name,
+        language=user.language_code,
+    )
+
+
+def to_incoming(update: Update) -> Incoming:
+    """One update as the runner sees it (update_id makes a redelivery harmless)."""
+    account = account_of(update)
+    update_id = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        return Incoming(account, Kind.BUTTON, payload=query.data or "", update_id=update_id)
+    message = update.effective_message
+    assert message is not None
+    if message.location is not None:
+        return Incoming(
+            account,
+            Kind.LOCATION,
+            lat=message.location.latitude,
+            lon=message.location.longitude,
+            update_id=update_id,
+        )
+    if message.text is not None:
+        kind = Kind.COMMAND if message.text.startswith("/") else Kind.TEXT
+        return Incoming(account, kind, text=message.text, update_id=update_id)
+    if message.voice or message.audio or message.video_note:
+        return Incoming(account, Kind.VOICE, update_id=update_id)
+    if message.document or message.photo or message.video:
+        return Incoming(account, Kind.FILE, update_id=update_id)
+    return Incoming(account, Kind.OTHER, update_id=update_id)
+
+
+def inline_keyboard(message: OutMessage) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.payload) for b in row]
+            for row in message.buttons
+        ]
+    )
+
+
+def location_keyboard(message: OutMessage) -> ReplyKeyboardMarkup:
+    """The location button, with the message's buttons as typed replies below it.
+
+    A Telegram message has one keyboard: this one replaces the inline buttons.
+    Their labels come back as text, which the runner maps to the same payloads.
+    """
+    rows = [[KeyboardButton(message.location_button or "📍", request_location=True)]]
+    rows += [[KeyboardButton(b.label) for b in row] for row in message.buttons]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+class TelegramChannel:
+    """The Telegram side of Werkbank: build, start and stop the PTB Application."""
+
+    def __init__(self, werkbank: Werkbank) -> None:
+        settings = werkbank.settings
+        if settings.telegram_token is None:
+            raise ValueError("WERKBANK_TELEGRAM_TOKEN is not set")
+        self.werkbank = werkbank
+        self.settings = settings
+        builder = Application.builder().token(settings.telegram_token.get_secret_value())
+        if settings.telegram_api_url:
+            builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
+                f"{settings.telegram_api_url}/file/bot"
+            )
+        rate = settings.telegram_rate_limit
+        # A 429 is waited out and the request retried, so the message still arrives.
+        limiter = AIORateLimiter(
+            overall_max_rate=rate, group_max_rate=20 if rate else 0, max_retries=3
+        )
+        builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+        self.application: TelegramApp = builder.build()
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
+        self.application.add_handler(MessageHandler(filters.ALL, self._on_message))
+        self.application.add_error_handler(self._on_error)
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        app = self.application
+        await app.initialize()
+        await self._set_commands()
+        assert app.updater is not None
+        if self.settings.telegram_webhook_url:
+            secret = self.settings.telegram_webhook_secret
+            assert secret is not None  # Settings insists on one
+            await app.updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path=urlsplit(self.settings.telegram_webhook_url).path.strip("/")
+                or WEBHOOK_PATH,
+                webhook_url=self.settings.telegram_webhook_url,
+                secret_token=secret.get_secret_value(),
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0, timeout=self.settings.telegram_poll_timeout
+            )
+        await app.start()
+        log.info(
+            "telegram: started (%s)", "webhook" if self.settings.telegram_webhook_url else "polling"
+        )
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def _set_commands(self) -> None:
+        bot = self.application.bot
+        for locale in SUPPORTED_LOCALES:
+            t = translator(locale)
+            commands = [BotCommand(name, t._(text)) for name, text in COMMANDS[locale]]
+            await bot.set_my_commands(commands, language_code=locale)
+        default = translator(self.settings.default_locale)
+        commands = [BotCommand(n, default._(d)) for n, d in COMMANDS[default.locale]]
+        await bot.set_my_commands(commands)
+
+    # -- updates in ----------------------------------------------------------
+    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or update.effective_user is None or update.effective_message is None:
+            return
+        if chat.type != ChatType.PRIVATE:
+            await self._in_group(update)
+            return
+        replies = await self.werkbank.runner.handle(to_incoming(update))
+        await self.send(chat.id, replies)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        # Stop the spinner first, whatever the payload: the runner judges it afterwards.
+        await query.answer()
+        message = query.message
+        if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+            return
+        replies = await self.werkbank.runner.handle(to_incoming(update))
+        await self.send(message.chat.id, replies, edit=message.message_id)
+
+    async def _in_group(self, update: Update) -> None:
+        """In a group only a command addressed to us is answered: with a link to a private chat."""
+        message = update.effective_message
+        assert message is not None
+        username = self.application.bot.username
+        command = (message.text or "").split()[0] if message.text else ""
+        if not command.startswith("/") or not command.lower().endswith(f"@{username}".lower()):
+            return
+        t = translator(account_of(update).language or self.settings.default_locale)
+        text = t._("Let's talk in a private chat, so the group is not flooded: {link}").format(
+            link=f"https://t.me/{username}?start=hallo"
+        )
+        await self.application.bot.send_message(message.chat_id, text)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        chat_id = (
+            update.effective_chat.id
+            if isinstance(update, Update) and update.effective_chat
+            else None
+        )
+        # Context, never the token: PTB's errors carry no URL, and httpx is kept at WARNING.
+        log.error(
+            "telegram: update %s in chat %s failed: %s: %s",
+            update_id,
+            chat_id,
+            type(error).__name__,
+            error,
+            exc_info=error,
+        )
+        if not isinstance(update, Update) or update.effective_user is None or chat_id is None:
+            return
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            return
+        try:
+            await self.send(chat_id, await self.werkbank.runner.sorry(account_of(update)))
+        except Exception:
+            log.exception("telegram: could not apologise in chat %s", chat_id)
+
+    # -- messages out ----------------------------------------------------------
+    async def send(
+        self, chat_id: int, messages: Sequence[OutMessage], edit: int | None = None
+    ) -> None:
+        """Send a reply; a button press answered by one plain screen edits that message."""
+        try:
+            editable = edit is not None and len(messages) == 1 and self._editable(messages[0])
+            if editable and await self._edit(chat_id, edit, messages[0]):  # type: ignore[arg-type]
+                return
+            for message in messages:
+                await self._send_one(chat_id, message)
+        except Forbidden:
+            # They blocked the bot: remember it and skip them until they write again.
+            await self.werkbank.conversations.mark_blocked(CHANNEL, str(chat_id))
+            log.info("telegram: chat %s blocked the bot", chat_id)
+
+    @staticmethod
+    def _editable(message: OutMessage) -> bool:
+        return message.venue is None and message.attachment is None and not message.location_button
+
+    async def _edit(self, chat_id: int, message_id: int, message: OutMessage) -> bool:
+        try:
+            await self.application.bot.edit_message_text(
+                _clip(message.text),
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=inline_keyboard(message),
+            )
+        except BadRequest as exc:
+            # "message is not modified", or too old to edit: send it anew instead.
+            log.debug("telegram: edit failed in chat %s: %s", chat_id, exc)
+            return "not modified" in str(exc).lower()
+        return True
+
+    async def _send_one(self, chat_id: int, message: OutMessage) -> None:
+        bot = self.application.bot
+        markup = location_keyboard(message) if message.location_button else inline_keyboard(message)
+        if message.text:
+            await bot.send_message(chat_id, _clip(message.text), reply_markup=markup)
+        if message.venue is not None:
+            v = message.venue
+            await bot.send_venue(
+                chat_id, v.lat, v.lon, v.name[:256], v.address[:256] or v.name[:256]
+            )
+        if message.attachment is not None:
+            a = message.attachment
+            await bot.send_document(chat_id, InputFile(a.data, filename=a.filename))

@@ -1,0 +1,295 @@
+"""Telegram end to end: python-telegram-bot's real HTTP stack against a Bot API server
+on 127.0.0.1 that the tests own (tests/e2e/botapi.py). No mocks of PTB."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from bot.storage.models import ChannelAccount, Place
+from tests.conftest import NOW
+from tests.e2e.botapi import BOT_USERNAME, BotApiServer
+from tests.e2e.conftest import TelegramBot, exchange, last_keyboard, telegram_settings, texts
+
+ERIKA = 1001
+
+
+async def onboard(botapi: BotApiServer, user: int = ERIKA, town: str = "Bendorf") -> dict[str, str]:
+    """/start → Deutsch → town → Handwerk; returns the main menu's buttons."""
+    calls = await exchange(botapi, lambda: botapi.send_text(user, "/start"))
+    await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(botapi, lambda: botapi.send_text(user, town))
+    calls = await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Handwerk"]))
+    return last_keyboard(calls)
+
+
+async def test_onboarding_with_a_shared_location_and_the_command_menu(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    commands = botapi.sent("setMyCommands")
+    assert {c.params.get("language_code") for c in commands} >= {"de", "en"}
+    german = next(c for c in commands if c.params.get("language_code") == "de")
+    assert [c["command"] for c in german.params["commands"]] == [
+        "start",
+        "menu",
+        "hilfe",
+        "einstellungen",
+    ]
+
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
+    assert "Willkommen bei Werkbank" in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    assert botapi.sent("answerCallbackQuery")
+    question = next(c for c in calls if "Wo bist du?" in str(c.params.get("text")))
+    keyboard = question.params["reply_markup"]["keyboard"]
+    assert keyboard[0][0] == {"text": "📍 Standort senden", "request_location": True}
+    calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 50.43, 7.57))
+    assert "Danke, ich habe deinen Standort (bei Bendorf)." in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
+    assert "Was möchtest du tun?" in texts(calls)
+    assert "Offene Werkstätten in der Nähe" in last_keyboard(calls)
+
+
+async def test_a_place_comes_with_a_venue_pin(bot: TelegramBot, botapi: BotApiServer) -> None:
+    menu = await onboard(botapi)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, menu["Offene Werkstätten in der Nähe"])
+    )
+    places = last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, places["MakerSpace Mayen-Koblenz"]))
+    venue = next(c for c in calls if c.method == "sendVenue")
+    assert venue.params["title"] == "MakerSpace Mayen-Koblenz"
+    assert abs(float(venue.params["latitude"]) - 50.43) < 0.1
+    assert "Mo: 12–19 Uhr" in texts(calls)
+
+
+async def test_paging_edits_the_list_in_place(bot: TelegramBot, botapi: BotApiServer) -> None:
+    await onboard(botapi, town="Kempten (Allgäu)")
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/einstellungen"))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Umkreis ändern"])
+    )
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "400"))
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/menu"))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Offene Werkstätten in der Nähe"])
+    )
+    listing = calls[-1]
+    list_id = 777_000
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard([listing])["Mehr"], message_id=list_id)
+    )
+    assert [c.method for c in calls] == ["answerCallbackQuery", "editMessageText"]
+    assert int(calls[1].params["message_id"]) == list_id
+    assert "6. " in calls[1].params["text"]
+
+
+async def test_deep_links_open_a_place_and_an_event(bot: TelegramBot, botapi: BotApiServer) -> None:
+    assert bot.app is not None
+    async with bot.app.db.sessions() as session:
+        place_id = (
+            await session.execute(select(Place.id).where(Place.name == "POTSDAM LAB"))
+        ).scalar_one()
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start pl_{place_id}"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Potsdam"))
+    assert "POTSDAM LAB" in texts(calls) and any(c.method == "sendVenue" for c in calls)
+    event_hit = await bot.app.services.events.upcoming_nearby(
+        bot.app.services.gazetteer.lookup("Potsdam").matches[0].point, 400, NOW, None
+    )
+    event = event_hit[0][0]
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event.id}"))
+    assert event.title in texts(calls)
+
+
+async def test_stale_and_forged_buttons_are_answered_and_get_the_menu(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    await onboard(botapi)
+    answered = len(botapi.sent("answerCallbackQuery"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, "pl:999999"))
+    assert len(botapi.sent("answerCallbackQuery")) == answered + 1
+    assert "nicht mehr aktuell" in texts(calls)
+    assert "Offene Werkstätten in der Nähe" in last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, "\x00" * 64))
+    assert "nicht mehr aktuell" in texts(calls)
+
+
+async def test_a_voice_note_gets_a_friendly_text(bot: TelegramBot, botapi: BotApiServer) -> None:
+    await onboard(botapi)
+    calls = await exchange(botapi, lambda: botapi.send_voice(ERIKA))
+    assert "nur Text und Knöpfe" in texts(calls)
+
+
+async def test_the_bot_is_quiet_in_a_group_unless_addressed(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    group = -5005
+    await botapi.send_text(ERIKA, "Hallo zusammen", chat_id=group, chat_type="group")
+    await botapi.send_text(ERIKA, "/start", chat_id=group, chat_type="group")
+    await asyncio.sleep(0.5)
+    assert botapi.sent("sendMessage", chat_id=group) == []
+    calls = await exchange(
+        botapi,
+        lambda: botapi.send_text(ERIKA, f"/start@{BOT_USERNAME}", chat_id=group, chat_type="group"),
+    )
+    assert f"https://t.me/{BOT_USERNAME}?start=" in texts(calls)
+
+
+async def test_a_429_is_waited_out_and_the_message_still_arrives(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    bot = TelegramBot(telegram_settings(tmp_path, botapi, telegram_rate_limit=30), [NOW])
+    await bot.start(demo=False)
+    try:
+        botapi.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+        await botapi.send_text(ERIKA, "/start")
+        sent = await botapi.wait_for("sendMessage", count=2, chat_id=ERIKA)
+        assert "Willkommen bei Werkbank" in sent[-1].params["text"]
+    finally:
+        await bot.stop()
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_and_unmarked_when_writing_again(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    await onboard(botapi)
+    assert bot.app is not None
+    botapi.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    await exchange(botapi, lambda: botapi.send_text(ERIKA, "/menu"))
+    assert await bot.app.conversations.is_blocked("telegram", str(ERIKA))
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/menu"))
+    assert "Was möchtest du tun?" in texts(calls)
+    assert not await bot.app.conversations.is_blocked("telegram", str(ERIKA))
+
+
+async def test_a_duplicated_update_has_no_double_effect(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    menu = await onboard(botapi)
+    update = await botapi.press(ERIKA, menu["Einstellungen"])
+    calls = await exchange(botapi, lambda: botapi.push(dict(update)))  # delivered once more
+    assert [c.method for c in calls].count("answerCallbackQuery") == 2
+    assert texts(calls).count("Deine Einstellungen") == 1
+
+
+async def test_a_restart_in_the_middle_of_a_dialog_continues(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    first = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
+    await first.start()
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    await first.stop()
+    second = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
+    await second.start(demo=False)
+    try:
+        calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
+        assert "Was interessiert dich" in texts(calls)
+    finally:
+        await second.stop()
+
+
+async def test_webhook_mode_accepts_only_the_right_secret(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    settings = telegram_settings(
+        tmp_path,
+        botapi,
+        telegram_webhook_url=url,
+        telegram_webhook_port=port,
+        telegram_webhook_secret="s3cret-Werkbank",
+    )
+    bot = TelegramBot(settings, [NOW])
+    await bot.start(demo=False)
+    try:
+        assert botapi.webhook_url == url
+        update = {
+            "update_id": 99,
+            "message": botapi._message(ERIKA, None, "private", text="/start"),
+        }
+        async with httpx.AsyncClient() as client:
+            refused = await client.post(url, json=update)
+            assert refused.status_code == 403
+            await asyncio.sleep(0.3)
+            assert botapi.sent("sendMessage") == []
+            ok = await client.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-Werkbank"}
+            )
+            assert ok.status_code == 200
+        sent = await botapi.wait_for("sendMessage", chat_id=ERIKA)
+        assert "Willkommen bei Werkbank" in sent[0].params["text"]
+    finally:
+        await bot.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_werkbank_run_starts_telegram_and_stops_on_sigterm(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "WERKBANK_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
+        "WERKBANK_TELEGRAM_TOKEN": botapi.token,
+        "WERKBANK_TELEGRAM_API_URL": botapi.url,
+        "WERKBANK_LOG_LEVEL": "INFO",
+        "WERKBANK_TELEGRAM_POLL_TIMEOUT": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # The test's Bot API server runs in this event loop: wait without blocking it.
+        sent = await asyncio.wait_for(_answer_when_up(botapi), 30)
+        assert "Willkommen bei Werkbank" in sent
+        process.send_signal(signal.SIGTERM)
+        started = asyncio.get_running_loop().time()
+        while process.poll() is None and asyncio.get_running_loop().time() - started < 10:
+            await asyncio.sleep(0.05)
+        assert process.poll() == 0, process.stderr.read() if process.stderr else ""
+        logs = process.stderr.read() if process.stderr else ""
+        assert botapi.token not in logs and botapi.token.split(":")[1] not in logs
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+async def _answer_when_up(botapi: BotApiServer) -> str:
+    while not botapi.sent("setMyCommands"):
+        await asyncio.sleep(0.05)
+    await botapi.send_text(ERIKA, "/start")
+    sent = await botapi.wait_for("sendMessage", chat_id=ERIKA, timeout=20)
+    return str(sent[0].params["text"])
+
+
+async def test_the_same_database_account_is_used_for_the_same_telegram_user(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    await onboard(botapi)
+    await exchange(botapi, lambda: botapi.send_text(ERIKA, "/menu"))
+    assert bot.app is not None
+    async with bot.app.db.sessions() as session:
+        accounts = (await session.execute(select(ChannelAccount.external_id))).scalars().all()
+    assert accounts == [str(ERIKA)]
