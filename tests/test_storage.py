@@ -36,7 +36,7 @@ async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkb
         tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert set(Base.metadata.tables) <= tables
     await upgrade(app.db.engine)
-    assert await current_revision(app.db.engine) == "0001"
+    assert await current_revision(app.db.engine) == "0002"
 
 
 async def test_times_come_back_aware_and_in_utc(app: Werkbank) -> None:
@@ -131,3 +131,57 @@ async def test_equipment_filter_on_both_databases(app: Werkbank) -> None:
     )
     assert [h.name for h in page.hits] == ["MakerSpace Mayen-Koblenz"]
     assert "laser_cutter" in await app.services.places.equipment_nearby(bendorf, 50)
+
+
+async def test_nearby_search_agrees_with_brute_force_on_random_places(app: Werkbank) -> None:
+    """The index, the early stop and the two-step radius must never change the answer."""
+    import random
+
+    from bot.geo import haversine_km
+    from bot.services.places import is_open_at
+
+    rng = random.Random(7)
+    rules = [
+        None,
+        "Mo-Fr 10:00-18:00",
+        "Tu,Th 16:00-21:00",
+        "Sa 10:00-14:00",
+        "24/7",
+        "Mo-Su 14:00-16:00",
+    ]
+    places = []
+    for i in range(1500):
+        lat, lon = 51.0 + rng.gauss(0, 0.25), 7.5 + rng.gauss(0, 0.4)
+        places.append(
+            Place(
+                name=f"P{i}",
+                town="T",
+                lat=lat,
+                lon=lon,
+                lat_band=lat_band(lat),
+                opening_hours=rng.choice(rules),
+            )
+        )
+    async with app.db.transaction() as session:
+        session.add_all(places)
+    async with app.db.sessions() as session:
+        stored = (
+            await session.execute(
+                select(Place.id, Place.lat, Place.lon, Place.opening_hours, Place.status)
+            )
+        ).all()
+    for _ in range(25):
+        origin = GeoPoint(51.0 + rng.gauss(0, 0.3), 7.5 + rng.gauss(0, 0.5))
+        for radius, open_now, offset in ((25, True, 0), (10, False, 5), (100, True, 10)):
+            expected = sorted(
+                (haversine_km(origin, GeoPoint(r.lat, r.lon)), r.id)
+                for r in stored
+                if r.status == "active"
+                and haversine_km(origin, GeoPoint(r.lat, r.lon)) <= radius
+                and (not open_now or is_open_at(r.opening_hours, NOW))
+            )
+            page = await app.services.places.find_nearby(
+                origin, radius, NOW, PlaceFilter(open_now=open_now), offset=offset, limit=5
+            )
+            assert [h.id for h in page.hits] == [pid for _, pid in expected[offset : offset + 5]]
+            assert page.has_more == (len(expected) > offset + 5)

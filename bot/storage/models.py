@@ -184,7 +184,8 @@ class Place(Base):
     __table_args__ = (
         # The nearby search seeks a few latitude bands, each over a longitude range:
         # a B-tree that works the same on SQLite and PostgreSQL (no PostGIS needed).
-        Index("ix_place_band_lon", "lat_band", "lon"),
+        # lat and status ride along so the box and the sort are answered from the index.
+        Index("ix_place_box", "lat_band", "lon", "lat", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
