@@ -141,6 +141,9 @@ class TelegramChannel:
             raise ValueError("WERKBANK_TELEGRAM_TOKEN is not set")
         self.werkbank = werkbank
         self.settings = settings
+        # httpx logs every request URL at INFO, and a Bot API URL contains the token.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         builder = Application.builder().token(settings.telegram_token.get_secret_value())
         if settings.telegram_api_url:
             builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(

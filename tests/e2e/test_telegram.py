@@ -4,6 +4,7 @@ on 127.0.0.1 that the tests own (tests/e2e/botapi.py). No mocks of PTB."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from bot.storage.models import ChannelAccount, Place
@@ -293,3 +295,17 @@ async def test_the_same_database_account_is_used_for_the_same_telegram_user(
     async with bot.app.db.sessions() as session:
         accounts = (await session.execute(select(ChannelAccount.external_id))).scalars().all()
     assert accounts == [str(ERIKA)]
+
+
+async def test_a_failing_send_is_logged_without_the_token_and_the_user_gets_an_apology(
+    bot: TelegramBot, botapi: BotApiServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    await onboard(botapi)
+    botapi.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    with caplog.at_level(logging.DEBUG):
+        calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/menu"))
+    assert "etwas schiefgegangen" in texts(calls)
+    assert "Offene Werkstätten in der Nähe" in last_keyboard(calls)
+    failure = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failure and "update" in failure[0].getMessage()
+    assert botapi.token.split(":")[1] not in caplog.text
