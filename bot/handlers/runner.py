@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +28,7 @@ from bot.dialogs.base import (
 from bot.dialogs.registry import FLOWS, HOME, START, first_screen
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
-from bot.services.contracts import MemberView, Services
+from bot.services.contracts import MemberService, MemberView, Services
 from bot.services.conversations import Conversation, Conversations
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,19 @@ class Runner:
             hint = t._("Thanks, but I don't need a location right now.")
             return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
 
-        ctx = self._context(conv.member, t, data)
+        members = _TrackedMembers(self.services.members)
+        tracked = replace(self.services, members=members)  # type: ignore[arg-type]
+        ctx = self._context(conv.member, t, data, tracked)
         step = await dialog.handle(ctx, state, msg)
         if isinstance(step, Stay):
             return await self._enter(
-                conv, flow, state, _merge(data, step.data), step.say, push=None
+                conv,
+                flow,
+                state,
+                _merge(data, step.data),
+                step.say,
+                push=None,
+                reload_member=members.changed,
             )
         return await self._enter(
             conv,
@@ -185,7 +193,7 @@ class Runner:
             step.say,
             push=(flow, state, data) if step.remember else None,
             prune=not step.remember,
-            reload_member=True,
+            reload_member=members.changed,
         )
 
     async def _go_home(
@@ -271,11 +279,7 @@ class Runner:
     ) -> list[OutMessage]:
         """Show `flow`/`state`. `push` is the screen we come from, for "Zurück"; `prune`
         means we return to a screen seen before, so "Zurück" must not lead to it again."""
-        member = (
-            await self.conversations.member(conv.member.id)
-            if reload_member or reset
-            else conv.member
-        )
+        member = await self.conversations.member(conv.member.id) if reload_member else conv.member
         conv.member = member
         history: list[Any] = (
             [] if reset or (flow, state) == HOME else list(data.get("_history", []))
@@ -304,9 +308,7 @@ class Runner:
             return await self._go_home(conv, flow, state, data, ())
         back_flow, back_state, snapshot = history.pop()
         restored = {**snapshot, "_history": history}
-        return await self._enter(
-            conv, back_flow, back_state, restored, (), push=None, reload_member=True
-        )
+        return await self._enter(conv, back_flow, back_state, restored, (), push=None)
 
     async def _apologise(self, conv: Conversation) -> list[OutMessage]:
         member = await self.conversations.member(conv.member.id)
@@ -334,8 +336,34 @@ class Runner:
         await self.conversations.save(conv.account_id, flow, state, data)
         conv.flow, conv.state, conv.data = flow, state, data
 
-    def _context(self, member: MemberView, t: Translator, data: Mapping[str, Any]) -> Context:
-        return Context(member=member, t=t, now=self.clock(), data=data, services=self.services)
+    def _context(
+        self,
+        member: MemberView,
+        t: Translator,
+        data: Mapping[str, Any],
+        services: Services | None = None,
+    ) -> Context:
+        return Context(
+            member=member, t=t, now=self.clock(), data=data, services=services or self.services
+        )
+
+
+class _TrackedMembers:
+    """The member service, noting whether a dialog changed the member during a step:
+    only then does the runner read the member again (saves a query per message)."""
+
+    def __init__(self, inner: MemberService) -> None:
+        self._inner = inner
+        self.changed = False
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(self._inner, name)
+
+        async def changing(*args: Any, **kwargs: Any) -> Any:
+            self.changed = True
+            return await method(*args, **kwargs)
+
+        return changing
 
 
 _DEEP_LINK = re.compile(r"/start(?:@\w+)?\s+(ev|pl)_([0-9]{1,12})\s*$", re.IGNORECASE)

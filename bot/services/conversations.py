@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,7 @@ from bot.storage.models import (
     DialogState,
     Member,
     ProcessedUpdate,
+    utcnow,
 )
 
 
@@ -42,24 +45,22 @@ class Conversations:
     async def open(self, ref: AccountRef) -> Conversation:
         """The account's conversation; a first message creates the account and its member."""
         channel = Channel(ref.channel)
+        # One query for the usual case: account, member and dialog state together.
+        found = (
+            select(ChannelAccount, Member, DialogState)
+            .join(Member, Member.id == ChannelAccount.member_id)
+            .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
+            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
+        )
         async with self.db.transaction() as session:
-            row = (
-                await session.execute(
-                    select(ChannelAccount, Member)
-                    .join(Member, Member.id == ChannelAccount.member_id)
-                    .where(
-                        ChannelAccount.channel == channel,
-                        ChannelAccount.external_id == ref.external_id,
-                    )
-                )
-            ).first()
+            row = (await session.execute(found)).first()
             if row is None:
                 account, member = await self._create(session, ref, channel)
+                state = None
             else:
-                account, member = row
+                account, member, state = row
                 if account.blocked:
                     account.blocked = False  # writing again means they unblocked us
-            state = await session.get(DialogState, account.id)
             return Conversation(
                 account_id=account.id,
                 member=member_view(member),
@@ -112,12 +113,16 @@ class Conversations:
             return member_view(member)
 
     async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
+        """Insert or update the account's state in one statement (both databases speak it)."""
+        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        values = {"account_id": account_id, "flow": flow, "state": state, "data": data}
+        statement = insert(DialogState).values(**values, updated_at=utcnow())
+        statement = statement.on_conflict_do_update(
+            index_elements=[DialogState.account_id],
+            set_={"flow": flow, "state": state, "data": data, "updated_at": utcnow()},
+        )
         async with self.db.transaction() as session:
-            row = await session.get(DialogState, account_id)
-            if row is None:
-                session.add(DialogState(account_id=account_id, flow=flow, state=state, data=data))
-            else:
-                row.flow, row.state, row.data = flow, state, data
+            await session.execute(statement)
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The member blocked the bot: skip them until they write again (see `open`)."""
