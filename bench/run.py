@@ -977,20 +977,24 @@ async def bench_dialog(args: argparse.Namespace, report: Report, sqlite_url: str
             for label, times in parts.items():  # keep the tap's calls only
                 del times[seen.get(label, 0) :]
 
-        # The floor under each of those calls: a session (and a transaction) that
-        # runs nothing but SELECT 1.
-        floors: dict[str, list[float]] = {"session": [], "transaction": []}
+        # The floor under each of those calls: a Core connection (as the search uses),
+        # an ORM session and a transaction that run nothing but SELECT 1.
+        floors: dict[str, list[float]] = {"connection": [], "session": [], "transaction": []}
         for i in range(args.dialog_steps + 20):
             t0 = clock()
+            async with app.db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            t1 = clock()
             async with app.db.sessions() as session:
                 await session.execute(text("SELECT 1"))
-            t1 = clock()
+            t2 = clock()
             async with app.db.transaction() as session:
                 await session.execute(text("SELECT 1"))
-            t2 = clock()
+            t3 = clock()
             if i >= 20:
-                floors["session"].append(t1 - t0)
-                floors["transaction"].append(t2 - t1)
+                floors["connection"].append(t1 - t0)
+                floors["session"].append(t2 - t1)
+                floors["transaction"].append(t3 - t2)
     finally:
         await app.close()
     s_step, s_echo = summary(steps), summary(echoes)
@@ -1098,6 +1102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         + f"; {report.data['duration_s']:.0f} s\n"
     )
     print(table(report.rows))
+    dialog = report.data.get("dialog")
+    if dialog:
+        parts = ", ".join(
+            f"{label} {b['median_ms']:.2f} ms × {b['calls_per_step']:g}"
+            for label, b in dialog["breakdown"].items()
+        )
+        floors = ", ".join(
+            f"{name} {s['median_ms']:.2f} ms" for name, s in dialog["select_1_floor"].items()
+        )
+        print(
+            f"\nDialog step, median {dialog['step']['median_ms']:.2f} ms: {parts or '–'} "
+            f"(median × calls per step); SELECT 1 floor: {floors}"
+        )
     nearby = report.data.get("nearby", {})
     if nearby:
         print(

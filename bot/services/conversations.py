@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from bot.services.contracts import MemberView
 from bot.services.database import Database
 from bot.services.members import member_view
 from bot.storage.models import (
+    Base,
     Channel,
     ChannelAccount,
     DialogState,
@@ -36,6 +37,24 @@ class Conversation:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+_CONVERSATION = (
+    select(
+        *Member.__table__.c,
+        ChannelAccount.id.label("account_id"),
+        ChannelAccount.blocked,
+        DialogState.flow,
+        DialogState.state,
+        DialogState.data,
+    )
+    .join(Member, Member.id == ChannelAccount.member_id)
+    .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
+    .where(
+        ChannelAccount.channel == bindparam("channel"),
+        ChannelAccount.external_id == bindparam("external_id"),
+    )
+)
+
+
 class Conversations:
     def __init__(self, db: Database, default_locale: str = "de", default_radius_km: int = 25):
         self.db = db
@@ -45,28 +64,33 @@ class Conversations:
     async def open(self, ref: AccountRef) -> Conversation:
         """The account's conversation; a first message creates the account and its member."""
         channel = Channel(ref.channel)
-        # One query for the usual case: account, member and dialog state together.
-        found = (
-            select(ChannelAccount, Member, DialogState)
-            .join(Member, Member.id == ChannelAccount.member_id)
-            .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
-            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == ref.external_id)
-        )
-        async with self.db.transaction() as session:
-            row = (await session.execute(found)).first()
-            if row is None:
-                account, member = await self._create(session, ref, channel)
-                state = None
-            else:
-                account, member, state = row
-                if account.blocked:
-                    account.blocked = False  # writing again means they unblocked us
+        # The usual case, on every message: one Core query, no ORM unit of work.
+        async with self.db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    _CONVERSATION, {"channel": channel, "external_id": ref.external_id}
+                )
+            ).first()
+        if row is not None:
+            if row.blocked:
+                await self._unblock(row.account_id)  # writing again means they unblocked us
             return Conversation(
-                account_id=account.id,
-                member=member_view(member),
-                flow=state.flow if state else None,
-                state=state.state if state else None,
-                data=dict(state.data) if state else {},
+                account_id=row.account_id,
+                member=member_view(row),
+                flow=row.flow,
+                state=row.state,
+                data=dict(row.data) if row.data else {},
+            )
+        async with self.db.transaction() as session:
+            account, member = await self._create(session, ref, channel)
+            return Conversation(
+                account_id=account.id, member=member_view(member), flow=None, state=None
+            )
+
+    async def _unblock(self, account_id: int) -> None:
+        async with self.db.engine.begin() as conn:
+            await conn.execute(
+                update(ChannelAccount).where(ChannelAccount.id == account_id).values(blocked=False)
             )
 
     async def _create(
@@ -114,15 +138,18 @@ class Conversations:
 
     async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
         """Insert or update the account's state in one statement (both databases speak it)."""
-        insert = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
         values = {"account_id": account_id, "flow": flow, "state": state, "data": data}
-        statement = insert(DialogState).values(**values, updated_at=utcnow())
+        statement = self._insert(DialogState).values(**values, updated_at=utcnow())
         statement = statement.on_conflict_do_update(
             index_elements=[DialogState.account_id],
             set_={"flow": flow, "state": state, "data": data, "updated_at": utcnow()},
         )
-        async with self.db.transaction() as session:
-            await session.execute(statement)
+        async with self.db.engine.begin() as conn:
+            await conn.execute(statement)
+
+    def _insert(self, table: type[Base]) -> Any:
+        """INSERT with ON CONFLICT, in the dialect at hand (SQLite and PostgreSQL speak it)."""
+        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The member blocked the bot: skip them until they write again (see `open`)."""
@@ -148,12 +175,13 @@ class Conversations:
 
     async def claim_update(self, channel: str, update_id: str) -> bool:
         """True the first time an update id is seen; False for a redelivery."""
-        try:
-            async with self.db.transaction() as session:
-                session.add(ProcessedUpdate(channel=Channel(channel), update_id=update_id))
-        except IntegrityError:
-            return False
-        return True
+        statement = (
+            self._insert(ProcessedUpdate)
+            .values(channel=Channel(channel), update_id=update_id, processed_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        async with self.db.engine.begin() as conn:
+            return (await conn.execute(statement)).rowcount == 1
 
     async def forget_processed_before(self, cutoff: timedelta = timedelta(days=7)) -> None:
         async with self.db.transaction() as session:

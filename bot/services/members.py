@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
 from bot.geo import GeoPoint
@@ -15,7 +17,8 @@ class UnknownAccount(ServiceError):
     """No member has ever written from this account."""
 
 
-def member_view(member: Member) -> MemberView:
+def member_view(member: Any) -> MemberView:
+    """A Member, or a row holding its columns, as the value dialogs see."""
     home = None
     if member.home_lat is not None and member.home_lon is not None:
         home = GeoPoint(member.home_lat, member.home_lon)

@@ -26,6 +26,7 @@ BOT_USERNAME = "werkbank_test_bot"
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)  # when the bot made the call
 
 
 @dataclass
