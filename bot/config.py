@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     telegram_rate_limit: float = 30
     # Seconds one getUpdates long poll may wait; a shutdown waits for the running one.
     telegram_poll_timeout: int = 5
+    # Updates handled at once (different chats only; one chat's updates stay in order).
+    telegram_concurrency: int = 8
 
     @field_validator("database_url")
     @classmethod

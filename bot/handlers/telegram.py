@@ -8,9 +8,10 @@ that edits the message in place.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from telegram import (
@@ -28,6 +29,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    BaseUpdateProcessor,
     CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
@@ -128,6 +130,34 @@ def location_keyboard(message: OutMessage) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
+class OneAtATimePerChat(BaseUpdateProcessor):
+    """Updates of different chats run concurrently (one's database wait overlaps another's
+    HTTP call); the updates of one chat run strictly in order, as a conversation needs."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
+                self._locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
@@ -155,6 +185,8 @@ class TelegramChannel:
             overall_max_rate=rate, group_max_rate=20 if rate else 0, max_retries=3
         )
         builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+        if settings.telegram_concurrency > 1:
+            builder = builder.concurrent_updates(OneAtATimePerChat(settings.telegram_concurrency))
         self.application: TelegramApp = builder.build()
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_handler(MessageHandler(filters.ALL, self._on_message))
