@@ -117,7 +117,7 @@ async def measure(server: BotApiServer, users: list[int], text: str) -> dict[str
     }
 
 
-async def main(users_count: int, rounds: int) -> dict[str, object]:
+async def main(users_count: int, rounds: int, database_url: str | None = None) -> dict[str, object]:
     logging.basicConfig(level=logging.WARNING)
     server = BotApiServer()
     await server.start()
@@ -125,7 +125,7 @@ async def main(users_count: int, rounds: int) -> dict[str, object]:
     results: dict[str, list[dict[str, float]]] = {"echo": [], "werkbank": []}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+            database_url=database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
             telegram_token=server.token,
             telegram_api_url=server.url,
             telegram_rate_limit=0,
@@ -199,8 +199,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=300, help="updates per measurement")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--database-url", default=None, help="an empty database to use (default: a SQLite file)"
+    )
     args = parser.parse_args()
-    summary = asyncio.run(main(args.users, args.rounds))
+    summary = asyncio.run(main(args.users, args.rounds, args.database_url))
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "telegram.json").write_text(json.dumps(summary, indent=2))
