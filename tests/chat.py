@@ -63,6 +63,13 @@ class ChatUser:
         assert matches, f"no button {label!r} in {self.labels}\n{self.text}"
         return matches[0]
 
+    async def set_radius(self, km: str) -> str:
+        """Settings → radius → type `km` → back to the menu (German screens)."""
+        await self.send("/einstellungen")
+        await self.tap("Umkreis ändern")
+        await self.send(km)
+        return await self.send("Menü")
+
     async def onboard(
         self, town: str = "Iserlohn", language: str = "Deutsch", field: str = "Handwerk"
     ) -> str:

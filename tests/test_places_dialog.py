@@ -21,10 +21,8 @@ async def test_places_near_menden_list_distance_kind_and_opening_state(user: Cha
 
 async def test_closed_place_is_never_shown_as_open(user: ChatUser) -> None:
     await user.onboard("Iserlohn")
-    await user.send("/einstellungen")
-    await user.tap("Umkreis")
-    await user.tap("50 km")
-    text = await user.send("Menü") and await user.tap("Offene Werkstätten")
+    await user.set_radius("50")
+    text = await user.tap("Offene Werkstätten")
     assert "WALD | STADT | LABOR" not in text  # closed in 2025: not among places to go to
     await user.tap("Filter")
     await user.tap("Nur jetzt geöffnet")
@@ -84,10 +82,7 @@ async def test_closed_place_tells_when_it_opens_next(user: ChatUser, clock: list
 
 async def test_more_pages_on_and_back_returns(user: ChatUser) -> None:
     await user.onboard("Kempten (Allgäu)")
-    await user.send("/einstellungen")
-    await user.tap("Umkreis")
-    await user.send("400")
-    await user.send("Menü")
+    await user.set_radius("400")
     first = await user.tap("Offene Werkstätten")
     assert "1. " in first and "5. " in first
     second = await user.tap("Mehr")
@@ -126,10 +121,7 @@ async def test_places_in_english(user: ChatUser) -> None:
 
 async def test_a_second_tap_on_an_old_more_button_is_stale(user: ChatUser) -> None:
     await user.onboard("Kempten (Allgäu)")
-    await user.tap("Einstellungen")
-    await user.tap("Umkreis ändern")
-    await user.send("400")
-    await user.send("Menü")
+    await user.set_radius("400")
     await user.tap("Offene Werkstätten")
     more = user.button("Mehr").payload
     assert "6. " in await user.press(more)
@@ -148,10 +140,7 @@ async def test_back_after_choosing_a_kind_goes_to_the_list_not_the_filters(user:
 
 async def test_a_smaller_radius_after_paging_starts_at_the_top(user: ChatUser) -> None:
     await user.onboard("Kempten (Allgäu)")
-    await user.tap("Einstellungen")
-    await user.tap("Umkreis ändern")
-    await user.send("400")
-    await user.send("Menü")
+    await user.set_radius("400")
     await user.tap("Offene Werkstätten")
     await user.tap("Mehr")
     await user.send("/einstellungen")
