@@ -82,11 +82,9 @@ class Runner:
     # -- entry points ------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[OutMessage]:
         """Everything the bot answers to one incoming message."""
-        if msg.update_id is not None and not await self.conversations.claim_update(
-            msg.account.channel, msg.update_id
-        ):
+        conv = await self.conversations.open_update(msg.account, msg.update_id)
+        if conv is None:
             return []  # a redelivered update: it was answered already
-        conv = await self.conversations.open(msg.account)
         try:
             return await self._step(conv, msg)
         except Exception:

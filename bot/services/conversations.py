@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.i18n import normalise_locale
 from bot.messages import AccountRef
@@ -63,9 +63,18 @@ class Conversations:
 
     async def open(self, ref: AccountRef) -> Conversation:
         """The account's conversation; a first message creates the account and its member."""
+        conv = await self.open_update(ref, None)
+        assert conv is not None  # only a claimed update id can be refused
+        return conv
+
+    async def open_update(self, ref: AccountRef, update_id: str | None) -> Conversation | None:
+        """`open`, claiming the channel's update id in the same round trip: None means the
+        update was claimed before (a redelivery), and the caller must not act on it again."""
         channel = Channel(ref.channel)
-        # The usual case, on every message: one Core query, no ORM unit of work.
-        async with self.db.engine.connect() as conn:
+        # The usual case, on every message: one Core transaction, no ORM unit of work.
+        async with self.db.engine.begin() as conn:
+            if update_id is not None and not await self._claim(conn, channel, update_id):
+                return None
             row = (
                 await conn.execute(
                     _CONVERSATION, {"channel": channel, "external_id": ref.external_id}
@@ -173,15 +182,14 @@ class Conversations:
             )
         return bool(blocked)
 
-    async def claim_update(self, channel: str, update_id: str) -> bool:
+    async def _claim(self, conn: AsyncConnection, channel: Channel, update_id: str) -> bool:
         """True the first time an update id is seen; False for a redelivery."""
         statement = (
             self._insert(ProcessedUpdate)
-            .values(channel=Channel(channel), update_id=update_id, processed_at=utcnow())
+            .values(channel=channel, update_id=update_id, processed_at=utcnow())
             .on_conflict_do_nothing()
         )
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(statement)).rowcount == 1
+        return bool((await conn.execute(statement)).rowcount == 1)
 
     async def forget_processed_before(self, cutoff: timedelta = timedelta(days=7)) -> None:
         async with self.db.transaction() as session:
