@@ -72,8 +72,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run" and not settings.channels:
         print(
-            "werkbank: no channel is configured. Set WERKBANK_TELEGRAM_TOKEN "
-            "(see README), or try `werkbank chat`.",
+            "werkbank: no channel is configured. Set WERKBANK_TELEGRAM_TOKEN or "
+            "WERKBANK_MATRIX_HOMESERVER and WERKBANK_MATRIX_USER (see README), "
+            "or try `werkbank chat`.",
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -106,13 +107,18 @@ async def _run(app: Werkbank) -> int:
     """Start every configured channel; SIGINT or SIGTERM stops them cleanly (exit code 0)."""
     import signal
 
+    from bot.handlers.matrix import MatrixChannel
     from bot.handlers.telegram import TelegramChannel
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    channels = [TelegramChannel(app)] if "telegram" in app.settings.channels else []
+    channels: list[TelegramChannel | MatrixChannel] = []
+    if "telegram" in app.settings.channels:
+        channels.append(TelegramChannel(app))
+    if "matrix" in app.settings.channels:
+        channels.append(MatrixChannel(app))
     for channel in channels:
         await channel.start()
     print(f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -50,6 +51,16 @@ class Settings(BaseSettings):
     telegram_poll_timeout: int = 5
     # Updates handled at once (different chats only; one chat's updates stay in order).
     telegram_concurrency: int = 8
+
+    # Matrix (issue "Matrix"): a bot account on any homeserver.
+    matrix_homeserver: str | None = None
+    matrix_user: str | None = None  # @werkbank:example.org
+    matrix_password: SecretStr | None = None
+    matrix_access_token: SecretStr | None = None
+    matrix_store: str = Field(default_factory=lambda: str(default_data_dir() / "matrix"))
+    # Whose devices get the keys of encrypted messages: "all" devices of the people in
+    # the room (they can read at once), or only "verified" ones (see README).
+    matrix_trust: Literal["all", "verified"] = "all"
 
     @field_validator("database_url")
     @classmethod
@@ -105,7 +116,12 @@ class Settings(BaseSettings):
     @property
     def channels(self) -> tuple[str, ...]:
         """The messenger channels this configuration can start."""
-        return ("telegram",) if self.telegram_token else ()
+        configured = []
+        if self.telegram_token:
+            configured.append("telegram")
+        if self.matrix_homeserver and self.matrix_user:
+            configured.append("matrix")
+        return tuple(configured)
 
     @property
     def tz(self) -> ZoneInfo:

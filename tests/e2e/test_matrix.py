@@ -1,0 +1,247 @@
+"""Matrix end to end: the bot (matrix-nio) against a real Synapse on 127.0.0.1, with a
+nio client playing the member, in plain and in encrypted direct chats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageNotice
+
+from bot.app import Werkbank
+from bot.config import Settings
+from bot.geo import default_gazetteer
+from bot.handlers.matrix import MatrixChannel
+from bot.services.demo import load_demo_data
+from tests.conftest import BERLIN, NOW
+from tests.e2e.synapse import Synapse
+
+QUIET = 0.6  # seconds without a new notice after which a reply counts as complete
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
+    server = Synapse(tmp_path_factory.mktemp("synapse"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class MatrixBot:
+    def __init__(self, synapse: Synapse, directory: Path) -> None:
+        self.user_id, password = synapse.register("werkbank")
+        self.settings = Settings(
+            database_url=f"sqlite+aiosqlite:///{directory / 'matrix.db'}",
+            matrix_homeserver=synapse.url,
+            matrix_user=self.user_id,
+            matrix_password=password,
+            matrix_store=str(directory / "store"),
+        )
+        self.app: Werkbank | None = None
+        self.channel: MatrixChannel | None = None
+
+    async def start(self, demo: bool = True) -> None:
+        self.app = await Werkbank.open(self.settings, clock=lambda: NOW)
+        if demo:
+            await load_demo_data(self.app.db, default_gazetteer(), NOW, BERLIN)
+        self.channel = MatrixChannel(self.app)
+        await self.channel.start()
+
+    async def stop(self) -> None:
+        if self.channel is not None:
+            await self.channel.stop()
+        if self.app is not None:
+            await self.app.close()
+        self.channel, self.app = None, None
+
+
+class Member:
+    """A person in Element, played by a nio client."""
+
+    def __init__(self, synapse: Synapse, directory: Path) -> None:
+        self.synapse = synapse
+        self.user_id, self.password = synapse.register("anna")
+        directory.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            synapse.url,
+            self.user_id,
+            store_path=str(directory),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
+        )
+        self.notices: list[tuple[str, str]] = []  # (room id, body)
+        self._task: asyncio.Task[None] | None = None
+        self.room_id = ""
+
+    async def start(self) -> None:
+        await self.client.login(self.password, device_name="Element")
+        self.client.add_event_callback(self._on_notice, RoomMessageNotice)  # type: ignore[arg-type]
+        await self.client.sync(timeout=0, full_state=True)
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=500))
+
+    async def _on_notice(self, room: MatrixRoom, event: RoomMessageNotice) -> None:
+        if event.sender != self.user_id:
+            self.notices.append((room.room_id, event.body))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.close()
+
+    async def open_direct_chat(self, bot_id: str, encrypted: bool) -> str:
+        """Invite the bot the way Element does: a direct chat, encrypted by default."""
+        state = (
+            [
+                {
+                    "type": "m.room.encryption",
+                    "state_key": "",
+                    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+                }
+            ]
+            if encrypted
+            else []
+        )
+        response = await self.client.room_create(
+            is_direct=True, invite=[bot_id], initial_state=state
+        )
+        self.room_id = response.room_id  # type: ignore[union-attr]
+        return self.room_id
+
+    async def say(self, text: str, room_id: str | None = None) -> None:
+        await self._send({"msgtype": "m.text", "body": text}, room_id)
+
+    async def share_location(self, lat: float, lon: float) -> None:
+        await self._send(
+            {"msgtype": "m.location", "body": "Standort", "geo_uri": f"geo:{lat},{lon}"}, None
+        )
+
+    async def _send(self, content: dict[str, str], room_id: str | None) -> None:
+        room = room_id or self.room_id
+        await self.client.sync(timeout=0)  # keys of a freshly joined bot device
+        response = await self.client.room_send(
+            room, "m.room.message", content, ignore_unverified_devices=True
+        )
+        assert hasattr(response, "event_id"), response
+
+    async def reply(
+        self, action: object = None, room_id: str | None = None, timeout: float = 20
+    ) -> str:
+        """Everything the bot says next in the room (until it is quiet), as one text."""
+        start = len(self.notices)
+        if action is not None:
+            await action  # type: ignore[misc]
+        room = room_id or self.room_id
+
+        def said() -> list[str]:
+            return [body for r, body in self.notices[start:] if r == room]
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not said():
+            if loop.time() > deadline:
+                raise AssertionError("the bot did not answer")
+            await asyncio.sleep(0.05)
+        seen = -1
+        while seen != len(self.notices):
+            seen = len(self.notices)
+            await asyncio.sleep(QUIET)
+        return "\n".join(said())
+
+
+@pytest.fixture
+async def bot(synapse: Synapse, tmp_path: Path) -> AsyncIterator[MatrixBot]:
+    running = MatrixBot(synapse, tmp_path)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+async def member(synapse: Synapse, tmp_path: Path) -> AsyncIterator[Member]:
+    person = Member(synapse, tmp_path / "anna")
+    await person.start()
+    try:
+        yield person
+    finally:
+        await person.stop()
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_invite_join_and_onboarding_in_a_direct_chat(
+    bot: MatrixBot, member: Member, encrypted: bool
+) -> None:
+    greeting = await member.reply(member.open_direct_chat(bot.user_id, encrypted))
+    assert "Willkommen bei Werkbank" in greeting
+    assert "1) Deutsch" in greeting and "2) English" in greeting
+    text = await member.reply(member.say("1"))
+    assert "Wo bist du?" in text
+    text = await member.reply(member.say("Bendorf"))
+    assert "Was interessiert dich" in text
+    text = await member.reply(member.say("handwerk"))  # the word instead of the number
+    assert "Was möchtest du tun?" in text
+    assert "1) Offene Werkstätten in der Nähe" in text
+
+
+async def test_a_shared_location_and_places_with_links(bot: MatrixBot, member: Member) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    await member.reply(member.say("Deutsch"))
+    text = await member.reply(member.share_location(50.43, 7.57))
+    assert "Danke, ich habe deinen Standort (bei Bendorf)." in text
+    await member.reply(member.say("1"))
+    text = await member.reply(member.say("1"))
+    assert "MakerSpace Mayen-Koblenz" in text
+    text = await member.reply(member.say("MakerSpace Mayen-Koblenz"))
+    assert "geo:50." in text and "openstreetmap.org" in text
+
+
+async def test_in_a_room_with_several_people_the_bot_answers_only_when_addressed(
+    synapse: Synapse, bot: MatrixBot, member: Member, tmp_path: Path
+) -> None:
+    other = Member(synapse, tmp_path / "bernd")
+    await other.start()
+    try:
+        response = await member.client.room_create(invite=[bot.user_id, other.user_id])
+        room_id = response.room_id  # type: ignore[union-attr]
+        await other.client.join(room_id)
+        await asyncio.sleep(1.5)  # the bot joins through its invite
+        before = len(member.notices)
+        await member.say("Hallo Bernd, kommst du morgen?", room_id)
+        await asyncio.sleep(1.5)
+        assert len(member.notices) == before
+        text = await member.reply(member.say("!werkbank Hilfe", room_id), room_id=room_id)
+        assert "Schreib mir bitte in einem direkten Chat" in text
+    finally:
+        await other.stop()
+
+
+async def test_after_a_restart_old_messages_are_not_answered_again_and_the_dialog_continues(
+    bot: MatrixBot, member: Member
+) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
+    await member.reply(member.say("1"))
+    await bot.stop()
+    await bot.start(demo=False)
+    before = len(member.notices)
+    await asyncio.sleep(2)
+    assert len(member.notices) == before  # nothing old was answered again
+    text = await member.reply(member.say("Bendorf"))
+    assert "Was interessiert dich" in text
+
+
+async def test_garbage_gets_a_kind_answer(bot: MatrixBot, member: Member) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    await member.reply(member.say("1"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("1"))
+    text = await member.reply(member.say("🙂" * 50))
+    assert "nicht verstanden" in text and "1) Offene Werkstätten in der Nähe" in text
+    text = await member.reply(member.say("17"))
+    assert "Die Nummer 17 gibt es hier nicht" in text
