@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -130,7 +131,11 @@ class Member:
         assert hasattr(response, "event_id"), response
 
     async def reply(
-        self, action: object = None, room_id: str | None = None, timeout: float = 20
+        self,
+        action: object = None,
+        room_id: str | None = None,
+        timeout: float = 20,
+        quiet: float = QUIET,
     ) -> str:
         """Everything the bot says next in the room (until it is quiet), as one text."""
         start = len(self.notices)
@@ -150,7 +155,7 @@ class Member:
         seen = -1
         while seen != len(self.notices):
             seen = len(self.notices)
-            await asyncio.sleep(QUIET)
+            await asyncio.sleep(quiet)
         return "\n".join(said())
 
 
@@ -245,3 +250,30 @@ async def test_garbage_gets_a_kind_answer(bot: MatrixBot, member: Member) -> Non
     assert "nicht verstanden" in text and "1) Offene Werkstätten in der Nähe" in text
     text = await member.reply(member.say("17"))
     assert "Die Nummer 17 gibt es hier nicht" in text
+
+
+async def test_the_homeservers_rate_limit_is_waited_out_and_nothing_is_lost(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tight = Synapse(tmp_path / "tight", message_rate={"per_second": 1, "burst_count": 2})
+    tight.start()
+    bot = MatrixBot(tight, tmp_path / "bot")
+    person = Member(tight, tmp_path / "person")
+    try:
+        await bot.start()
+        await person.start()
+        with caplog.at_level(logging.WARNING, logger="nio"):
+            await person.reply(person.open_direct_chat(bot.user_id, encrypted=False))
+            await person.reply(person.say("1"))
+            # A throttled bot sends its two messages seconds apart: wait longer for quiet.
+            text = await person.reply(person.say("Bendorf"), timeout=30, quiet=3)
+            assert "Alles klar: Bendorf" in text and "Was interessiert dich" in text
+            text = await person.reply(person.say("1"), timeout=30, quiet=3)
+            assert "Was möchtest du tun?" in text
+        assert any("429" in r.getMessage() for r in caplog.records), (
+            "the test did not hit the limit"
+        )
+    finally:
+        await person.stop()
+        await bot.stop()
+        tight.stop()
