@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -277,3 +281,51 @@ async def test_the_homeservers_rate_limit_is_waited_out_and_nothing_is_lost(
         await person.stop()
         await bot.stop()
         tight.stop()
+
+
+async def test_werkbank_run_serves_matrix_and_telegram_side_by_side(
+    synapse: Synapse, member: Member, tmp_path: Path
+) -> None:
+    from tests.e2e.botapi import BotApiServer
+
+    telegram = BotApiServer()
+    await telegram.start()
+    bot_id, password = synapse.register("werkbank")
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "WERKBANK_DATABASE_URL": f"sqlite:///{tmp_path / 'both.db'}",
+        "WERKBANK_TELEGRAM_TOKEN": telegram.token,
+        "WERKBANK_TELEGRAM_API_URL": telegram.url,
+        "WERKBANK_TELEGRAM_POLL_TIMEOUT": "1",
+        "WERKBANK_MATRIX_HOMESERVER": synapse.url,
+        "WERKBANK_MATRIX_USER": bot_id,
+        "WERKBANK_MATRIX_PASSWORD": password,
+        "WERKBANK_MATRIX_STORE": str(tmp_path / "store"),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while not telegram.sent("setMyCommands") and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+        greeting = await member.reply(member.open_direct_chat(bot_id, encrypted=True), timeout=30)
+        assert "Willkommen bei Werkbank" in greeting
+        await telegram.send_text(1001, "/start")
+        sent = await telegram.wait_for("sendMessage", chat_id=1001, timeout=20)
+        assert "Willkommen bei Werkbank" in sent[0].params["text"]
+        process.send_signal(signal.SIGTERM)
+        started = loop.time()
+        while process.poll() is None and loop.time() - started < 10:
+            await asyncio.sleep(0.05)
+        assert process.poll() == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await telegram.stop()
