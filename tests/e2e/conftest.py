@@ -12,6 +12,7 @@ import pytest
 from bot.app import Werkbank
 from bot.config import Settings
 from bot.geo import default_gazetteer
+from bot.handlers.matrix import MatrixChannel
 from bot.handlers.telegram import TelegramChannel
 from bot.services.demo import load_demo_data
 from tests.conftest import BERLIN, NOW
@@ -45,20 +46,22 @@ def telegram_settings(tmp_path: Path, botapi: BotApiServer, **extra: object) -> 
     return Settings(**{**values, **extra})  # type: ignore[arg-type]
 
 
-class TelegramBot:
-    """The bot under test, started inside the test's event loop."""
+class RunningBot:
+    """Werkbank with one channel, started inside the test's event loop."""
+
+    channel_type: type[TelegramChannel | MatrixChannel]
 
     def __init__(self, settings: Settings, clock: list[datetime]) -> None:
         self.settings = settings
         self.clock = clock
         self.app: Werkbank | None = None
-        self.channel: TelegramChannel | None = None
+        self.channel: TelegramChannel | MatrixChannel | None = None
 
     async def start(self, demo: bool = True) -> None:
         self.app = await Werkbank.open(self.settings, clock=lambda: self.clock[0])
         if demo:
             await load_demo_data(self.app.db, default_gazetteer(), NOW, BERLIN)
-        self.channel = TelegramChannel(self.app)
+        self.channel = self.channel_type(self.app)
         await self.channel.start()
 
     async def stop(self) -> None:
@@ -67,6 +70,10 @@ class TelegramBot:
         if self.app is not None:
             await self.app.close()
         self.channel, self.app = None, None
+
+
+class TelegramBot(RunningBot):
+    channel_type = TelegramChannel
 
 
 @pytest.fixture

@@ -16,12 +16,10 @@ from pathlib import Path
 import pytest
 from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageNotice
 
-from bot.app import Werkbank
 from bot.config import Settings
-from bot.geo import default_gazetteer
 from bot.handlers.matrix import MatrixChannel
-from bot.services.demo import load_demo_data
-from tests.conftest import BERLIN, NOW
+from tests.conftest import NOW
+from tests.e2e.conftest import RunningBot
 from tests.e2e.synapse import Synapse
 
 QUIET = 0.6  # seconds without a new notice after which a reply counts as complete
@@ -37,32 +35,19 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
         server.stop()
 
 
-class MatrixBot:
+class MatrixBot(RunningBot):
+    channel_type = MatrixChannel
+
     def __init__(self, synapse: Synapse, directory: Path) -> None:
         self.user_id, password = synapse.register("werkbank")
-        self.settings = Settings(
+        settings = Settings(
             database_url=f"sqlite+aiosqlite:///{directory / 'matrix.db'}",
             matrix_homeserver=synapse.url,
             matrix_user=self.user_id,
             matrix_password=password,
             matrix_store=str(directory / "store"),
         )
-        self.app: Werkbank | None = None
-        self.channel: MatrixChannel | None = None
-
-    async def start(self, demo: bool = True) -> None:
-        self.app = await Werkbank.open(self.settings, clock=lambda: NOW)
-        if demo:
-            await load_demo_data(self.app.db, default_gazetteer(), NOW, BERLIN)
-        self.channel = MatrixChannel(self.app)
-        await self.channel.start()
-
-    async def stop(self) -> None:
-        if self.channel is not None:
-            await self.channel.stop()
-        if self.app is not None:
-            await self.app.close()
-        self.channel, self.app = None, None
+        super().__init__(settings, [NOW])
 
 
 class Member:
