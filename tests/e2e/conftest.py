@@ -19,7 +19,7 @@ from tests.conftest import BERLIN, NOW
 from tests.e2e.botapi import BotApiServer, Call
 
 # How long the bot must stay silent after its last call for a reply to count as complete.
-QUIET_SECONDS = 0.15
+QUIET_SECONDS = 0.3
 
 
 @pytest.fixture
