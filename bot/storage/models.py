@@ -255,6 +255,10 @@ class Event(Base):
     capacity: Mapped[int | None] = mapped_column(Integer)
     minimum: Mapped[int | None] = mapped_column(Integer)
     deadline: Mapped[datetime | None]
+    # When the minimum must be reached; then the organiser is asked: hold or cancel?
+    minimum_by: Mapped[datetime | None]
+    # iCalendar SEQUENCE: raised on every change a calendar should pick up.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[EventStatus] = mapped_column(_enum(EventStatus), default=EventStatus.PUBLISHED)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
@@ -277,20 +281,44 @@ class Registration(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class Reminder(Base):
-    """A durable reminder: the scheduler claims due rows, so a restart loses none."""
+class NoticeKind(enum.StrEnum):
+    """What a notice tells a member outside a reply to their own message."""
 
-    __tablename__ = "reminder"
-    __table_args__ = (UniqueConstraint("registration_id", "kind"),)
+    REMINDER_DAY_BEFORE = "reminder_day_before"
+    REMINDER_TWO_HOURS = "reminder_two_hours"
+    MOVED_UP = "moved_up"  # a seat came free: off the waitlist
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
+
+
+class Notice(Base):
+    """The outbox: one row per message to one member, sent by the scheduler when due.
+
+    A durable row rather than a send inside the step that caused it: a crash or a
+    blocked channel loses nothing, and on PostgreSQL several bot processes claim
+    rows with SKIP LOCKED, so none is sent twice. `dedupe` keeps a reminder from
+    being scheduled twice for the same registration."""
+
+    __tablename__ = "notice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))  # day_before | two_hours
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE")
+    )
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Followup(Base):
