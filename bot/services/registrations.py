@@ -1,0 +1,382 @@
+"""Signing up for events: seats, the waitlist, moving up, cancelling.
+
+The rule that matters most: an event is never overbooked. Every change to an
+event's registrations starts by writing to the event's row (`_lock_event`). On
+PostgreSQL that row lock queues concurrent sign-ups for the same event; on
+SQLite the first write takes the database's write lock for the whole
+transaction. Either way the count of seats and the insert that follows it see
+the same world, on both databases, with one code path.
+
+Order on the waitlist is `position`, handed out in the order sign-ups got the
+lock: first come, first served. A member's waitlist number ("Nr. 2") is counted,
+not stored, so it stays right when someone ahead leaves.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import ServiceError
+from bot.services.database import Database
+from bot.storage.models import (
+    Event,
+    EventFormat,
+    EventStatus,
+    Notice,
+    NoticeKind,
+    Place,
+    Registration,
+    RegistrationStatus,
+    WorkStatus,
+)
+
+# Formats where the pilot found written-down expectations make the workshop work.
+ASKS_EXPECTATION = frozenset({EventFormat.TRANSFER.value, EventFormat.PRO2PRO.value})
+MAX_EXPECTATION = 1000
+REMINDERS = {
+    NoticeKind.REMINDER_DAY_BEFORE: timedelta(days=1),
+    NoticeKind.REMINDER_TWO_HOURS: timedelta(hours=2),
+}
+_HOLDING = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+
+
+class RegistrationError(ServiceError):
+    """A registration that is not there or not the member's own (a stale or forged button)."""
+
+
+class Outcome(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    ALREADY = "already"  # already registered or waitlisted: nothing changed
+    CLOSED = "closed"  # past the deadline or the start
+    CANCELLED = "cancelled"  # the event was cancelled
+    UNKNOWN = "unknown"  # no such published event
+
+
+@dataclass(frozen=True)
+class MyRegistration:
+    """One of a member's registrations, as "Meine Anmeldungen" shows it."""
+
+    id: int
+    event_id: int
+    title: str
+    format: str
+    start_at: datetime
+    end_at: datetime | None
+    place_name: str | None
+    town: str | None
+    status: str  # a RegistrationStatus value
+    waitlist_number: int | None  # 1 = next to move up; None when not waitlisted
+    expectation: str | None
+    event_cancelled: bool
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True)
+class SignUp:
+    outcome: Outcome
+    registration: MyRegistration | None = None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancellation changed: who moved up from the waitlist (member ids)."""
+
+    registration: MyRegistration
+    moved_up: tuple[int, ...] = ()
+
+
+def sign_up_open(event: Event, now: datetime) -> bool:
+    closes = min(event.deadline, event.start_at) if event.deadline else event.start_at
+    return event.status == EventStatus.PUBLISHED and now < closes
+
+
+class Registrations:
+    """The RegistrationService used by dialogs (see bot.services.contracts)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- reading -----------------------------------------------------------
+    async def mine(self, member_id: int, now: datetime) -> Sequence[MyRegistration]:
+        """The member's current registrations and waitlist places for events not yet over."""
+        async with self.db.sessions() as session:
+            regs = (
+                await session.scalars(
+                    select(Registration)
+                    .join(Event, Event.id == Registration.event_id)
+                    .where(
+                        Registration.member_id == member_id,
+                        Registration.status.in_(
+                            (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+                        ),
+                        func.coalesce(Event.end_at, Event.start_at) >= now,
+                    )
+                    .order_by(Event.start_at, Event.id)
+                )
+            ).all()
+            return [await self._view(session, reg) for reg in regs]
+
+    async def get(self, member_id: int, registration_id: int) -> MyRegistration | None:
+        """The member's own registration; None for someone else's (never shown)."""
+        async with self.db.sessions() as session:
+            reg = await session.get(Registration, registration_id)
+            if reg is None or reg.member_id != member_id:
+                return None
+            return await self._view(session, reg)
+
+    async def for_event(self, member_id: int, event_id: int) -> MyRegistration | None:
+        """The member's active registration or waitlist place for an event, if any."""
+        async with self.db.sessions() as session:
+            reg = await session.scalar(
+                select(Registration).where(
+                    Registration.member_id == member_id,
+                    Registration.event_id == event_id,
+                    Registration.status != RegistrationStatus.CANCELLED,
+                )
+            )
+            return await self._view(session, reg) if reg else None
+
+    # -- changing ----------------------------------------------------------
+    async def sign_up(
+        self, member_id: int, event_id: int, now: datetime, expectation: str | None = None
+    ) -> SignUp:
+        """A seat if one is free, else a place at the end of the waitlist."""
+        if expectation is not None:
+            expectation = expectation.strip()[:MAX_EXPECTATION] or None
+        async with self.db.transaction() as session:
+            event = await _lock_event(session, event_id)
+            if event is None or event.status == EventStatus.DRAFT:
+                return SignUp(Outcome.UNKNOWN)
+            if event.status == EventStatus.CANCELLED:
+                return SignUp(Outcome.CANCELLED)
+            reg = await session.scalar(
+                select(Registration).where(
+                    Registration.event_id == event_id, Registration.member_id == member_id
+                )
+            )
+            if reg is not None and reg.status != RegistrationStatus.CANCELLED:
+                return SignUp(Outcome.ALREADY, await self._view(session, reg))
+            if not sign_up_open(event, now):
+                return SignUp(Outcome.CLOSED)
+            held = await _count(session, event_id, _HOLDING)
+            seat = event.capacity is None or held < event.capacity
+            status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITLISTED
+            position = await _next_position(session, event_id)
+            if reg is None:
+                # One row per member and event (a unique constraint): signing up again
+                # after cancelling reuses it, at the end of the queue.
+                reg = Registration(event_id=event_id, member_id=member_id, status=status)
+                session.add(reg)
+            reg.status, reg.position, reg.expectation = status, position, expectation
+            await session.flush()
+            if seat:
+                await _schedule_reminders(session, reg, event, now)
+            view = await self._view(session, reg)
+            return SignUp(Outcome(status.value), view)
+
+    async def set_expectation(self, member_id: int, registration_id: int, text: str) -> None:
+        async with self.db.transaction() as session:
+            reg = await _own(session, member_id, registration_id)
+            reg.expectation = text.strip()[:MAX_EXPECTATION] or None
+
+    async def cancel(self, member_id: int, registration_id: int, now: datetime) -> Cancelled:
+        """Give up a seat or a waitlist place; the first on the waitlist moves up."""
+        async with self.db.transaction() as session:
+            reg = await _own(session, member_id, registration_id)
+            event = await _lock_event(session, reg.event_id)
+            assert event is not None  # the registration's foreign key keeps it
+            await session.refresh(reg)  # re-read under the lock
+            if reg.status == RegistrationStatus.CANCELLED:
+                return Cancelled(await self._view(session, reg))
+            reg.status, reg.position = RegistrationStatus.CANCELLED, None
+            await _drop_reminders(session, [reg.id])
+            await session.flush()
+            moved = await fill_free_seats(session, event, now)
+            return Cancelled(await self._view(session, reg), moved)
+
+    async def forget_member(self, member_id: int, now: datetime) -> tuple[int, ...]:
+        """A deleted account frees its seats (a blocked one keeps them until it cancels)."""
+        moved: list[int] = []
+        async with self.db.sessions() as session:
+            ids = (
+                await session.scalars(
+                    select(Registration.id).where(
+                        Registration.member_id == member_id,
+                        Registration.status.in_(
+                            (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+                        ),
+                    )
+                )
+            ).all()
+        for registration_id in ids:
+            moved += (await self.cancel(member_id, registration_id, now)).moved_up
+        return tuple(moved)
+
+    # -- values --------------------------------------------------------------
+    async def _view(self, session: AsyncSession, reg: Registration) -> MyRegistration:
+        row = (
+            await session.execute(
+                select(Event, Place.name, Place.town)
+                .outerjoin(Place, Place.id == Event.place_id)
+                .where(Event.id == reg.event_id)
+            )
+        ).one()
+        event: Event = row[0]
+        number = None
+        if reg.status == RegistrationStatus.WAITLISTED and reg.position is not None:
+            ahead = await session.scalar(
+                select(func.count(Registration.id)).where(
+                    Registration.event_id == reg.event_id,
+                    Registration.status == RegistrationStatus.WAITLISTED,
+                    Registration.position < reg.position,
+                )
+            )
+            number = int(ahead or 0) + 1
+        return MyRegistration(
+            id=reg.id,
+            event_id=event.id,
+            title=event.title,
+            format=str(event.format),
+            start_at=event.start_at,
+            end_at=event.end_at,
+            place_name=row[1],
+            town=row[2],
+            status=str(reg.status),
+            waitlist_number=number,
+            expectation=reg.expectation,
+            event_cancelled=event.status == EventStatus.CANCELLED,
+            cancel_reason=event.cancel_reason,
+        )
+
+
+async def _lock_event(session: AsyncSession, event_id: int) -> Event | None:
+    """Write to the event's row first: the lock that serialises its registrations (see top)."""
+    await session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        # A write that changes nothing; updated_at named so its onupdate does not fire.
+        .values(sequence=Event.sequence, updated_at=Event.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return await session.get(Event, event_id, populate_existing=True)
+
+
+async def _own(session: AsyncSession, member_id: int, registration_id: int) -> Registration:
+    reg = await session.get(Registration, registration_id)
+    if reg is None or reg.member_id != member_id:
+        raise RegistrationError(f"registration {registration_id} is not member {member_id}'s")
+    return reg
+
+
+async def _count(
+    session: AsyncSession, event_id: int, statuses: Sequence[RegistrationStatus]
+) -> int:
+    count = await session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event_id, Registration.status.in_(statuses)
+        )
+    )
+    return int(count or 0)
+
+
+async def _next_position(session: AsyncSession, event_id: int) -> int:
+    last = await session.scalar(
+        select(func.max(Registration.position)).where(Registration.event_id == event_id)
+    )
+    return int(last or 0) + 1
+
+
+async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) -> tuple[int, ...]:
+    """Move members up from the waitlist into free seats (the event's row is locked);
+    each is told by a notice. Returns their member ids."""
+    if event.status != EventStatus.PUBLISHED or now >= event.start_at:
+        return ()
+    moved: list[int] = []
+    free = (
+        None
+        if event.capacity is None
+        else event.capacity - await _count(session, event.id, _HOLDING)
+    )
+    while free is None or free > 0:
+        nxt = await session.scalar(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.WAITLISTED,
+            )
+            .order_by(Registration.position)
+            .limit(1)
+        )
+        if nxt is None:
+            break
+        nxt.status = RegistrationStatus.REGISTERED
+        await session.flush()
+        await _schedule_reminders(session, nxt, event, now)
+        session.add(
+            Notice(
+                member_id=nxt.member_id,
+                kind=NoticeKind.MOVED_UP,
+                event_id=event.id,
+                registration_id=nxt.id,
+                params={},
+                due_at=now,
+            )
+        )
+        moved.append(nxt.member_id)
+        if free is not None:
+            free -= 1
+    return tuple(moved)
+
+
+def reminder_key(kind: NoticeKind, registration_id: int) -> str:
+    return f"{kind.value}:{registration_id}"
+
+
+async def _schedule_reminders(
+    session: AsyncSession, reg: Registration, event: Event, now: datetime
+) -> None:
+    """The day-before and two-hours reminders of a seat, as durable notices.
+
+    Each is one row per registration (its `dedupe` key): signing up again after
+    cancelling re-arms the same rows rather than adding a second reminder."""
+    for kind, before in REMINDERS.items():
+        key = reminder_key(kind, reg.id)
+        due = event.start_at - before
+        existing = await session.scalar(select(Notice).where(Notice.dedupe == key))
+        if existing is None:
+            session.add(
+                Notice(
+                    member_id=reg.member_id,
+                    kind=kind,
+                    event_id=event.id,
+                    registration_id=reg.id,
+                    params={},
+                    dedupe=key,
+                    due_at=due,
+                )
+            )
+        elif existing.status != WorkStatus.DONE:
+            existing.due_at, existing.status = due, WorkStatus.PENDING
+            existing.claimed_by = existing.claimed_at = None
+    await session.flush()
+
+
+async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]) -> None:
+    """Pending reminders of given-up seats are skipped (the sender checks again anyway)."""
+    await session.execute(
+        update(Notice)
+        .where(
+            Notice.registration_id.in_(registration_ids),
+            Notice.kind.in_(tuple(REMINDERS)),
+            Notice.status == WorkStatus.PENDING,
+        )
+        .values(status=WorkStatus.SKIPPED)
+        .execution_options(synchronize_session=False)
+    )
