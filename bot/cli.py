@@ -65,6 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return asyncio.run(_dispatch(args, settings))
+    except SettingsError as exc:  # one only a channel can judge, e.g. a rejected token
+        print(f"werkbank: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
 

@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, InvalidToken
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -36,6 +36,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.config import SettingsError
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.messages import AccountRef, Incoming, Kind, OutMessage
 
@@ -158,6 +159,28 @@ class OneAtATimePerChat(BaseUpdateProcessor):
         """Nothing to tear down."""
 
 
+class RedactToken(logging.Filter):
+    """Blanks bot tokens out of log messages: PTB logs its Bot API URL, token included,
+    at DEBUG when a bot is built, and a debug log should be safe to paste into an issue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, "<token>")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACT = RedactToken()
+# The loggers of PTB's Bot and ExtBot, which are the ones that log the URL.
+_BOT_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
+
+
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
@@ -174,7 +197,11 @@ class TelegramChannel:
         # httpx logs every request URL at INFO, and a Bot API URL contains the token.
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
-        builder = Application.builder().token(settings.telegram_token.get_secret_value())
+        token = settings.telegram_token.get_secret_value()
+        _REDACT.tokens.add(token)
+        for name in _BOT_LOGGERS:
+            logging.getLogger(name).addFilter(_REDACT)  # adding it twice keeps one
+        builder = Application.builder().token(token)
         if settings.telegram_api_url:
             builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
                 f"{settings.telegram_api_url}/file/bot"
@@ -195,7 +222,15 @@ class TelegramChannel:
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
         app = self.application
-        await app.initialize()
+        try:
+            await app.initialize()
+        except InvalidToken:
+            # PTB's message quotes the token, and `werkbank run` prints what it is told:
+            # say what is wrong without it (`from None`: no traceback shows PTB's message).
+            await app.bot.shutdown()  # the HTTP clients initialize() had opened
+            raise SettingsError(
+                "WERKBANK_TELEGRAM_TOKEN: Telegram rejected the token; check it with @BotFather"
+            ) from None
         await self._set_commands()
         assert app.updater is not None
         if self.settings.telegram_webhook_url:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.config import SettingsError
 from bot.storage.models import ChannelAccount, Place
 from tests.conftest import NOW
 from tests.e2e.botapi import BOT_USERNAME, BotApiServer
@@ -242,22 +243,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_werkbank_run_starts_telegram_and_stops_on_sigterm(
-    tmp_path: Path, botapi: BotApiServer
-) -> None:
-    env = {
+def _run_env(tmp_path: Path, botapi: BotApiServer, token: str, log_level: str) -> dict[str, str]:
+    """The environment of `werkbank run` against the test's Bot API server."""
+    return {
         **os.environ,
         "HOME": str(tmp_path),
         "WERKBANK_DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
-        "WERKBANK_TELEGRAM_TOKEN": botapi.token,
+        "WERKBANK_TELEGRAM_TOKEN": token,
         "WERKBANK_TELEGRAM_API_URL": botapi.url,
-        "WERKBANK_LOG_LEVEL": "INFO",
+        "WERKBANK_LOG_LEVEL": log_level,
         "WERKBANK_TELEGRAM_POLL_TIMEOUT": "1",
     }
+
+
+async def test_werkbank_run_starts_telegram_and_stops_on_sigterm(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,
-        env=env,
+        env=_run_env(tmp_path, botapi, botapi.token, "INFO"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -276,6 +281,51 @@ async def test_werkbank_run_starts_telegram_and_stops_on_sigterm(
     finally:
         if process.poll() is None:
             process.kill()
+
+
+async def test_werkbank_run_with_a_rejected_token_says_so_in_one_line_without_the_token(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    wrong = "4242:WRONG-token-must-stay-secret"  # the server answers 401 Unauthorized to it
+    # Files, not pipes: debug logs would fill a pipe nobody reads while the bot runs.
+    with open(tmp_path / "out", "w+") as stdout, open(tmp_path / "err", "w+") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=_run_env(tmp_path, botapi, wrong, "DEBUG"),  # the chattiest logs must not leak it
+            stdout=stdout,
+            stderr=stderr,
+        )
+        try:
+            # The test's Bot API server runs in this event loop: wait without blocking it.
+            started = asyncio.get_running_loop().time()
+            while process.poll() is None and asyncio.get_running_loop().time() - started < 30:
+                await asyncio.sleep(0.05)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    out, err = (tmp_path / "out").read_text(), (tmp_path / "err").read_text()
+    assert process.returncode == 2, err
+    for secret in (wrong, wrong.split(":")[1]):
+        assert secret not in out and secret not in err
+    assert "Traceback" not in err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("werkbank: WERKBANK_TELEGRAM_TOKEN: Telegram rejected the token")
+
+
+async def test_a_token_the_server_does_not_know_stops_the_start_without_quoting_it(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    botapi.fail_next("getMe", 404, "Not Found")  # how Telegram answers a malformed token
+    bot = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
+    try:
+        with pytest.raises(SettingsError) as raised:
+            await bot.start(demo=False)
+    finally:
+        await bot.stop()
+    assert "WERKBANK_TELEGRAM_TOKEN" in str(raised.value)
+    assert botapi.token.split(":")[1] not in str(raised.value)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 async def _answer_when_up(botapi: BotApiServer) -> str:
