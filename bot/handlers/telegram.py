@@ -216,7 +216,9 @@ class TelegramChannel:
             builder = builder.concurrent_updates(OneAtATimePerChat(settings.telegram_concurrency))
         self.application: TelegramApp = builder.build()
         self.application.add_handler(CallbackQueryHandler(self._on_button))
-        self.application.add_handler(MessageHandler(filters.ALL, self._on_message))
+        # New messages only: an edit (or a live location moving, which Telegram sends as an
+        # edit) is no new answer, and answering it would repeat or skip dialog steps.
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
         self.application.add_error_handler(self._on_error)
 
     # -- lifecycle -----------------------------------------------------------

@@ -109,11 +109,22 @@ class BotApiServer:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.push({"message": self._message(user_id, chat_id, chat_type, **content)})
 
-    async def send_location(self, user_id: int, lat: float, lon: float) -> dict[str, Any]:
-        location = {"latitude": lat, "longitude": lon}
+    async def send_location(
+        self, user_id: int, lat: float, lon: float, live_period: int | None = None
+    ) -> dict[str, Any]:
+        """A shared location; with `live_period` a live one, whose moves come as edits."""
+        location: dict[str, Any] = {"latitude": lat, "longitude": lon}
+        if live_period is not None:
+            location["live_period"] = live_period
         return await self.push(
             {"message": self._message(user_id, None, "private", location=location)}
         )
+
+    async def edit(self, user_id: int, message_id: int, **content: Any) -> dict[str, Any]:
+        """The user edits a message they sent, or their live location moves on."""
+        message = self._message(user_id, None, "private", **content)
+        message.update(message_id=message_id, edit_date=int(time.time()))
+        return await self.push({"edited_message": message})
 
     async def send_voice(self, user_id: int) -> dict[str, Any]:
         voice = {"file_id": "voice1", "file_unique_id": "v1", "duration": 3}

@@ -9,7 +9,9 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from sqlalchemy import select
 from bot.config import SettingsError
 from bot.storage.models import ChannelAccount, Place
 from tests.conftest import NOW
-from tests.e2e.botapi import BOT_USERNAME, BotApiServer
+from tests.e2e.botapi import BOT_USERNAME, BotApiServer, Call
 from tests.e2e.conftest import TelegramBot, exchange, last_keyboard, telegram_settings, texts
 
 ERIKA = 1001
@@ -31,6 +33,19 @@ async def onboard(botapi: BotApiServer, user: int = ERIKA, town: str = "Bendorf"
     calls = await exchange(botapi, lambda: botapi.send_text(user, town))
     calls = await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Handwerk"]))
     return last_keyboard(calls)
+
+
+async def send_and_keep(
+    botapi: BotApiServer, send: Awaitable[dict[str, Any]]
+) -> tuple[dict[str, Any], list[Call]]:
+    """Like `exchange`, and also the update the user sent (to edit it later)."""
+    kept: list[dict[str, Any]] = []
+
+    async def act() -> None:
+        kept.append(await send)
+
+    calls = await exchange(botapi, act)
+    return kept[0], calls
 
 
 async def test_onboarding_with_a_shared_location_and_the_command_menu(
@@ -129,6 +144,29 @@ async def test_a_voice_note_gets_a_friendly_text(bot: TelegramBot, botapi: BotAp
     await onboard(botapi)
     calls = await exchange(botapi, lambda: botapi.send_voice(ERIKA))
     assert "nur Text und Knöpfe" in texts(calls)
+
+
+async def test_an_edited_message_and_a_moving_live_location_get_no_answer(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    start, calls = await send_and_keep(botapi, botapi.send_text(ERIKA, "/start"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    live, calls = await send_and_keep(
+        botapi, botapi.send_location(ERIKA, 50.43, 7.57, live_period=900)
+    )
+    assert "Danke, ich habe deinen Standort" in texts(calls)
+    interests = last_keyboard(calls)
+
+    async def edit_then_go_on() -> None:
+        await botapi.edit(ERIKA, start["message"]["message_id"], text="/einstellungen")
+        moved = {"latitude": 50.44, "longitude": 7.58, "live_period": 900}
+        await botapi.edit(ERIKA, live["message"]["message_id"], location=moved)
+        await botapi.press(ERIKA, interests["Handwerk"])
+
+    # One chat's updates are handled in order: the edits come before the press.
+    calls = await exchange(botapi, edit_then_go_on)
+    assert [c.method for c in calls] == ["answerCallbackQuery", "sendMessage", "sendMessage"]
+    assert "Was möchtest du tun?" in texts(calls)
 
 
 async def test_the_bot_is_quiet_in_a_group_unless_addressed(
