@@ -25,7 +25,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken
+from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -288,7 +288,12 @@ class TelegramChannel:
         query = update.callback_query
         assert query is not None
         # Stop the spinner first, whatever the payload: the runner judges it afterwards.
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            # E.g. "query is too old" after a restart or a slow moment: only the spinner is
+            # lost, and the press itself still deserves its answer.
+            log.info("telegram: could not answer button press %s: %s", query.id, exc)
         message = query.message
         if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
             return

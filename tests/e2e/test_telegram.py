@@ -140,6 +140,20 @@ async def test_stale_and_forged_buttons_are_answered_and_get_the_menu(
     assert "nicht mehr aktuell" in texts(calls)
 
 
+async def test_a_button_press_too_old_to_answer_is_still_handled(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    menu = await onboard(botapi)
+    botapi.fail_next(
+        "answerCallbackQuery",
+        400,
+        "Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, menu["Einstellungen"]))
+    assert "Deine Einstellungen" in texts(calls)
+    assert "etwas schiefgegangen" not in texts(calls)
+
+
 async def test_a_voice_note_gets_a_friendly_text(bot: TelegramBot, botapi: BotApiServer) -> None:
     await onboard(botapi)
     calls = await exchange(botapi, lambda: botapi.send_voice(ERIKA))
