@@ -14,6 +14,7 @@ from bot.services.conversations import Conversations
 from bot.services.database import Database
 from bot.services.events import EventQueries
 from bot.services.members import Members
+from bot.services.organising import Organising
 from bot.services.places import PlaceSearch
 
 
@@ -38,6 +39,7 @@ class Werkbank:
             members=members,
             places=places,
             events=EventQueries(db),
+            organiser=Organising(db, settings.timezone),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)
