@@ -24,13 +24,14 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -219,6 +220,9 @@ class TelegramChannel:
         # New messages only: an edit (or a live location moving, which Telegram sends as an
         # edit) is no new answer, and answering it would repeat or skip dialog steps.
         self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.application.add_handler(
+            ChatMemberHandler(self._on_membership, ChatMemberHandler.MY_CHAT_MEMBER)
+        )
         self.application.add_error_handler(self._on_error)
 
     # -- lifecycle -----------------------------------------------------------
@@ -299,6 +303,22 @@ class TelegramChannel:
             return
         replies = await self.werkbank.runner.handle(to_incoming(update))
         await self.send(message.chat.id, replies, edit=message.message_id)
+
+    async def _on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Telegram tells us when a member blocks the bot, or unblocks it with "Restart":
+        remember it at once, as a 403 would, instead of learning it from the next send."""
+        change = update.my_chat_member
+        if change is None or change.chat.type != ChatType.PRIVATE:
+            return  # being added to or removed from a group changes no member
+        # In a private chat the chat id is the member's user id, as in `send`.
+        external_id = str(change.chat.id)
+        status = change.new_chat_member.status
+        if status == ChatMemberStatus.BANNED:
+            await self.werkbank.conversations.mark_blocked(CHANNEL, external_id)
+            log.info("telegram: chat %s blocked the bot", change.chat.id)
+        elif status == ChatMemberStatus.MEMBER:
+            await self.werkbank.conversations.mark_unblocked(CHANNEL, external_id)
+            log.info("telegram: chat %s unblocked the bot", change.chat.id)
 
     async def _in_group(self, update: Update) -> None:
         """In a group only a command addressed to us is answered: with a link to a private chat."""

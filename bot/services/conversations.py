@@ -162,6 +162,13 @@ class Conversations:
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The member blocked the bot: skip them until they write again (see `open`)."""
+        await self._set_blocked(channel, external_id, True)
+
+    async def mark_unblocked(self, channel: str, external_id: str) -> None:
+        """The member unblocked the bot, where a channel tells so before they write again."""
+        await self._set_blocked(channel, external_id, False)
+
+    async def _set_blocked(self, channel: str, external_id: str, blocked: bool) -> None:
         async with self.db.transaction() as session:
             await session.execute(
                 update(ChannelAccount)
@@ -169,7 +176,7 @@ class Conversations:
                     ChannelAccount.channel == Channel(channel),
                     ChannelAccount.external_id == external_id,
                 )
-                .values(blocked=True)
+                .values(blocked=blocked)
             )
 
     async def is_blocked(self, channel: str, external_id: str) -> bool:

@@ -130,6 +130,27 @@ class BotApiServer:
         voice = {"file_id": "voice1", "file_unique_id": "v1", "duration": 3}
         return await self.push({"message": self._message(user_id, None, "private", voice=voice)})
 
+    async def bot_status(self, user_id: int, status: str) -> dict[str, Any]:
+        """The user blocks the bot in their private chat ("kicked") or restarts it ("member")."""
+        bot = {"id": BOT_ID, "is_bot": True, "first_name": "Werkbank", "username": BOT_USERNAME}
+
+        def member(state: str) -> dict[str, Any]:
+            # A "kicked" member carries until_date; 0 means for ever.
+            return {
+                "user": bot,
+                "status": state,
+                **({"until_date": 0} if state == "kicked" else {}),
+            }
+
+        change = {
+            "chat": self.chat(user_id),
+            "from": self.user(user_id),
+            "date": int(time.time()),
+            "old_chat_member": member("member" if status == "kicked" else "kicked"),
+            "new_chat_member": member(status),
+        }
+        return await self.push({"my_chat_member": change})
+
     async def press(self, user_id: int, data: str, message_id: int | None = None) -> dict[str, Any]:
         message = self._message(user_id, None, "private", text="…")
         if message_id is not None:

@@ -225,6 +225,27 @@ async def test_a_user_who_blocked_the_bot_is_marked_and_unmarked_when_writing_ag
     assert not await bot.app.conversations.is_blocked("telegram", str(ERIKA))
 
 
+async def test_blocking_and_restarting_the_bot_marks_and_unmarks_the_member_at_once(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    await onboard(botapi)
+    sent = len(botapi.calls)
+    await botapi.bot_status(ERIKA, "kicked")
+    await until_blocked_is(bot, True)
+    await botapi.bot_status(ERIKA, "member")
+    await until_blocked_is(bot, False)
+    assert len(botapi.calls) == sent  # neither change is answered
+
+
+async def until_blocked_is(bot: TelegramBot, expected: bool, timeout: float = 10) -> None:
+    """Wait for Erika's blocked flag: there is no answer in the chat to wait for."""
+    assert bot.app is not None
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await bot.app.conversations.is_blocked("telegram", str(ERIKA)) != expected:
+        assert asyncio.get_running_loop().time() < deadline, f"blocked did not become {expected}"
+        await asyncio.sleep(0.02)
+
+
 async def test_a_duplicated_update_has_no_double_effect(
     bot: TelegramBot, botapi: BotApiServer
 ) -> None:
