@@ -16,6 +16,7 @@ from bot.services.events import EventQueries
 from bot.services.members import Members
 from bot.services.organising import Organising
 from bot.services.places import PlaceSearch
+from bot.services.registrations import Registrations
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Werkbank:
             members=members,
             places=places,
             events=EventQueries(db),
+            registrations=Registrations(db, settings.timezone),
             organiser=Organising(db, settings.timezone),
             gazetteer=default_gazetteer(),
         )

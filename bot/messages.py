@@ -8,7 +8,9 @@ options, venue pins, files.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class Kind(enum.StrEnum):
@@ -80,3 +82,17 @@ class OutMessage:
 def numbered_options(messages: tuple[OutMessage, ...] | list[OutMessage]) -> list[Button]:
     """The buttons of a reply in the order channels without buttons number them (1, 2, …)."""
     return [button for message in messages for button in message.all_buttons()]
+
+
+class Delivered(enum.StrEnum):
+    """How sending to one account went."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # the member blocked the bot, or left the chat
+    FAILED = "failed"  # worth another try later
+
+
+class Deliverer(Protocol):
+    """What a channel offers the scheduler: send messages to an account unasked."""
+
+    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered: ...

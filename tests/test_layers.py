@@ -16,6 +16,7 @@ DIALOG_MAY_IMPORT = {
     "bot.i18n",
     "bot.hours",
     "bot.geo",
+    "bot.when",
     "bot.services.contracts",
 }
 

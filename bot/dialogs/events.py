@@ -1,4 +1,4 @@
-"""Events near me: this week, next weekend or later; details. (Sign-up: a later issue.)"""
+"""Events near me: this week, next weekend or later; details, and signing up from there."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
 from bot.dialogs.location import SET_LOCATION, where_unknown
 from bot.dialogs.places import short
+from bot.dialogs.registrations import ASKS_EXPECTATION, sign_up, status_line
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import N_
 from bot.messages import Button, Incoming, OutMessage, Venue
@@ -102,7 +103,9 @@ class Events(Dialog):
     async def _detail(self, ctx: Context) -> tuple[OutMessage, ...]:
         event_id = ctx.data.get("event_id")
         details = (
-            await ctx.services.events.details(int(event_id), ctx.member.home) if event_id else None
+            await ctx.services.events.details(int(event_id), ctx.member.home, ctx.now)
+            if event_id
+            else None
         )
         if details is None:
             return (say(ctx._("This event is no longer listed."), nav_row(ctx)),)
@@ -124,8 +127,17 @@ class Events(Dialog):
             )
         if details.description:
             lines += ["", details.description]
-        lines += ["", ctx._("Signing up in the chat is coming soon.")]
         rows: list[tuple[Button, ...]] = []
+        mine = await ctx.services.registrations.for_event(ctx.member.id, e.id)
+        if mine is not None:
+            lines += ["", status_line(ctx, mine)]
+            rows.append((Button(ctx._("My sign-up"), f"reg:{mine.id}"),))
+        elif details.open_for_sign_up:
+            full = e.free_seats == 0
+            label = ctx._("Join the waiting list") if full else ctx._("Sign up")
+            rows.append((Button(label, f"signup:{e.id}"),))
+        elif not e.cancelled:
+            lines += ["", ctx._("Sign-up for this event has closed.")]
         venue = None
         if place:
             rows.append((Button(ctx._("About the place"), f"pl:{place.id}"),))
@@ -146,4 +158,12 @@ class Events(Dialog):
                 return Go(self.name, "list", data={"offset": int(payload[5:])})
         if state == "detail" and payload.startswith("pl:"):
             return Go("places", "detail", data={"place_id": int(payload[3:])})
+        if state == "detail" and payload.startswith("reg:"):
+            return Go("registrations", "detail", data={"registration_id": int(payload[4:])})
+        if state == "detail" and payload.startswith("signup:"):
+            event_id = int(payload[7:])
+            event = await ctx.services.events.details(event_id, None)
+            if event is not None and event.hit.format in ASKS_EXPECTATION:
+                return Go("registrations", "expect", data={"event_id": event_id})
+            return await sign_up(ctx, event_id, None)
         return Stay()

@@ -6,12 +6,24 @@ from bot.dialogs.base import Dialog
 from bot.dialogs.events import Events
 from bot.dialogs.menu import Help, Menu
 from bot.dialogs.onboarding import Onboarding
+from bot.dialogs.organiser import Organiser
 from bot.dialogs.places import Places
+from bot.dialogs.registrations import Registrations
 from bot.dialogs.settings import Settings
 from bot.services.contracts import MemberView
 
 FLOWS: dict[str, Dialog] = {
-    dialog.name: dialog for dialog in (Onboarding(), Menu(), Help(), Settings(), Places(), Events())
+    dialog.name: dialog
+    for dialog in (
+        Onboarding(),
+        Menu(),
+        Help(),
+        Settings(),
+        Places(),
+        Events(),
+        Registrations(),
+        Organiser(),
+    )
 }
 START = ("onboarding", "language")
 

@@ -32,12 +32,22 @@ class Settings(Dialog):
                 ctx._("Interest: {value}").format(
                     value=word(ctx.t, FIELD_WORDS, m.field) or ctx._("not set")
                 ),
+                ctx._("Reminder the day before: {value}").format(
+                    value=_on_off(ctx, m.remind_day_before)
+                ),
+                ctx._("Reminder 2 hours before: {value}").format(
+                    value=_on_off(ctx, m.remind_two_hours)
+                ),
             ]
             rows = (
                 (Button(ctx._("Change language"), "set:language"),),
                 (Button(ctx._("Change location"), "set:location"),),
                 (Button(ctx._("Change radius"), "set:radius"),),
                 (Button(ctx._("Change interests"), "set:field"),),
+                (
+                    Button(ctx._("Reminder the day before"), "toggle:day_before"),
+                    Button(ctx._("Reminder 2 hours before"), "toggle:two_hours"),
+                ),
                 nav_row(ctx),
             )
             return (say("\n".join(lines), *rows),)
@@ -65,6 +75,14 @@ class Settings(Dialog):
             target = msg.payload.removeprefix("set:")
             if target in ("language", "location", "radius", "field"):
                 return Go(self.name, target)
+            if msg.payload == "toggle:day_before":
+                on = not ctx.member.remind_day_before
+                await ctx.services.members.set_reminders(ctx.member.id, day_before=on)
+                return Stay(say=(OutMessage(_switched(ctx, on)),))
+            if msg.payload == "toggle:two_hours":
+                on = not ctx.member.remind_two_hours
+                await ctx.services.members.set_reminders(ctx.member.id, two_hours=on)
+                return Stay(say=(OutMessage(_switched(ctx, on)),))
             return Stay()
         if state == "language":
             code = msg.payload.removeprefix("lang:")
@@ -94,3 +112,11 @@ class Settings(Dialog):
             await ctx.services.members.set_field(ctx.member.id, code)
             return saved
         return Stay()
+
+
+def _on_off(ctx: Context, on: bool) -> str:
+    return ctx._("on") if on else ctx._("off")
+
+
+def _switched(ctx: Context, on: bool) -> str:
+    return ctx._("Reminder switched on.") if on else ctx._("Reminder switched off.")

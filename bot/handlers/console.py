@@ -9,11 +9,21 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from bot.handlers.runner import Runner
-from bot.messages import AccountRef, Incoming, Kind, OutMessage, numbered_options
+from bot.messages import (
+    AccountRef,
+    Attachment,
+    Delivered,
+    Incoming,
+    Kind,
+    OutMessage,
+    numbered_options,
+)
 
 # "51.37, 7.70", "standort 51.37 7.70", "location: 51.37;7.70"
 _LOCATION = re.compile(
@@ -38,6 +48,27 @@ def to_incoming(account: AccountRef, line: str) -> Incoming:
     return Incoming(account, Kind.TEXT, text=line)
 
 
+def _save(attachment: Attachment) -> str:
+    """A file the bot sends is written where the user can open it; its path is shown."""
+    folder = Path(tempfile.gettempdir()) / "werkbank-files"
+    folder.mkdir(exist_ok=True)
+    path = folder / Path(attachment.filename).name
+    path.write_bytes(attachment.data)
+    return str(path)
+
+
+class ConsoleOutbox:
+    """Delivers notices (reminders, a seat come free) into the running terminal chat."""
+
+    def __init__(self, stdout: TextIO = sys.stdout) -> None:
+        self.stdout = stdout
+
+    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+        self.stdout.write("\n" + render(list(messages)) + "\n")
+        self.stdout.flush()
+        return Delivered.SENT
+
+
 def render(messages: list[OutMessage]) -> str:
     """Messages as text, buttons numbered across the whole reply as the runner expects."""
     out: list[str] = []
@@ -48,7 +79,7 @@ def render(messages: list[OutMessage]) -> str:
             v = message.venue
             out.append(f"📍 {v.name}, {v.address} ({v.lat:.4f}, {v.lon:.4f})")
         if message.attachment:
-            out.append(f"📎 {message.attachment.filename}")
+            out.append(f"📎 {_save(message.attachment)}")
         for row in message.buttons:
             cells = []
             for button in row:

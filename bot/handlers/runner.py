@@ -25,10 +25,11 @@ from bot.dialogs.base import (
     Dialog,
     Stay,
 )
+from bot.dialogs.notices import notice_screen
 from bot.dialogs.registry import FLOWS, HOME, START, first_screen
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
-from bot.services.contracts import MemberService, MemberView, Services
+from bot.services.contracts import MemberService, MemberView, NoticeView, Services
 from bot.services.conversations import Conversation, Conversations
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,15 @@ _COMMANDS = {
     "/hilfe": HELP,
     "/settings": "settings",
     "/einstellungen": "settings",
+    "/anmeldungen": "registrations",
+    "/signups": "registrations",
+    "/veranstalten": "new_event",
+    "/new_event": "new_event",
+}
+# Commands that open a screen from anywhere (the dialog checks who may see it).
+_COMMAND_SCREENS = {
+    "registrations": ("registrations", "list"),
+    "new_event": ("organiser", "format"),
 }
 _EMOJI_OR_MARKS = re.compile(r"[^\w\s/?-]", re.UNICODE)
 # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
@@ -104,6 +114,21 @@ class Runner:
         flow, state = self._position(conv)
         return await self._enter(conv, flow, state, conv.data, (), push=None)
 
+    async def notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
+        """A notice for the member behind `account` (a reminder, a seat come free, …).
+
+        One that offers an action opens its screen, as if the member had gone there,
+        so buttons, numbers and words work; "Zurück" returns to where they were."""
+        conv = await self.conversations.open(account)
+        t = translator(conv.member.locale, self.timezone)
+        say, target = notice_screen(self._context(conv.member, t, conv.data), notice)
+        if target is None or target[0] not in self.flows:
+            return list(say)
+        flow, state = self._position(conv)
+        came_from = (flow, state, conv.data) if conv.flow is not None else None
+        data = {**target[2], "_history": list(conv.data.get("_history", []))}
+        return await self._enter(conv, target[0], target[1], data, say, push=came_from)
+
     async def sorry(self, account: AccountRef) -> list[OutMessage]:
         """An apology and the menu, for a channel whose own machinery failed."""
         return await self._apologise(await self.conversations.open(account))
@@ -143,6 +168,14 @@ class Runner:
         )
         if action in ("start", MENU):
             return await self._go_home(conv, flow, state, data, ())
+        if action in _COMMAND_SCREENS:
+            target_flow, target_state = _COMMAND_SCREENS[action]
+            if not conv.member.onboarded:
+                return await self._go_home(conv, flow, state, data, ())
+            fresh: dict[str, Any] = {"draft": {}, "event_id": None, "registration_id": None}
+            return await self._enter(
+                conv, target_flow, target_state, _merge(data, fresh), (), push=(flow, state, data)
+            )
         if action in ("settings", HELP):
             target = ("settings", "main") if action == "settings" else ("help", "main")
             came_from = None if (flow, state) == target else (flow, state, data)

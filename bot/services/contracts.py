@@ -6,12 +6,17 @@ with any object that has these methods.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.geo import Gazetteer, GeoPoint
+
+# The errors a dialog may catch, re-exported so dialogs import only this module.
+from bot.services import NotAllowed as NotAllowed
+from bot.services import ServiceError as ServiceError
 
 PLACE_TYPES: tuple[str, ...] = (
     "workshop",  # tech workshop / makerspace / FabLab: "Offene Werkstatt"
@@ -48,6 +53,8 @@ class MemberView:
     field: str | None
     role: str
     onboarded: bool
+    remind_day_before: bool = True
+    remind_two_hours: bool = True
 
     @property
     def is_organiser(self) -> bool:
@@ -129,6 +136,68 @@ class EventDetails:
     capacity: int | None
     registered: int
     place: PlaceDetails | None
+    open_for_sign_up: bool = False
+
+
+class Outcome(enum.StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    ALREADY = "already"  # already registered or waitlisted: nothing changed
+    CLOSED = "closed"  # past the deadline or the start
+    CANCELLED = "cancelled"  # the event was cancelled
+    UNKNOWN = "unknown"  # no such published event
+
+
+@dataclass(frozen=True)
+class MyRegistration:
+    """One of a member's registrations, as "Meine Anmeldungen" shows it."""
+
+    id: int
+    event_id: int
+    title: str
+    format: str
+    start_at: datetime
+    end_at: datetime | None
+    place_name: str | None
+    town: str | None
+    status: str  # a RegistrationStatus value
+    waitlist_number: int | None  # 1 = next to move up; None when not waitlisted
+    expectation: str | None
+    event_cancelled: bool
+    cancel_reason: str | None
+
+
+@dataclass(frozen=True)
+class SignUp:
+    outcome: Outcome
+    registration: MyRegistration | None = None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """What a cancellation changed: who moved up from the waitlist (member ids)."""
+
+    registration: MyRegistration
+    moved_up: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """A message to a member outside a reply (a reminder, "a seat came free", …)."""
+
+    id: int
+    kind: str  # a NoticeKind value
+    member_id: int
+    event_id: int | None
+    registration_id: int | None
+    title: str
+    start_at: datetime | None
+    end_at: datetime | None
+    place_name: str | None
+    town: str | None
+    params: dict[str, object] = field(default_factory=dict)
+    registered: int = 0
+    minimum: int | None = None
 
 
 class MemberService(Protocol):
@@ -137,6 +206,9 @@ class MemberService(Protocol):
     async def set_radius(self, member_id: int, radius_km: int) -> None: ...
     async def set_field(self, member_id: int, field: str) -> None: ...
     async def finish_onboarding(self, member_id: int) -> None: ...
+    async def set_reminders(
+        self, member_id: int, day_before: bool | None = None, two_hours: bool | None = None
+    ) -> None: ...
 
 
 class PlaceService(Protocol):
@@ -163,7 +235,112 @@ class EventService(Protocol):
         offset: int = 0,
         limit: int = 5,
     ) -> tuple[tuple[EventHit, ...], bool]: ...
-    async def details(self, event_id: int, origin: GeoPoint | None) -> EventDetails | None: ...
+    async def details(
+        self, event_id: int, origin: GeoPoint | None, now: datetime | None = None
+    ) -> EventDetails | None: ...
+
+
+class RegistrationService(Protocol):
+    async def mine(self, member_id: int, now: datetime) -> Sequence[MyRegistration]: ...
+    async def get(self, member_id: int, registration_id: int) -> MyRegistration | None: ...
+    async def for_event(self, member_id: int, event_id: int) -> MyRegistration | None: ...
+    async def sign_up(
+        self, member_id: int, event_id: int, now: datetime, expectation: str | None = None
+    ) -> SignUp: ...
+    async def set_expectation(self, member_id: int, registration_id: int, text: str) -> None: ...
+    async def cancel(self, member_id: int, registration_id: int, now: datetime) -> Cancelled: ...
+    async def calendar_file(self, event_id: int) -> bytes | None: ...
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """What the "create an event" dialog has gathered; all times aware."""
+
+    format: str  # one of EVENT_FORMATS
+    title: str
+    description: str | None
+    place_id: int
+    start_at: datetime
+    end_at: datetime | None
+    capacity: int | None  # None = no limit
+    minimum: int | None = None
+    minimum_by: datetime | None = None  # when the minimum must be reached
+    deadline: datetime | None = None  # sign-up closes (at the start when None)
+
+
+@dataclass(frozen=True)
+class EventChange:
+    """An organiser's edit: only the fields that are not None change."""
+
+    title: str | None = None
+    description: str | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    capacity: int | None = None
+    unlimited: bool = False  # set: capacity becomes None (no limit)
+
+
+@dataclass(frozen=True)
+class OrganisedEvent:
+    """One line of "Meine Veranstaltungen"."""
+
+    id: int
+    title: str
+    format: str
+    start_at: datetime
+    end_at: datetime | None
+    place_name: str | None
+    town: str | None
+    capacity: int | None
+    minimum: int | None
+    registered: int
+    waitlisted: int
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class Attendee:
+    registration_id: int
+    name: str
+    status: str  # registered | waitlisted | attended | cancelled
+    expectation: str | None
+    waitlist_number: int | None
+
+
+@dataclass(frozen=True)
+class Roster:
+    event: OrganisedEvent
+    attendees: tuple[Attendee, ...]  # registered and attended first, then the waitlist
+
+
+@dataclass(frozen=True)
+class PlaceChoice:
+    id: int
+    name: str
+    town: str
+
+
+class OrganiserService(Protocol):
+    """Everything an organiser does; every method refuses (NotAllowed) members without the
+    organiser role, and organisers acting on someone else's event (admins may)."""
+
+    async def places_named(self, member_id: int, text: str) -> Sequence[PlaceChoice]: ...
+    async def places_near(
+        self, member_id: int, point: GeoPoint, radius_km: float
+    ) -> Sequence[PlaceChoice]: ...
+    async def new_place(self, member_id: int, name: str, point: GeoPoint, town: str) -> int: ...
+    async def create(self, member_id: int, draft: EventDraft, now: datetime) -> int: ...
+    async def mine(self, member_id: int, now: datetime) -> Sequence[OrganisedEvent]: ...
+    async def roster(self, member_id: int, event_id: int) -> Roster: ...
+    async def set_attended(
+        self, member_id: int, event_id: int, registration_id: int, attended: bool
+    ) -> None: ...
+    async def change(
+        self, member_id: int, event_id: int, change: EventChange, now: datetime
+    ) -> tuple[str, ...]: ...
+    async def cancel(self, member_id: int, event_id: int, reason: str, now: datetime) -> int: ...
+    async def hold(self, member_id: int, event_id: int) -> None: ...
+    async def attendee_csv(self, member_id: int, event_id: int) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -171,4 +348,6 @@ class Services:
     members: MemberService
     places: PlaceService
     events: EventService
+    registrations: RegistrationService
+    organiser: OrganiserService
     gazetteer: Gazetteer

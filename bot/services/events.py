@@ -126,11 +126,13 @@ class EventQueries:
         )
         return [_hit(row, None) for row in (await session.execute(statement)).all()]
 
-    async def details(self, event_id: int, origin: GeoPoint | None) -> EventDetails | None:
+    async def details(
+        self, event_id: int, origin: GeoPoint | None, now: datetime | None = None
+    ) -> EventDetails | None:
         """One published or cancelled event; drafts are the organiser's business."""
         statement = (
             _hit_columns()
-            .add_columns(Event.description)
+            .add_columns(Event.description, Event.deadline)
             .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
         )
         async with self.db.sessions() as session:
@@ -144,4 +146,9 @@ class EventQueries:
                 capacity=row.capacity,
                 registered=row.registered,
                 place=place_details(place, ()) if place else None,
+                open_for_sign_up=(
+                    now is not None
+                    and row.status == EventStatus.PUBLISHED
+                    and now < min(row.start_at, row.deadline or row.start_at)
+                ),
             )

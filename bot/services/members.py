@@ -32,6 +32,8 @@ def member_view(member: Any) -> MemberView:
         field=str(member.field) if member.field else None,
         role=str(member.role),
         onboarded=member.onboarded,
+        remind_day_before=member.remind_day_before,
+        remind_two_hours=member.remind_two_hours,
     )
 
 
@@ -78,6 +80,18 @@ class Members:
 
     async def finish_onboarding(self, member_id: int) -> None:
         await self._update(member_id, onboarded=True)
+
+    async def set_reminders(
+        self, member_id: int, day_before: bool | None = None, two_hours: bool | None = None
+    ) -> None:
+        """Switch the day-before or two-hours reminder on or off (None: leave it)."""
+        values = {
+            key: value
+            for key, value in (("remind_day_before", day_before), ("remind_two_hours", two_hours))
+            if value is not None
+        }
+        if values:
+            await self._update(member_id, **values)
 
     async def set_role(self, account: str, role: Role, actor: str = "cli") -> MemberView:
         """Grant or revoke a role by account (`werkbank admin grant organiser telegram:123`)."""

@@ -14,15 +14,15 @@ not stored, so it stays right when someone ahead leaves.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import ServiceError
+from bot.services.calendar import calendar_event, event_ics
+from bot.services.contracts import Cancelled, MyRegistration, Outcome, SignUp
 from bot.services.database import Database
 from bot.storage.models import (
     Event,
@@ -50,48 +50,6 @@ class RegistrationError(ServiceError):
     """A registration that is not there or not the member's own (a stale or forged button)."""
 
 
-class Outcome(enum.StrEnum):
-    REGISTERED = "registered"
-    WAITLISTED = "waitlisted"
-    ALREADY = "already"  # already registered or waitlisted: nothing changed
-    CLOSED = "closed"  # past the deadline or the start
-    CANCELLED = "cancelled"  # the event was cancelled
-    UNKNOWN = "unknown"  # no such published event
-
-
-@dataclass(frozen=True)
-class MyRegistration:
-    """One of a member's registrations, as "Meine Anmeldungen" shows it."""
-
-    id: int
-    event_id: int
-    title: str
-    format: str
-    start_at: datetime
-    end_at: datetime | None
-    place_name: str | None
-    town: str | None
-    status: str  # a RegistrationStatus value
-    waitlist_number: int | None  # 1 = next to move up; None when not waitlisted
-    expectation: str | None
-    event_cancelled: bool
-    cancel_reason: str | None
-
-
-@dataclass(frozen=True)
-class SignUp:
-    outcome: Outcome
-    registration: MyRegistration | None = None
-
-
-@dataclass(frozen=True)
-class Cancelled:
-    """What a cancellation changed: who moved up from the waitlist (member ids)."""
-
-    registration: MyRegistration
-    moved_up: tuple[int, ...] = ()
-
-
 def sign_up_open(event: Event, now: datetime) -> bool:
     closes = min(event.deadline, event.start_at) if event.deadline else event.start_at
     return event.status == EventStatus.PUBLISHED and now < closes
@@ -100,8 +58,9 @@ def sign_up_open(event: Event, now: datetime) -> bool:
 class Registrations:
     """The RegistrationService used by dialogs (see bot.services.contracts)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, timezone: str = "Europe/Berlin") -> None:
         self.db = db
+        self.timezone = timezone
 
     # -- reading -----------------------------------------------------------
     async def mine(self, member_id: int, now: datetime) -> Sequence[MyRegistration]:
@@ -142,6 +101,11 @@ class Registrations:
                 )
             )
             return await self._view(session, reg) if reg else None
+
+    async def calendar_file(self, event_id: int) -> bytes | None:
+        """The event as an .ics file (stable UID: a changed event updates the same entry)."""
+        event = await calendar_event(self.db, event_id)
+        return event_ics(event, self.timezone) if event is not None else None
 
     # -- changing ----------------------------------------------------------
     async def sign_up(

@@ -1,0 +1,74 @@
+"""The words of notices: messages a member gets without having just written.
+
+A notice that offers an action (cancel, decline a seat) also opens the screen
+for it, so its buttons, numbers and typed words work on every channel; the
+screen the member was on stays one "Zurück" away.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.dialogs.base import Context
+from bot.messages import OutMessage
+from bot.services.contracts import NoticeView
+
+Target = tuple[str, str, dict[str, Any]]
+
+
+def _when_where(ctx: Context, n: NoticeView) -> str:
+    parts = [ctx.t.when(n.start_at, n.end_at)] if n.start_at else []
+    place = ", ".join(p for p in (n.place_name, n.town) if p)
+    if place:
+        parts.append(place)
+    return "\n".join(parts)
+
+
+def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], Target | None]:
+    """What to say, and the screen to open after it (None: leave the member where they are)."""
+    detail: Target | None = (
+        ("registrations", "detail", {"registration_id": n.registration_id})
+        if n.registration_id is not None
+        else None
+    )
+    title = n.title
+    if n.kind == "reminder_day_before":
+        text = ctx._("Reminder: “{title}” is tomorrow.").format(title=title)
+        text += "\n" + _when_where(ctx, n) + "\n\n"
+        text += ctx._("If you can't come, please cancel, so that someone else can have the seat.")
+        return (OutMessage(text),), detail
+    if n.kind == "reminder_two_hours":
+        text = ctx._("Reminder: “{title}” starts in two hours.").format(title=title)
+        text += "\n" + _when_where(ctx, n)
+        return (OutMessage(text),), detail
+    if n.kind == "moved_up":
+        text = "🎉 " + ctx._("A seat has come free: you are now signed up for “{title}”.").format(
+            title=title
+        )
+        text += "\n" + _when_where(ctx, n) + "\n\n"
+        text += ctx._("Can't make it after all? Tap “Decline the seat” and it goes to the next.")
+        if detail is not None:
+            detail = (detail[0], detail[1], {**detail[2], "moved_up": True})
+        return (OutMessage(text),), detail
+    if n.kind == "event_changed":
+        text = ctx._("“{title}” has changed:").format(title=title)
+        changes = n.params.get("changes")
+        if isinstance(changes, list):
+            text += "\n" + "\n".join(f"• {ctx._(str(change))}" for change in changes)
+        text += "\n\n" + _when_where(ctx, n)
+        return (OutMessage(text),), detail
+    if n.kind == "event_cancelled":
+        text = "❌ " + ctx._("Cancelled: “{title}” will not take place.").format(title=title)
+        text += "\n" + _when_where(ctx, n)
+        reason = n.params.get("reason")
+        if reason:
+            text += "\n" + ctx._("Reason: {reason}").format(reason=reason)
+        return (OutMessage(text),), None
+    if n.kind == "minimum_check":
+        text = ctx._(
+            "“{title}” has {registered} sign-ups so far; you wanted at least {minimum}."
+        ).format(title=title, registered=n.registered, minimum=n.minimum)
+        text += "\n" + _when_where(ctx, n) + "\n\n"
+        text += ctx._("Hold the event anyway, or cancel it now, while people can still plan?")
+        return (OutMessage(text),), ("organiser", "minimum_check", {"event_id": n.event_id})
+    raise ValueError(f"unknown notice kind {n.kind!r}")

@@ -1,0 +1,247 @@
+"""The outbox: claiming due notices, deciding whether each still makes sense, finishing.
+
+A notice goes pending → claimed → done (or skipped / failed). Claiming is one
+UPDATE over a `FOR UPDATE SKIP LOCKED` sub-select: on PostgreSQL two bot
+processes never claim the same row; SQLite has one writer and ignores the
+clause. A claim older than `LEASE` belongs to a process that died mid-send and
+is taken over, so nothing is lost (at worst that one message arrives twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import AccountRef
+from bot.services.contracts import NoticeView
+from bot.services.database import Database
+from bot.storage.models import (
+    ChannelAccount,
+    DialogState,
+    Event,
+    EventStatus,
+    Member,
+    Notice,
+    NoticeKind,
+    Place,
+    Registration,
+    RegistrationStatus,
+    WorkStatus,
+)
+
+LEASE = timedelta(minutes=5)
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a claimed notice goes: the member's language and their accounts, the most
+    recently used first."""
+
+    locale: str
+    accounts: tuple[tuple[AccountRef, bool], ...]  # (account, blocked)
+
+
+@dataclass(frozen=True)
+class Work:
+    notice: NoticeView
+    recipient: Recipient
+    skip_reason: str | None  # set: do not send (the reason is kept on the row)
+
+
+def skip_reason(
+    kind: NoticeKind,
+    now: datetime,
+    event: Event | None,
+    registration_status: RegistrationStatus | None,
+    member: Member,
+    registered: int,
+) -> str | None:
+    """Why a due notice must not be sent any more, or None to send it.
+
+    A reminder missed while the bot was down is still sent late while it helps:
+    the day-before one until two hours before the start (then the two-hours one
+    takes over), the two-hours one until the start."""
+    if member.deleted_at is not None:
+        return "member deleted"
+    if event is None:
+        return "event gone"
+    if kind == NoticeKind.EVENT_CANCELLED:
+        return None if now < event.start_at else "event over"
+    if event.status != EventStatus.PUBLISHED:
+        return "event not published"
+    if now >= event.start_at:
+        return "event started"
+    if kind in (NoticeKind.REMINDER_DAY_BEFORE, NoticeKind.REMINDER_TWO_HOURS):
+        if registration_status != RegistrationStatus.REGISTERED:
+            return "no seat"
+        if kind == NoticeKind.REMINDER_DAY_BEFORE:
+            if not member.remind_day_before:
+                return "switched off"
+            if now >= event.start_at - timedelta(hours=2):
+                return "too late"
+        elif not member.remind_two_hours:
+            return "switched off"
+    if kind == NoticeKind.MOVED_UP and registration_status != RegistrationStatus.REGISTERED:
+        return "no seat"
+    if kind == NoticeKind.MINIMUM_CHECK and (event.minimum is None or registered >= event.minimum):
+        return "minimum reached"
+    return None
+
+
+class Notices:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def claim_due(
+        self,
+        worker: str,
+        now: datetime,
+        channels: Mapping[str, Sequence[str] | None],
+        limit: int = BATCH,
+    ) -> list[Work]:
+        """Claim due notices, oldest first, for members with an account on one of
+        `channels` (channel → the external ids served there, None = all)."""
+        served = [
+            (ChannelAccount.channel == channel)
+            & (ChannelAccount.external_id.in_(ids) if ids is not None else true())
+            for channel, ids in channels.items()
+        ]
+        reachable = exists(
+            select(ChannelAccount.id).where(
+                ChannelAccount.member_id == Notice.member_id,
+                ChannelAccount.blocked.is_(False),
+                or_(*served),
+            )
+        )
+        takeable = or_(
+            Notice.status == WorkStatus.PENDING,
+            (Notice.status == WorkStatus.CLAIMED) & (Notice.claimed_at < now - LEASE),
+        )
+        due = (
+            select(Notice.id)
+            .where(takeable, Notice.due_at <= now, reachable)
+            .order_by(Notice.due_at, Notice.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self.db.transaction() as session:
+            claimed = (
+                await session.scalars(
+                    update(Notice)
+                    .where(Notice.id.in_(due.scalar_subquery()), takeable)
+                    .values(
+                        status=WorkStatus.CLAIMED,
+                        claimed_by=worker,
+                        claimed_at=now,
+                        attempts=Notice.attempts + 1,
+                    )
+                    .returning(Notice.id)
+                    .execution_options(synchronize_session=False)
+                )
+            ).all()
+            if not claimed:
+                return []
+            return [await self._work(session, notice_id, now) for notice_id in sorted(claimed)]
+
+    async def _work(self, session: AsyncSession, notice_id: int, now: datetime) -> Work:
+        notice = await session.get(Notice, notice_id, populate_existing=True)
+        assert notice is not None
+        member = await session.get(Member, notice.member_id)
+        assert member is not None
+        event = await session.get(Event, notice.event_id) if notice.event_id else None
+        place = await session.get(Place, event.place_id) if event and event.place_id else None
+        reg = (
+            await session.get(Registration, notice.registration_id)
+            if notice.registration_id
+            else None
+        )
+        registered = 0
+        if notice.kind == NoticeKind.MINIMUM_CHECK and event is not None:
+            registered = int(
+                await session.scalar(
+                    select(func.count(Registration.id)).where(
+                        Registration.event_id == event.id,
+                        Registration.status.in_(
+                            (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+                        ),
+                    )
+                )
+                or 0
+            )
+        accounts = (
+            await session.execute(
+                select(ChannelAccount)
+                .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
+                .where(ChannelAccount.member_id == member.id)
+                .order_by(DialogState.updated_at.desc().nulls_last(), ChannelAccount.id.desc())
+            )
+        ).scalars()
+        recipient = Recipient(
+            locale=member.locale,
+            accounts=tuple(
+                (
+                    AccountRef(str(a.channel), a.external_id, chat_id=a.chat_id),
+                    a.blocked,
+                )
+                for a in accounts
+            ),
+        )
+        view = NoticeView(
+            id=notice.id,
+            kind=str(notice.kind),
+            member_id=member.id,
+            event_id=event.id if event else None,
+            registration_id=notice.registration_id,
+            title=event.title if event else "",
+            start_at=event.start_at if event else None,
+            end_at=event.end_at if event else None,
+            place_name=place.name if place else None,
+            town=place.town if place else None,
+            params=dict(notice.params or {}),
+            registered=registered,
+            minimum=event.minimum if event else None,
+        )
+        reason = skip_reason(
+            notice.kind, now, event, reg.status if reg else None, member, registered
+        )
+        return Work(view, recipient, reason)
+
+    async def finish(
+        self, notice_id: int, status: WorkStatus, now: datetime, error: str | None = None
+    ) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Notice)
+                .where(Notice.id == notice_id)
+                .values(status=status, done_at=now, error=error)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def retry_later(
+        self, notice_id: int, due_at: datetime, max_attempts: int, error: str
+    ) -> None:
+        """A failed send goes back into the queue, until it has failed `max_attempts` times."""
+        async with self.db.transaction() as session:
+            notice = await session.get(Notice, notice_id)
+            if notice is None:
+                return
+            notice.error = error[:500]
+            if notice.attempts >= max_attempts:
+                notice.status, notice.done_at = WorkStatus.FAILED, due_at
+            else:
+                notice.status, notice.due_at = WorkStatus.PENDING, due_at
+                notice.claimed_by = notice.claimed_at = None
+
+    async def pending_count(self) -> int:
+        async with self.db.sessions() as session:
+            return int(
+                await session.scalar(
+                    select(func.count(Notice.id)).where(Notice.status == WorkStatus.PENDING)
+                )
+                or 0
+            )

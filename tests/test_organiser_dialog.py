@@ -1,0 +1,223 @@
+"""Organisers in the chat: create an event, see who comes, edit, cancel, CSV; and refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.app import Werkbank
+from bot.messages import AccountRef, Delivered, OutMessage
+from bot.scheduling.dispatcher import Dispatcher
+from bot.services.notices import Notices
+from bot.storage.models import Event, Registration, Role
+from tests.chat import ChatUser
+
+
+async def organiser(app: Werkbank, name: str = "olga") -> ChatUser:
+    user = ChatUser(app.runner, name)
+    await user.onboard("Bendorf")
+    await app.members.set_role(f"console:{name}", Role.ORGANISER)
+    await user.send("Menü")
+    return user
+
+
+async def create_transfer_workshop(olga: ChatUser, seats: str = "5") -> str:
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Transfer-Workshop")
+    await olga.send("Holz trifft Laser")
+    await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    text = await olga.send("Do 17-20 Uhr")
+    assert "Do., 26. Nov., 17–20 Uhr" in text and "Stimmt das?" in text
+    await olga.tap("Ja")
+    await olga.send(seats)
+    await olga.tap("Kein Minimum")
+    text = await olga.tap("Bis zum Beginn")
+    assert "Vorschau" in text and "Holz trifft Laser" in text
+    return await olga.tap("Veröffentlichen")
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.got: dict[str, list[OutMessage]] = {}
+
+    async def deliver(self, account: AccountRef, messages: object) -> Delivered:
+        self.got.setdefault(account.external_id, []).extend(messages)  # type: ignore[arg-type]
+        return Delivered.SENT
+
+    def text(self, name: str) -> str:
+        return "\n".join(m.text for m in self.got.get(name, []))
+
+
+async def test_an_organiser_creates_and_publishes_a_transfer_workshop(app: Werkbank) -> None:
+    olga = await organiser(app)
+    text = await create_transfer_workshop(olga)
+    assert "Veröffentlicht!" in text and "/start ev_" in text
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    await anna.tap("Veranstaltungen")
+    assert "Holz trifft Laser" in await anna.tap("Diese Woche")
+
+
+async def test_a_date_is_confirmed_before_it_is_used_and_nonsense_is_asked_again(
+    app: Werkbank,
+) -> None:
+    olga = await organiser(app)
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Netzwerktreffen")
+    await olga.send("Stammtisch")
+    await olga.tap("Überspringen")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    assert "nicht verstanden" in await olga.send("irgendwann mal")
+    assert "Uhrzeit" in await olga.send("25.11.") or "Uhr" in olga.text
+    text = await olga.send("morgen 18 Uhr")
+    assert "Mi., 25. Nov., 18:00" in text or "Mi., 25. Nov., 18 Uhr" in text
+    text = await olga.tap("Nein")
+    assert "Wann?" in text
+
+
+async def test_more_than_five_seats_for_a_transfer_workshop_gets_a_warning(app: Werkbank) -> None:
+    olga = await organiser(app)
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Transfer-Workshop")
+    await olga.send("Großer Workshop")
+    await olga.tap("Überspringen")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    await olga.send("25.11. 17:00-20:00")
+    text = await olga.tap("Ja")
+    assert "3 bis 5" in text
+    text = await olga.send("12")
+    assert "⚠️" in text and "kleine Gruppen" in text
+
+
+async def test_registrations_expectations_attendance_and_csv(app: Werkbank) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga)
+    event_id = await latest_event(app)
+    jürgen = ChatUser(app.runner, "Jürgen Müller")
+    await jürgen.onboard("Bendorf")
+    await jürgen.send(f"/start ev_{event_id}")
+    await jürgen.tap("Anmelden")
+    await jürgen.send("Intarsien für Möbel; „schön“ & schnell")
+
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    text = await olga.tap("Holz trifft Laser")
+    assert "Jürgen Müller (angemeldet)" in text and "Intarsien für Möbel" in text
+    await olga.tap("Anwesenheit")
+    text = await olga.tap("Jürgen")
+    assert "✅ Jürgen Müller" in olga.labels
+    await olga.send("Zurück")
+    await olga.tap("Tabelle")
+    files = [m.attachment for m in olga.last if m.attachment]
+    assert files and files[0].filename.endswith(".csv")
+    data = files[0].data
+    assert data.startswith(b"\xef\xbb\xbf")  # Excel reads UTF-8 only with the BOM
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Name" and rows[1][0] == "Jürgen Müller"
+    assert "teilgenommen" in rows[1]
+    assert "Intarsien für Möbel; „schön“ & schnell" in rows[1]
+
+
+async def test_cancelling_an_event_tells_everyone_at_once(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga, seats="1")
+    event_id = await latest_event(app)
+    people = [ChatUser(app.runner, name) for name in ("anna", "ben")]
+    for person in people:
+        await person.onboard("Bendorf")
+        await person.send(f"/start ev_{event_id}")
+        await person.tap("Anmelden" if "Anmelden" in person.labels else "Warteliste")
+        if "Überspringen" in person.labels:
+            await person.tap("Überspringen")
+
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.tap("Holz trifft Laser")
+    await olga.tap("Absagen")
+    await olga.send("Die Referentin ist krank.")
+    text = await olga.tap("Ja, absagen")
+    assert "2 Personen" in text
+
+    inbox = Inbox()
+    notices = Notices(app.db)
+    sent = await Dispatcher(
+        notices, app.runner.notice, {"console": inbox}, clock=lambda: clock[0]
+    ).run_once()
+    assert sent == 2
+    for name in ("anna", "ben"):
+        told = inbox.text(name)
+        assert "Abgesagt: „Holz trifft Laser“ findet nicht statt." in told
+        assert "Die Referentin ist krank." in told
+    async with app.db.sessions() as session:
+        event = await session.get(Event, event_id)
+        assert event is not None and str(event.status) == "cancelled"
+
+
+async def test_editing_the_time_tells_the_registered(app: Werkbank, clock: list[datetime]) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga)
+    event_id = await latest_event(app)
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    await anna.send(f"/start ev_{event_id}")
+    await anna.tap("Anmelden")
+    await anna.tap("Überspringen")
+
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.tap("Holz trifft Laser")
+    await olga.tap("Bearbeiten")
+    await olga.tap("Datum und Uhrzeit")
+    await olga.send("Fr 18-21 Uhr")
+    text = await olga.tap("Ja")
+    assert "Gespeichert" in text
+
+    inbox = Inbox()
+    await Dispatcher(
+        Notices(app.db), app.runner.notice, {"console": inbox}, clock=lambda: clock[0]
+    ).run_once()
+    told = inbox.text("anna")
+    assert "hat sich geändert" in told and "Datum oder die Uhrzeit" in told
+    assert "Fr., 27. Nov., 18–21 Uhr" in told
+
+
+async def test_a_member_without_the_role_gets_a_kind_refusal_and_nothing_changes(
+    app: Werkbank,
+) -> None:
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    assert "Veranstaltung anlegen" not in anna.labels
+    before = await event_count(app)
+    text = await anna.send("/veranstalten")
+    assert "Nur Veranstalter" in text
+    text = await anna.press("go:new_event")  # a forged button
+    assert "Menü" in text or "Was möchtest du tun?" in text
+    # An organiser whose role is revoked mid-dialog is refused at the next step.
+    olga = await organiser(app)
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Netzwerktreffen")
+    await app.members.set_role("console:olga", Role.MEMBER)
+    text = await olga.send("Stammtisch")
+    assert "Nur Veranstalter" in text
+    assert await event_count(app) == before
+
+
+async def latest_event(app: Werkbank) -> int:
+    async with app.db.sessions() as session:
+        return int(await session.scalar(select(func.max(Event.id))) or 0)
+
+
+async def event_count(app: Werkbank) -> int:
+    async with app.db.sessions() as session:
+        return int(await session.scalar(select(func.count(Event.id))) or 0)
+
+
+async def registration_count(app: Werkbank) -> int:
+    async with app.db.sessions() as session:
+        return int(await session.scalar(select(func.count(Registration.id))) or 0)
