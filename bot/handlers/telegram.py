@@ -2,8 +2,8 @@
 
 No dialog logic lives here. Every update becomes one `Incoming` for the runner;
 the replies are rendered with what Telegram offers: inline keyboards, a reply
-keyboard with a "send my location" button, venue pins, documents, and paging
-that edits the message in place.
+keyboard with a "send my location" button (taken away once the question is
+answered), venue pins, documents, and paging that edits the message in place.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from telegram import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
@@ -286,7 +287,7 @@ class TelegramChannel:
             await self._in_group(update)
             return
         replies = await self.werkbank.runner.handle(to_incoming(update))
-        await self.send(chat.id, replies)
+        await self.send(chat.id, replies, screen=True)
 
     async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -302,7 +303,7 @@ class TelegramChannel:
         if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
             return
         replies = await self.werkbank.runner.handle(to_incoming(update))
-        await self.send(message.chat.id, replies, edit=message.message_id)
+        await self.send(message.chat.id, replies, edit=message.message_id, screen=True)
 
     async def _on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Telegram tells us when a member blocks the bot, or unblocks it with "Restart":
@@ -356,25 +357,48 @@ class TelegramChannel:
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
             return
         try:
-            await self.send(chat_id, await self.werkbank.runner.sorry(account_of(update)))
+            sorry = await self.werkbank.runner.sorry(account_of(update))
+            await self.send(chat_id, sorry, screen=True)
         except Exception:
             log.exception("telegram: could not apologise in chat %s", chat_id)
 
     # -- messages out ----------------------------------------------------------
     async def send(
-        self, chat_id: int, messages: Sequence[OutMessage], edit: int | None = None
+        self,
+        chat_id: int,
+        messages: Sequence[OutMessage],
+        edit: int | None = None,
+        screen: bool = False,
     ) -> None:
-        """Send a reply; a button press answered by one plain screen edits that message."""
+        """Send a reply; a button press answered by one plain screen edits that message.
+
+        `screen`: the messages end with the member's current screen (an answer to them),
+        so they also tell whether a location question is still open.
+        """
         try:
             editable = edit is not None and len(messages) == 1 and self._editable(messages[0])
             if editable and await self._edit(chat_id, edit, messages[0]):  # type: ignore[arg-type]
                 return
-            for message in messages:
-                await self._send_one(chat_id, message)
+            remover = self._keyboard_remover(messages) if screen else None
+            for index, message in enumerate(messages):
+                await self._send_one(chat_id, message, remove_keyboard=index == remover)
         except Forbidden:
             # They blocked the bot: remember it and skip them until they write again.
             await self.werkbank.conversations.mark_blocked(CHANNEL, str(chat_id))
             log.info("telegram: chat %s blocked the bot", chat_id)
+
+    @staticmethod
+    def _keyboard_remover(messages: Sequence[OutMessage]) -> int | None:
+        """The message that takes the location keyboard away, if the screen asks no more.
+
+        one_time_keyboard only folds it away: it would stay behind its button for ever.
+        A message has one keyboard, so the first plain text takes it, e.g. "Got it: Bendorf";
+        a reply without one (the menu, typed from that keyboard) leaves it to a later reply.
+        """
+        if any(message.location_button for message in messages):
+            return None
+        plain = (i for i, m in enumerate(messages) if m.text and not m.buttons)
+        return next(plain, None)
 
     @staticmethod
     def _editable(message: OutMessage) -> bool:
@@ -394,9 +418,17 @@ class TelegramChannel:
             return "not modified" in str(exc).lower()
         return True
 
-    async def _send_one(self, chat_id: int, message: OutMessage) -> None:
+    async def _send_one(
+        self, chat_id: int, message: OutMessage, remove_keyboard: bool = False
+    ) -> None:
         bot = self.application.bot
-        markup = location_keyboard(message) if message.location_button else inline_keyboard(message)
+        markup: ReplyKeyboardMarkup | ReplyKeyboardRemove | InlineKeyboardMarkup | None
+        if message.location_button:
+            markup = location_keyboard(message)
+        elif remove_keyboard:
+            markup = ReplyKeyboardRemove()
+        else:
+            markup = inline_keyboard(message)
         if message.text:
             await bot.send_message(chat_id, _clip(message.text), reply_markup=markup)
         if message.venue is not None:

@@ -75,6 +75,34 @@ async def test_onboarding_with_a_shared_location_and_the_command_menu(
     assert "Offene Werkstätten in der Nähe" in last_keyboard(calls)
 
 
+async def test_the_location_keyboard_stays_while_asked_and_goes_once_answered(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 48.86, 2.35))  # Paris
+    assert "außerhalb von Deutschland" in texts(calls)
+    assert not any("remove_keyboard" in markup(c) for c in calls)
+    assert markup(calls[-1])["keyboard"][0][0]["request_location"] is True  # asked again
+
+    calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 50.43, 7.57))
+    thanks = next(c for c in calls if "Danke, ich habe deinen Standort" in c.params["text"])
+    assert markup(thanks) == {"remove_keyboard": True}
+    assert "Handwerk" in last_keyboard(calls)  # the next question keeps its buttons
+
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/einstellungen"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Ort ändern"]))
+    assert markup(calls[-1])["keyboard"][0][0]["request_location"] is True
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
+    got_it = next(c for c in calls if "Alles klar: Bendorf" in c.params["text"])
+    assert markup(got_it) == {"remove_keyboard": True}
+
+
+def markup(call: Call) -> dict[str, Any]:
+    return dict(call.params.get("reply_markup") or {})
+
+
 async def test_a_place_comes_with_a_venue_pin(bot: TelegramBot, botapi: BotApiServer) -> None:
     menu = await onboard(botapi)
     calls = await exchange(
