@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
         p = admin_sub.add_parser(verb, help=f"{verb} a role")
         p.add_argument("role", choices=["organiser", "admin"])
         p.add_argument("account", help="telegram:<id>, matrix:@user:server or console:<name>")
+
+    imports = sub.add_parser("import", help="import events from a file")
+    imports_sub = imports.add_subparsers(dest="import_command", required=True)
+    ics = imports_sub.add_parser("ics", help="events from an iCalendar (.ics) file")
+    ics.add_argument("file", help="the .ics file")
+    ics.add_argument("--place", help="where they take place: a place id or its exact name")
+    ics.add_argument("--organiser", help="who organises them: telegram:<id>, matrix:… or console:…")
     return parser
 
 
@@ -97,6 +104,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command == "admin":
             return await _admin(app, args)
+        if args.command == "import":
+            return await _import_ics(app, args)
     finally:
         await app.close()
     return EXIT_USAGE
@@ -176,4 +185,38 @@ async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
         print(f"werkbank: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{args.account} is now {view.role}")
+    return 0
+
+
+async def _import_ics(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank import ics FILE`: create or update events; one line either way."""
+    from pathlib import Path
+
+    from bot.services.calendar import (
+        CalendarError,
+        import_ics,
+        organiser_by_account,
+        place_by_id_or_name,
+    )
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"werkbank: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        place_id = await place_by_id_or_name(app.db, args.place) if args.place else None
+        organiser_id = (
+            await organiser_by_account(app.db, args.organiser) if args.organiser else None
+        )
+        result = await import_ics(
+            app.db, data, place_id, organiser_id, datetime.now(UTC), tz=app.settings.timezone
+        )
+    except CalendarError as exc:
+        print(f"werkbank: {args.file}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"events imported: {result.created} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {result.skipped} skipped"
+    )
     return 0
