@@ -19,7 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.messages import AccountRef, Delivered, Deliverer, OutMessage
 from bot.services.contracts import NoticeView
-from bot.services.notices import Notices, Work
+from bot.services.notices import BATCH, Notices, Work
 from bot.storage.models import WorkStatus
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class Dispatcher:
         only: Mapping[str, Sequence[str]] | None = None,
         worker: str | None = None,
         concurrency: int = 20,
+        batch: int = BATCH,
     ) -> None:
         """`only` limits a channel to some accounts (a local console chat delivers only to
         its own user, never to another local user who shares the database)."""
@@ -53,6 +54,7 @@ class Dispatcher:
         self.clock = clock
         self.only = dict(only or {})
         self.worker = worker or worker_name()
+        self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
         self._scheduler: AsyncIOScheduler | None = None
 
@@ -61,7 +63,7 @@ class Dispatcher:
         sent = 0
         while True:
             served = {channel: self.only.get(channel) for channel in self.channels}
-            batch = await self.notices.claim_due(self.worker, self.clock(), served)
+            batch = await self.notices.claim_due(self.worker, self.clock(), served, self.batch)
             if not batch:
                 return sent
             results = await asyncio.gather(*(self._one(work) for work in batch))

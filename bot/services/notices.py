@@ -122,18 +122,22 @@ class Notices:
             Notice.status == WorkStatus.PENDING,
             (Notice.status == WorkStatus.CLAIMED) & (Notice.claimed_at < now - LEASE),
         )
+        # A materialised CTE: PostgreSQL may otherwise run a `LIMIT … SKIP LOCKED`
+        # sub-select inside `IN (…)` again for each row and claim far more than `limit`.
         due = (
             select(Notice.id)
             .where(takeable, Notice.due_at <= now, reachable)
             .order_by(Notice.due_at, Notice.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
+            .cte("due")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
         )
         async with self.db.transaction() as session:
             claimed = (
                 await session.scalars(
                     update(Notice)
-                    .where(Notice.id.in_(due.scalar_subquery()), takeable)
+                    .where(Notice.id.in_(select(due.c.id)), takeable)
                     .values(
                         status=WorkStatus.CLAIMED,
                         claimed_by=worker,
