@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.geo import default_gazetteer
 from bot.handlers.runner import Runner
+from bot.messages import AccountRef, Deliverer
+from bot.scheduling.dispatcher import Dispatcher
 from bot.services.contracts import Services
 from bot.services.conversations import Conversations
 from bot.services.database import Database
 from bot.services.events import EventQueries
 from bot.services.members import Members
+from bot.services.notices import Notices
 from bot.services.organising import Organising
 from bot.services.places import PlaceSearch
 from bot.services.registrations import Registrations
@@ -28,6 +31,9 @@ class Werkbank:
     conversations: Conversations
     services: Services
     runner: Runner
+    registrations: Registrations
+    notices: Notices
+    clock: Callable[[], datetime]
 
     @classmethod
     async def open(
@@ -36,17 +42,44 @@ class Werkbank:
         db = await Database.open(settings.database_url)
         members = Members(db)
         places = PlaceSearch(db)
+        registrations = Registrations(db, settings.timezone)
         services = Services(
             members=members,
             places=places,
             events=EventQueries(db),
-            registrations=Registrations(db, settings.timezone),
+            registrations=registrations,
             organiser=Organising(db, settings.timezone),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)
         runner = Runner(conversations, services, settings.timezone, clock)
-        return cls(settings, db, members, places, conversations, services, runner)
+        return cls(
+            settings,
+            db,
+            members,
+            places,
+            conversations,
+            services,
+            runner,
+            registrations,
+            Notices(db),
+            clock,
+        )
+
+    def dispatcher(
+        self,
+        channels: Mapping[str, Deliverer],
+        only: Mapping[str, Sequence[str]] | None = None,
+    ) -> Dispatcher:
+        """The notice dispatcher for the channels running in this process."""
+        return Dispatcher(self.notices, self.runner.notice, channels, self.clock, only)
+
+    async def account_deleted(self, account: AccountRef) -> None:
+        """The member's account is gone for good (e.g. a deleted Telegram account): it
+        receives nothing more, and its seats go to the waitlist (blocking keeps them)."""
+        await self.conversations.mark_blocked(account.channel, account.external_id)
+        conv = await self.conversations.open(account)
+        await self.registrations.forget_member(conv.member.id, self.clock())
 
     async def close(self) -> None:
         await self.db.close()

@@ -40,7 +40,7 @@ from telegram.ext import (
 
 from bot.config import SettingsError
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
-from bot.messages import AccountRef, Incoming, Kind, OutMessage
+from bot.messages import AccountRef, Delivered, Incoming, Kind, OutMessage
 
 if TYPE_CHECKING:
     from bot.app import Werkbank
@@ -386,6 +386,28 @@ class TelegramChannel:
             # They blocked the bot: remember it and skip them until they write again.
             await self.werkbank.conversations.mark_blocked(CHANNEL, str(chat_id))
             log.info("telegram: chat %s blocked the bot", chat_id)
+
+    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+        """Send a notice unasked (a reminder, a seat come free): the scheduler's Deliverer.
+
+        429s are waited out by the rate limiter; what fails otherwise is tried again later."""
+        chat_id = int(account.chat_id or account.external_id)
+        try:
+            for message in messages:
+                await self._send_one(chat_id, message)
+        except Forbidden as exc:
+            if "deactivated" in str(exc).lower():
+                # The Telegram account was deleted: its seats go to the waitlist.
+                log.info("telegram: chat %s was deleted", chat_id)
+                await self.werkbank.account_deleted(account)
+            else:
+                log.info("telegram: chat %s blocked the bot", chat_id)
+                await self.werkbank.conversations.mark_blocked(CHANNEL, account.external_id)
+            return Delivered.BLOCKED
+        except TelegramError as exc:
+            log.warning("telegram: notice to chat %s failed: %s", chat_id, exc)
+            return Delivered.FAILED
+        return Delivered.SENT
 
     @staticmethod
     def _keyboard_remover(messages: Sequence[OutMessage]) -> int | None:

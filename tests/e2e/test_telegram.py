@@ -18,10 +18,20 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import SettingsError
-from bot.storage.models import ChannelAccount, Place
+from bot.handlers.telegram import TelegramChannel
+from bot.messages import AccountRef
+from bot.storage.models import ChannelAccount, EventFormat, Place
 from tests.conftest import NOW
 from tests.e2e.botapi import BOT_USERNAME, BotApiServer, Call
-from tests.e2e.conftest import TelegramBot, exchange, last_keyboard, telegram_settings, texts
+from tests.e2e.conftest import (
+    TelegramBot,
+    buttons,
+    exchange,
+    last_keyboard,
+    telegram_settings,
+    texts,
+)
+from tests.test_signup_dialog import START, add_event
 
 ERIKA = 1001
 
@@ -461,3 +471,49 @@ async def test_a_failing_send_is_logged_without_the_token_and_the_user_gets_an_a
     failure = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert failure and "update" in failure[0].getMessage()
     assert botapi.token.split(":")[1] not in caplog.text
+
+
+async def test_sign_up_sends_the_calendar_file_and_the_reminder_arrives_through_telegram(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    from datetime import timedelta
+
+    assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+    await onboard(botapi)
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Anmelden"]))
+    assert "Du bist angemeldet" in texts(calls)
+    document = next(c for c in calls if c.method == "sendDocument")
+    assert document.params["document"]["filename"].endswith(".ics")
+    assert b"BEGIN:VEVENT" in document.params["document"]["data"]
+
+    # The day before, the scheduler's dispatch goes through the same channel.
+    bot.clock[0] = START - timedelta(hours=23)
+    before = len(botapi.calls)
+    sent = await bot.app.dispatcher({"telegram": bot.channel}).run_once()
+    assert sent == 1
+    reminder = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
+    assert {int(c.params["chat_id"]) for c in reminder} == {ERIKA}
+    assert "Erinnerung: Morgen ist" in reminder[0].params["text"]
+    # It opens her registration, so cancelling is one tap away.
+    assert "Abmelden" in buttons(reminder[-1])
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 0  # never twice
+
+
+async def test_a_reminder_to_a_deleted_telegram_account_frees_the_seat(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    from datetime import timedelta
+
+    assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+    await onboard(botapi)
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Anmelden"]))
+
+    bot.clock[0] = START - timedelta(hours=23)
+    botapi.fail_next("sendMessage", 403, "Forbidden: user is deactivated")
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 0
+    account = await bot.app.conversations.open(AccountRef("telegram", str(ERIKA)))
+    assert await bot.app.services.registrations.for_event(account.member.id, event_id) is None
