@@ -92,7 +92,14 @@ class Organiser(Dialog):
         screen = getattr(self, f"_show_{state}", None)
         if screen is None:
             raise ValueError(f"unknown organiser state {state!r}")
-        result: tuple[OutMessage, ...] = await screen(ctx, draft)
+        try:
+            result: tuple[OutMessage, ...] = await screen(ctx, draft)
+        except NotAllowed:
+            # Someone else's event (a forged id): the same kind refusal as for members.
+            text = ctx._(
+                "Only organisers can do that. Ask the Werkbank team if you want to organise."
+            )
+            return (say(text, nav_row(ctx, back=False)),)
         return result
 
     async def _show_format(self, ctx: Context, draft: dict[str, Any]) -> tuple[OutMessage, ...]:
