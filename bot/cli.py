@@ -8,9 +8,9 @@ import getpass
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Settings, SettingsError, load_settings
 
@@ -111,12 +111,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_USAGE
 
 
-# A stop signal must end `werkbank run` within this time, whatever a channel is doing.
+# A stop signal must end `werkbank run` within this time, whatever a channel is doing;
+# channels stop side by side, each within it, so one that hangs cannot hold up the others.
 SHUTDOWN_SECONDS = 8
 
 
 async def _run(app: Werkbank) -> int:
-    """Start every configured channel; SIGINT or SIGTERM stops them cleanly (exit code 0)."""
+    """Start every configured channel; SIGINT or SIGTERM stops them cleanly (exit code 0),
+    also while a channel is still starting (nio waits for a homeserver that is down)."""
     import signal
 
     from bot.handlers.matrix import MatrixChannel
@@ -131,17 +133,62 @@ async def _run(app: Werkbank) -> int:
         channels.append(TelegramChannel(app))
     if "matrix" in app.settings.channels:
         channels.append(MatrixChannel(app))
-    for channel in channels:
-        await channel.start()
-    print(f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True)
-    await stop.wait()
+    # Every channel whose start began, finished or not: a half-done start holds
+    # connections too, and stop() must release them.
+    begun: list[TelegramChannel | MatrixChannel] = []
+    try:
+        for channel in channels:
+            begun.append(channel)
+            if not await _start_unless_stopped(channel.start(), stop):
+                return 0
+        print(
+            f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True
+        )
+        await stop.wait()
+    except SettingsError as exc:  # one only a channel can judge, e.g. a revoked session
+        print(f"werkbank: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        await asyncio.gather(*(_stop_channel(channel) for channel in reversed(begun)))
+    return 0
+
+
+async def _start_unless_stopped(start: Coroutine[Any, Any, None], stop: asyncio.Event) -> bool:
+    """Run a channel's start until it is done (True) or a stop signal comes first (False)."""
+    starting = asyncio.ensure_future(start)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # the start's own error, if it failed
+        return True
+    starting.cancel()
+    # Bounded: a start that ignores cancellation must not hold up the exit.
+    await asyncio.wait({starting}, timeout=SHUTDOWN_SECONDS)
+    if starting.done() and not starting.cancelled() and starting.exception() is not None:
+        logging.getLogger(__name__).warning(
+            "werkbank: a channel failed while starting was cancelled: %s", starting.exception()
+        )
+    return False
+
+
+class _Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+async def _stop_channel(channel: _Stoppable) -> None:
+    name = type(channel).__name__
     try:
         async with asyncio.timeout(SHUTDOWN_SECONDS):
-            for channel in reversed(channels):
-                await channel.stop()
+            await channel.stop()
     except TimeoutError:
-        logging.getLogger(__name__).warning("werkbank: channels did not stop in time")
-    return 0
+        logging.getLogger(__name__).warning(
+            "werkbank: %s did not stop within %s s", name, SHUTDOWN_SECONDS
+        )
+    except Exception:
+        logging.getLogger(__name__).exception("werkbank: stopping %s failed", name)
 
 
 async def _demo(app: Werkbank) -> int:
