@@ -14,8 +14,10 @@ import contextlib
 import html
 import json
 import logging
+import os
 import re
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,16 +25,22 @@ from nio import (
     AsyncClient,
     AsyncClientConfig,
     InviteMemberEvent,
+    JoinError,
+    KeysUploadError,
+    LocalProtocolError,
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
     RoomMessage,
     RoomMessageMedia,
+    RoomMessageNotice,
     RoomMessageText,
     RoomMessageUnknown,
     SyncResponse,
+    WhoamiResponse,
 )
 
+from bot.config import SettingsError
 from bot.i18n import translator
 from bot.messages import AccountRef, Incoming, Kind, OutMessage
 
@@ -44,13 +52,28 @@ log = logging.getLogger(__name__)
 CHANNEL = "matrix"
 PREFIX = "!werkbank"
 SESSION_FILE = "session.json"
+# How long stop() lets a reply that is being worked on finish before it cancels it.
+STOP_GRACE_SECONDS = 5.0
 _GEO_URI = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
+
+EventCallback = Callable[[MatrixRoom, Any], Awaitable[None]]
 
 
 def parse_geo_uri(uri: str) -> tuple[float, float] | None:
     """'geo:51.37,7.70;u=35' -> (51.37, 7.70)."""
     match = _GEO_URI.match(uri.strip())
     return (float(match[1]), float(match[2])) if match else None
+
+
+def strip_reply_fallback(body: str) -> str:
+    """The text of a reply without the quote clients put above it ("> <@a:b> earlier …")."""
+    lines = body.split("\n")
+    quoted = 0
+    while quoted < len(lines) and (lines[quoted].startswith("> ") or lines[quoted] == ">"):
+        quoted += 1
+    if quoted == 0:
+        return body
+    return "\n".join(lines[quoted:]).lstrip("\n")
 
 
 def render(messages: Sequence[OutMessage], first_number: int = 1) -> list[dict[str, Any]]:
@@ -91,6 +114,11 @@ def render(messages: Sequence[OutMessage], first_number: int = 1) -> list[dict[s
     return contents
 
 
+def _relation(event: Any) -> dict[str, Any]:
+    relates = event.source.get("content", {}).get("m.relates_to")
+    return relates if isinstance(relates, dict) else {}
+
+
 class MatrixChannel:
     """The Matrix side of Werkbank: log in, sync, answer."""
 
@@ -100,12 +128,27 @@ class MatrixChannel:
             raise ValueError("WERKBANK_MATRIX_HOMESERVER and WERKBANK_MATRIX_USER must be set")
         self.werkbank = werkbank
         self.settings = settings
+        # nio warns "Error validating response" for every error answer (it checks it
+        # against the success schema first); this adapter reports the errors it gets.
+        logging.getLogger("nio.responses").setLevel(logging.ERROR)
         self.store = Path(settings.matrix_store).expanduser()
-        self.store.mkdir(parents=True, exist_ok=True)
+        # The store holds the access token and the device's private keys: owner only,
+        # also for a directory an older version created with the default umask.
+        self.store.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.store.chmod(0o700)
         config = AsyncClientConfig(
             store_sync_tokens=True,  # a restart continues after the last answered event
             encryption_enabled=True,
             max_limit_exceeded=None,  # a 429 is waited out as often as it comes
+            # No limit on retries: a timeout escaping sync_forever would end the sync loop
+            # and leave the bot deaf after a homeserver restart. A stop signal cancels the
+            # waiting instead (`werkbank run` waits on it beside every channel's start).
+            max_timeouts=None,
+            # One request never hangs longer than this (a dead connection, a stuck proxy);
+            # the long poll has its own limit in nio. Retries back off to at most
+            # 30 s, so the bot is back within half a minute of the homeserver.
+            request_timeout=30,
+            max_timeout_retry_wait_time=30,
         )
         self.client = AsyncClient(
             settings.matrix_homeserver,
@@ -116,71 +159,254 @@ class MatrixChannel:
         self._task: asyncio.Task[None] | None = None
         self._greet: set[str] = set()
         self._ready = asyncio.Event()
+        # Event handling under way, so stop() can let a reply finish instead of cutting it.
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._stopping = False
 
     # -- lifecycle -----------------------------------------------------------
     async def start(self) -> None:
         await self._login()
-        self.client.add_event_callback(self._on_invite, InviteMemberEvent)  # type: ignore[arg-type]
-        self.client.add_event_callback(self._on_message, (RoomMessage, MegolmEvent))  # type: ignore[arg-type]
+        if self.client.store is None:
+            self.client.load_store()
+        self.client.add_event_callback(self._guarded(self._on_invite), InviteMemberEvent)  # type: ignore[arg-type]
+        self.client.add_event_callback(
+            self._guarded(self._on_message),  # type: ignore[arg-type]
+            (RoomMessage, MegolmEvent),
+        )
         self.client.add_response_callback(self._on_sync, SyncResponse)  # type: ignore[arg-type]
         # One full sync first, without answering: what happened while we were away is old.
-        await self.client.sync(timeout=0, full_state=True)
+        first = await self.client.sync(timeout=0, full_state=True)
+        if not isinstance(first, SyncResponse):
+            raise RuntimeError(f"matrix: the first sync failed: {first}")
         if self.client.should_upload_keys:
-            await self.client.keys_upload()
+            uploaded = await self.client.keys_upload()
+            if isinstance(uploaded, KeysUploadError):
+                # Not fatal: sync_forever uploads again while keys are missing.
+                log.warning("matrix: uploading the device keys failed: %s", uploaded)
         self._ready.set()
         self._task = asyncio.create_task(self.client.sync_forever(timeout=3000))
+        self._task.add_done_callback(self._sync_ended)
         log.info("matrix: started as %s (device %s)", self.client.user_id, self.client.device_id)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self.client.close()
+        """Let a reply under way finish (bounded), stop syncing, and always close the client.
 
+        Never raises: `werkbank run` stops every channel, and one failing must not keep
+        the others (or this client's connections) open."""
+        self._stopping = True
+        task = self._task
+        try:
+            if task is not None and not task.done():
+                # Ends the loop after the current round; cancelling the long poll then loses
+                # nothing, cancelling a callback would cut a reply in half.
+                self.client.stop_sync_forever()
+                try:
+                    async with asyncio.timeout(STOP_GRACE_SECONDS):
+                        while self._busy:
+                            await self._idle.wait()
+                except TimeoutError:
+                    log.warning(
+                        "matrix: a reply was still being handled after %s s; cancelling it",
+                        STOP_GRACE_SECONDS,
+                    )
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task  # an error of its own was logged by _sync_ended
+        except Exception:
+            log.exception("matrix: stopping the sync loop failed")
+        finally:
+            try:
+                await self.client.close()
+            except Exception:
+                log.exception("matrix: closing the client failed")
+
+    def _sync_ended(self, task: asyncio.Task[None]) -> None:
+        # Without this, a sync loop that died would leave the bot deaf without a word.
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.critical(
+                "matrix: the sync loop ended with an error; no messages are received any more",
+                exc_info=error,
+            )
+        elif not self._stopping:
+            log.error("matrix: the sync loop ended; no messages are received any more")
+
+    # -- login -----------------------------------------------------------------
     async def _login(self) -> None:
-        session_path = self.store / SESSION_FILE
-        if session_path.exists():
-            session = json.loads(session_path.read_text())
-            self.client.restore_login(
-                session["user_id"], session["device_id"], session["access_token"]
-            )
-        else:
-            token = self.settings.matrix_access_token
-            password = self.settings.matrix_password
-            if password is None and token is None:
-                raise ValueError("set WERKBANK_MATRIX_PASSWORD or WERKBANK_MATRIX_ACCESS_TOKEN")
-            if password is not None:
-                response = await self.client.login(
-                    password.get_secret_value(), device_name="Werkbank"
+        session = self._read_session()
+        device_id: str | None = None
+        if session is not None:
+            if session["user_id"] != self.settings.matrix_user:
+                # A store from another account (the setting changed): its device is not ours.
+                log.warning(
+                    "matrix: the stored session is for %s, not %s; logging in afresh",
+                    session["user_id"],
+                    self.settings.matrix_user,
                 )
-                if not isinstance(response, LoginResponse):
-                    raise RuntimeError(f"matrix login failed: {response}")
+                session = None
+            elif await self._restore(session):
+                return
             else:
-                assert token is not None
-                self.client.access_token = token.get_secret_value()
-                whoami = await self.client.whoami()
-                self.client.restore_login(
-                    whoami.user_id, whoami.device_id, token.get_secret_value()
-                )  # type: ignore[union-attr]
-            session_path.write_text(
-                json.dumps(
-                    {
-                        "user_id": self.client.user_id,
-                        "device_id": self.client.device_id,
-                        "access_token": self.client.access_token,
-                    }
+                # Revoked (logged out elsewhere, expired): log in again as the same device,
+                # so the keys in the store stay the ones the members' clients know.
+                device_id = session["device_id"]
+        await self._fresh_login(device_id, revoked=session is not None)
+        self._write_session()
+
+    async def _restore(self, session: dict[str, str]) -> bool:
+        """Use the stored session if the homeserver still accepts its token."""
+        # Only the token first: restore_login opens the device's key store, which must not
+        # happen for a device we might not keep.
+        self.client.access_token = session["access_token"]
+        whoami = await self.client.whoami()
+        self.client.access_token = ""
+        if not isinstance(whoami, WhoamiResponse):
+            if whoami.status_code == "M_UNKNOWN_TOKEN":
+                return False
+            raise RuntimeError(f"matrix: checking the stored session failed: {whoami}")
+        if whoami.user_id != session["user_id"] or (
+            whoami.device_id and whoami.device_id != session["device_id"]
+        ):
+            log.warning("matrix: the stored token belongs to another device; logging in afresh")
+            return False
+        self.client.restore_login(session["user_id"], session["device_id"], session["access_token"])
+        return True
+
+    async def _fresh_login(self, device_id: str | None, revoked: bool) -> None:
+        password = self.settings.matrix_password
+        token = self.settings.matrix_access_token
+        if password is not None:
+            if device_id is not None:
+                log.warning("matrix: the stored session is no longer valid; logging in again")
+                self.client.device_id = device_id
+            response = await self.client.login(password.get_secret_value(), device_name="Werkbank")
+            if not isinstance(response, LoginResponse):
+                if response.status_code in ("M_FORBIDDEN", "M_USER_DEACTIVATED"):
+                    raise SettingsError(
+                        f"WERKBANK_MATRIX_PASSWORD: the homeserver refused the login "
+                        f"({response.status_code})"
+                    )
+                raise RuntimeError(f"matrix: login failed: {response}")
+            if device_id is not None and self.client.olm is not None:
+                # Revoking a token can delete the device and its keys on the server; the
+                # device's own keys are uploaded again (the same keys: the server keeps
+                # them if it still has them), or nobody could encrypt for the bot.
+                self.client.olm.account.shared = False
+            return
+        if token is None:
+            if revoked:
+                raise SettingsError(
+                    "WERKBANK_MATRIX_PASSWORD: the stored Matrix session is no longer valid "
+                    "and no password is set to log in again (or set a new "
+                    "WERKBANK_MATRIX_ACCESS_TOKEN)"
                 )
+            raise SettingsError("set WERKBANK_MATRIX_PASSWORD or WERKBANK_MATRIX_ACCESS_TOKEN")
+        self.client.access_token = token.get_secret_value()
+        whoami = await self.client.whoami()
+        if not isinstance(whoami, WhoamiResponse):
+            if whoami.status_code in ("M_UNKNOWN_TOKEN", "M_FORBIDDEN"):
+                raise SettingsError(
+                    f"WERKBANK_MATRIX_ACCESS_TOKEN: the homeserver rejected the token "
+                    f"({whoami.status_code})"
+                )
+            raise RuntimeError(f"matrix: checking the access token failed: {whoami}")
+        if whoami.user_id != self.settings.matrix_user or not whoami.device_id:
+            raise SettingsError(
+                "WERKBANK_MATRIX_ACCESS_TOKEN: the token belongs to "
+                f"{whoami.user_id}, not to a device of {self.settings.matrix_user}"
             )
-            session_path.chmod(0o600)
-        if self.client.store is None:
-            self.client.load_store()
+        self.client.restore_login(whoami.user_id, whoami.device_id, token.get_secret_value())
+
+    def _read_session(self) -> dict[str, str] | None:
+        path = self.store / SESSION_FILE
+        if not path.exists():
+            return None
+        keys = ("user_id", "device_id", "access_token")
+        try:
+            session = json.loads(path.read_text())
+            if isinstance(session, dict) and all(isinstance(session.get(k), str) for k in keys):
+                return {k: session[k] for k in keys}
+        except (OSError, ValueError):
+            pass
+        log.warning("matrix: %s is unreadable; logging in afresh", path)
+        return None
+
+    def _write_session(self) -> None:
+        """Written whole or not at all (a crash mid-write must not lose the device),
+        and readable by the owner only: it holds the access token."""
+        session = {
+            "user_id": self.client.user_id,
+            "device_id": self.client.device_id,
+            "access_token": self.client.access_token,
+        }
+        fd, temp = tempfile.mkstemp(dir=self.store, prefix=".session-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as handle:  # mkstemp creates it with mode 0600
+                json.dump(session, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, self.store / SESSION_FILE)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
     # -- events in -----------------------------------------------------------
+    @contextlib.contextmanager
+    def _handling(self) -> Iterator[None]:
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    def _guarded(self, callback: EventCallback) -> EventCallback:
+        """nio lets an exception from a callback end sync_forever, and the bot would stop
+        hearing anything: log it, apologise to the person, keep syncing."""
+
+        async def guarded(room: MatrixRoom, event: Any) -> None:
+            with self._handling():
+                try:
+                    await callback(room, event)
+                except Exception:
+                    log.exception(
+                        "matrix: handling %s %s from %s in %s failed",
+                        type(event).__name__,
+                        getattr(event, "event_id", "?"),
+                        getattr(event, "sender", "?"),
+                        room.room_id,
+                    )
+                    sender = getattr(event, "sender", None)
+                    if (
+                        isinstance(event, (RoomMessage, MegolmEvent))
+                        and sender
+                        and sender != self.client.user_id
+                        and room.member_count <= 2
+                    ):
+                        await self._sorry(room.room_id, AccountRef(CHANNEL, sender, room.room_id))
+
+        return guarded
+
+    async def _sorry(self, room_id: str, account: AccountRef) -> None:
+        try:
+            await self._send(room_id, await self.werkbank.runner.sorry(account))
+        except Exception:
+            log.exception("matrix: could not apologise in %s either", room_id)
+
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         if event.state_key != self.client.user_id or event.membership != "invite":
             return
-        await self.client.join(room.room_id)
+        joined = await self.client.join(room.room_id)
+        if isinstance(joined, JoinError):
+            log.warning("matrix: could not join %s: %s", room.room_id, joined)
+            return
         # The room is usable after the next sync shows it; greet then.
         self._greet.add(room.room_id)
 
@@ -193,22 +419,56 @@ class MatrixChannel:
             others = [u for u in room.users if u != self.client.user_id]
             if len(others) == 1 and self._ready.is_set():
                 account = AccountRef(CHANNEL, others[0], chat_id=room_id)
-                await self._answer(room, Incoming(account, Kind.COMMAND, text="/start"))
+                with self._handling():
+                    try:
+                        await self._answer(room, Incoming(account, Kind.COMMAND, text="/start"))
+                    except Exception:  # a response callback's error would end sync_forever too
+                        log.exception("matrix: greeting %s in %s failed", others[0], room_id)
+                        await self._sorry(room_id, account)
 
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
         if not self._ready.is_set() or event.sender == self.client.user_id:
             return
+        if isinstance(event, RoomMessageNotice):
+            return  # notices are what bots send: answering them lets two bots talk forever
+        relation = _relation(event)
+        if relation.get("rel_type") == "m.replace":
+            return  # an edit of a message that was answered already
         account = AccountRef(CHANNEL, event.sender, chat_id=room.room_id)
-        incoming = self._to_incoming(account, event)
+        if isinstance(event, MegolmEvent):
+            await self._undecryptable(room, event, account)
+            return
+        incoming = self._to_incoming(account, event, is_reply="m.in_reply_to" in relation)
         if room.member_count > 2:
             await self._in_group(room, incoming)
             return
         await self._answer(room, incoming)
 
-    def _to_incoming(self, account: AccountRef, event: Any) -> Incoming:
+    async def _undecryptable(
+        self, room: MatrixRoom, event: MegolmEvent, account: AccountRef
+    ) -> None:
+        log.warning(
+            "matrix: cannot decrypt %s from %s in %s (session %s)",
+            event.event_id,
+            event.sender,
+            room.room_id,
+            event.session_id,
+        )
+        if event.session_id not in self.client.outgoing_key_requests:
+            with contextlib.suppress(LocalProtocolError):  # asked already for this session
+                await self.client.request_room_key(event)
+        if room.member_count > 2:
+            return  # in a group nobody can tell whether the message was meant for the bot
+        t = translator(self.settings.default_locale)
+        hint = t._("I could not decrypt your message. Please send it again.")
+        await self._send(room.room_id, [OutMessage(hint)])
+
+    def _to_incoming(self, account: AccountRef, event: Any, is_reply: bool = False) -> Incoming:
         update_id = event.event_id
         if isinstance(event, RoomMessageText):
-            text = event.body
+            # A reply's body starts with a quote of the message replied to; the runner
+            # must see only what the person wrote.
+            text = strip_reply_fallback(event.body) if is_reply else event.body
             kind = Kind.COMMAND if text.startswith("/") else Kind.TEXT
             return Incoming(account, kind, text=text, update_id=update_id)
         if isinstance(event, RoomMessageUnknown) and event.msgtype == "m.location":
@@ -242,10 +502,11 @@ class MatrixChannel:
 
     # -- messages out ----------------------------------------------------------
     async def _send(self, room_id: str, messages: Sequence[OutMessage]) -> None:
-        trust_all = self.settings.matrix_trust == "all"
         for content in render(messages):
+            # Keys go to every device of the people in the room, verified or not: nio has
+            # no verification flow, so "verified only" could never send (see README, Trust).
             response = await self.client.room_send(
-                room_id, "m.room.message", content, ignore_unverified_devices=trust_all
+                room_id, "m.room.message", content, ignore_unverified_devices=True
             )
             if not hasattr(response, "event_id"):
                 log.error("matrix: could not send to %s: %s", room_id, response)

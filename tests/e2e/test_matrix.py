@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageNotice
+from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageNotice, RoomMessageText
 
 from bot.config import Settings
 from bot.handlers.matrix import MatrixChannel
@@ -103,21 +108,38 @@ class Member:
         self.room_id = response.room_id  # type: ignore[union-attr]
         return self.room_id
 
-    async def say(self, text: str, room_id: str | None = None) -> None:
-        await self._send({"msgtype": "m.text", "body": text}, room_id)
+    async def say(self, text: str, room_id: str | None = None) -> str:
+        return await self._send({"msgtype": "m.text", "body": text}, room_id)
+
+    async def send(self, content: dict[str, Any], event_type: str = "m.room.message") -> str:
+        """Any event, as other clients (and bots) send them; its event id."""
+        await self.client.sync(timeout=0)
+        response = await self.client.room_send(
+            self.room_id, event_type, content, ignore_unverified_devices=True
+        )
+        assert hasattr(response, "event_id"), response
+        return str(response.event_id)
+
+    async def silence(self, action: object, seconds: float = 1.5) -> None:
+        """The bot says nothing in answer to the action."""
+        before = len(self.notices)
+        await action  # type: ignore[misc]
+        await asyncio.sleep(seconds)
+        assert self.notices[before:] == []
 
     async def share_location(self, lat: float, lon: float) -> None:
         await self._send(
             {"msgtype": "m.location", "body": "Standort", "geo_uri": f"geo:{lat},{lon}"}, None
         )
 
-    async def _send(self, content: dict[str, str], room_id: str | None) -> None:
+    async def _send(self, content: dict[str, Any], room_id: str | None) -> str:
         room = room_id or self.room_id
         await self.client.sync(timeout=0)  # keys of a freshly joined bot device
         response = await self.client.room_send(
             room, "m.room.message", content, ignore_unverified_devices=True
         )
         assert hasattr(response, "event_id"), response
+        return str(response.event_id)
 
     async def reply(
         self,
@@ -314,3 +336,278 @@ async def test_werkbank_run_serves_matrix_and_telegram_side_by_side(
         if process.poll() is None:
             process.kill()
         await telegram.stop()
+
+
+def _session(directory: Path) -> dict[str, str]:
+    session: dict[str, str] = json.loads((directory / "store" / "session.json").read_text())
+    return session
+
+
+def _login(synapse: Synapse, user_id: str, password: str) -> dict[str, str]:
+    """A session made the way an operator would, outside the bot."""
+    response = httpx.post(
+        f"{synapse.url}/_matrix/client/v3/login",
+        json={
+            "type": "m.login.password",
+            "identifier": {"type": "m.id.user", "user": user_id},
+            "password": password,
+        },
+    )
+    response.raise_for_status()
+    body = response.json()
+    return {k: body[k] for k in ("user_id", "device_id", "access_token")}
+
+
+def _revoke(synapse: Synapse, token: str) -> None:
+    """Log the session out on the homeserver (Synapse deletes its device and keys too)."""
+    response = httpx.post(
+        f"{synapse.url}/_matrix/client/v3/logout",
+        headers={"Authorization": f"Bearer {token}"},
+        json={},
+    )
+    response.raise_for_status()
+
+
+async def test_a_failing_handler_is_logged_and_apologised_for_and_syncing_goes_on(
+    bot: MatrixBot,
+    member: Member,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    assert bot.app is not None
+    runner = bot.app.runner
+    handle = runner.handle
+    failures = [RuntimeError("the database went away")]
+
+    async def fail_once(incoming: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return await handle(incoming)
+
+    monkeypatch.setattr(runner, "handle", fail_once)
+    with caplog.at_level(logging.ERROR, logger="bot.handlers.matrix"):
+        text = await member.reply(member.say("1"))
+    assert "Entschuldige, bei mir ist etwas schiefgegangen" in text
+    text = await member.reply(member.say("Hilfe"))  # still syncing, still answering
+    assert "Entschuldige" not in text
+    failed = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert failed and member.user_id in failed[0].getMessage()
+    assert member.room_id in failed[0].getMessage()
+    assert bot.settings.matrix_password is not None
+    token = _session(tmp_path)["access_token"]
+    password = bot.settings.matrix_password.get_secret_value()
+    assert token not in caplog.text and password not in caplog.text
+
+
+async def test_a_sync_loop_that_dies_is_logged(
+    bot: MatrixBot, member: Member, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert isinstance(bot.channel, MatrixChannel)
+
+    async def foreign(room: MatrixRoom, event: RoomMessageText) -> None:
+        raise RuntimeError("a callback the adapter does not guard")
+
+    bot.channel.client.add_event_callback(foreign, RoomMessageText)  # type: ignore[arg-type]
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    with caplog.at_level(logging.CRITICAL, logger="bot.handlers.matrix"):
+        await member.say("1")
+        task = bot.channel._task
+        assert task is not None
+        with contextlib.suppress(RuntimeError):
+            await asyncio.wait_for(task, 20)
+        await asyncio.sleep(0)  # the task's done-callbacks
+    assert any("sync loop ended with an error" in r.getMessage() for r in caplog.records)
+
+
+async def test_notices_and_edits_are_not_answered_and_a_reply_loses_its_quote(
+    bot: MatrixBot, member: Member
+) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
+    said: list[str] = []
+
+    async def choose_german() -> None:
+        said.append(await member.say("1"))
+
+    text = await member.reply(choose_german())
+    assert "Wo bist du?" in text
+    # Another bot's notice: answering it would start two bots talking forever.
+    await member.silence(member.send({"msgtype": "m.notice", "body": "Bendorf"}))
+    edit = {
+        "msgtype": "m.text",
+        "body": "* Bendorf",
+        "m.new_content": {"msgtype": "m.text", "body": "Bendorf"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": said[0]},
+    }
+    await member.silence(member.send(edit))
+    reply = {
+        "msgtype": "m.text",
+        "body": f"> <{bot.user_id}> Wo bist du?\n> Schreib deinen Ort\n\nBendorf",
+        "format": "org.matrix.custom.html",
+        "formatted_body": "<mx-reply><blockquote>Wo bist du?</blockquote></mx-reply>Bendorf",
+        "m.relates_to": {"m.in_reply_to": {"event_id": "$question"}},
+    }
+    text = await member.reply(member.send(reply))
+    assert "Alles klar: Bendorf" in text and "Was interessiert dich" in text
+
+
+async def test_an_undecryptable_message_gets_a_hint_and_a_key_request(
+    bot: MatrixBot, member: Member
+) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    assert member.client.olm is not None
+    garbled = {
+        "algorithm": "m.megolm.v1.aes-sha2",
+        "ciphertext": "AwgAEnB0aGlzIGlzIG5vdCBhIG1lZ29sbSBtZXNzYWdl",
+        "sender_key": member.client.olm.account.identity_keys["curve25519"],
+        "session_id": "a-session-the-bot-never-got",
+        "device_id": member.client.device_id,
+    }
+    text = await member.reply(member.send(garbled, event_type="m.room.encrypted"))
+    assert "Ich konnte deine Nachricht nicht entschlüsseln" in text
+    assert isinstance(bot.channel, MatrixChannel)
+    assert "a-session-the-bot-never-got" in bot.channel.client.outgoing_key_requests
+
+
+async def test_stopping_lets_a_reply_under_way_finish(
+    bot: MatrixBot, member: Member, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    assert bot.app is not None
+    runner = bot.app.runner
+    handle = runner.handle
+    started = asyncio.Event()
+
+    async def slow(incoming: Any) -> Any:
+        started.set()
+        await asyncio.sleep(1)
+        return await handle(incoming)
+
+    monkeypatch.setattr(runner, "handle", slow)
+
+    async def say_then_stop() -> None:
+        await member.say("1")
+        await asyncio.wait_for(started.wait(), 10)
+        await bot.stop()
+
+    text = await member.reply(say_then_stop())
+    assert "Wo bist du?" in text
+
+
+async def test_a_revoked_session_logs_in_again_as_the_same_device(
+    bot: MatrixBot, member: Member, tmp_path: Path, synapse: Synapse
+) -> None:
+    before = _session(tmp_path)
+    await bot.stop()
+    _revoke(synapse, before["access_token"])
+    await bot.start(demo=False)
+    after = _session(tmp_path)
+    assert after["device_id"] == before["device_id"]
+    assert after["access_token"] != before["access_token"]
+    # The device's keys are back on the server: an encrypted chat works both ways.
+    greeting = await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
+    assert "Willkommen bei Werkbank" in greeting
+    text = await member.reply(member.say("1"))
+    assert "Wo bist du?" in text
+    store = tmp_path / "store"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert stat.S_IMODE((store / "session.json").stat().st_mode) == 0o600
+    assert [p.name for p in store.iterdir() if p.name.endswith(".tmp")] == []
+
+
+async def test_a_stored_session_of_another_account_is_not_used(
+    synapse: Synapse, tmp_path: Path
+) -> None:
+    other_id, other_password = synapse.register("other")
+    store = tmp_path / "store"
+    store.mkdir(mode=0o755)
+    (store / "session.json").write_text(json.dumps(_login(synapse, other_id, other_password)))
+    running = MatrixBot(synapse, tmp_path)
+    await running.start(demo=False)
+    try:
+        assert isinstance(running.channel, MatrixChannel)
+        assert running.channel.client.user_id == running.user_id
+        assert _session(tmp_path)["user_id"] == running.user_id
+        assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    finally:
+        await running.stop()
+
+
+def _werkbank_run(tmp_path: Path, **settings: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WERKBANK_")}
+    env.update(
+        HOME=str(tmp_path),
+        WERKBANK_DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}",
+        WERKBANK_MATRIX_STORE=str(tmp_path / "store"),
+        **settings,
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=(tmp_path / "stderr.log").open("w"),
+        text=True,
+    )
+
+
+async def _exit_code(process: subprocess.Popen[str], seconds: float) -> int | None:
+    """Poll without blocking the event loop; None if it is still running."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while process.poll() is None and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    return process.poll()
+
+
+async def test_werkbank_run_stops_on_sigterm_while_the_homeserver_is_unreachable(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free, and nothing listens once the socket is closed
+    process = _werkbank_run(
+        tmp_path,
+        WERKBANK_MATRIX_HOMESERVER=f"http://127.0.0.1:{port}",
+        WERKBANK_MATRIX_USER="@werkbank:localhost",
+        WERKBANK_MATRIX_PASSWORD="not-used",
+    )
+    try:
+        # Signal once nio is retrying the login (it says so), not during Python's start-up.
+        log = tmp_path / "stderr.log"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while "Timed out" not in log.read_text() and loop.time() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2)
+        assert process.poll() is None, log.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert await _exit_code(process, 10) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_werkbank_run_says_in_one_line_that_a_revoked_session_needs_the_password(
+    synapse: Synapse, tmp_path: Path
+) -> None:
+    user_id, password = synapse.register("werkbank")
+    session = _login(synapse, user_id, password)
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "session.json").write_text(json.dumps(session))
+    _revoke(synapse, session["access_token"])
+    process = _werkbank_run(
+        tmp_path, WERKBANK_MATRIX_HOMESERVER=synapse.url, WERKBANK_MATRIX_USER=user_id
+    )
+    try:
+        assert await _exit_code(process, 30) == 2
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    lines = (tmp_path / "stderr.log").read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("werkbank: WERKBANK_MATRIX_PASSWORD"), lines
+    assert session["access_token"] not in lines[0]
