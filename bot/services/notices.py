@@ -93,6 +93,44 @@ def skip_reason(
     return None
 
 
+def _work(
+    notice: Notice,
+    member: Member,
+    event: Event | None,
+    place: Place | None,
+    reg: Registration | None,
+    accounts: Sequence[ChannelAccount],
+    registered: int,
+    now: datetime,
+) -> Work:
+    if notice.kind != NoticeKind.MINIMUM_CHECK:
+        registered = 0
+    recipient = Recipient(
+        locale=member.locale,
+        accounts=tuple(
+            (AccountRef(str(a.channel), a.external_id, chat_id=a.chat_id), a.blocked)
+            for a in accounts
+        ),
+    )
+    view = NoticeView(
+        id=notice.id,
+        kind=str(notice.kind),
+        member_id=member.id,
+        event_id=event.id if event else None,
+        registration_id=notice.registration_id,
+        title=event.title if event else "",
+        start_at=event.start_at if event else None,
+        end_at=event.end_at if event else None,
+        place_name=place.name if place else None,
+        town=place.town if place else None,
+        params=dict(notice.params or {}),
+        registered=registered,
+        minimum=event.minimum if event else None,
+    )
+    reason = skip_reason(notice.kind, now, event, reg.status if reg else None, member, registered)
+    return Work(view, recipient, reason)
+
+
 class Notices:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -150,70 +188,66 @@ class Notices:
             ).all()
             if not claimed:
                 return []
-            return [await self._work(session, notice_id, now) for notice_id in sorted(claimed)]
+            return await self._works(session, sorted(claimed), now)
 
-    async def _work(self, session: AsyncSession, notice_id: int, now: datetime) -> Work:
-        notice = await session.get(Notice, notice_id, populate_existing=True)
-        assert notice is not None
-        member = await session.get(Member, notice.member_id)
-        assert member is not None
-        event = await session.get(Event, notice.event_id) if notice.event_id else None
-        place = await session.get(Place, event.place_id) if event and event.place_id else None
-        reg = (
-            await session.get(Registration, notice.registration_id)
-            if notice.registration_id
-            else None
-        )
-        registered = 0
-        if notice.kind == NoticeKind.MINIMUM_CHECK and event is not None:
-            registered = int(
-                await session.scalar(
-                    select(func.count(Registration.id)).where(
-                        Registration.event_id == event.id,
-                        Registration.status.in_(
-                            (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
-                        ),
-                    )
-                )
-                or 0
-            )
-        accounts = (
+    async def _works(
+        self, session: AsyncSession, notice_ids: Sequence[int], now: datetime
+    ) -> list[Work]:
+        """The claimed notices with all they need, in three queries for the whole batch
+        (one per notice and table made a batch of 200 take 1 200 round trips)."""
+        rows = (
             await session.execute(
+                select(Notice, Member, Event, Place, Registration)
+                .join(Member, Member.id == Notice.member_id)
+                .outerjoin(Event, Event.id == Notice.event_id)
+                .outerjoin(Place, Place.id == Event.place_id)
+                .outerjoin(Registration, Registration.id == Notice.registration_id)
+                .where(Notice.id.in_(notice_ids))
+                .order_by(Notice.id)
+                .execution_options(populate_existing=True)
+            )
+        ).all()
+        checked = {n.event_id for n, *_ in rows if n.kind == NoticeKind.MINIMUM_CHECK}
+        registered: dict[int, int] = {}
+        if checked:
+            counts = await session.execute(
+                select(Registration.event_id, func.count(Registration.id))
+                .where(
+                    Registration.event_id.in_(checked),
+                    Registration.status.in_(
+                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+                    ),
+                )
+                .group_by(Registration.event_id)
+            )
+            registered = {event_id: int(n) for event_id, n in counts.all()}
+        accounts: dict[int, list[ChannelAccount]] = {}
+        for account in (
+            await session.scalars(
                 select(ChannelAccount)
                 .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
-                .where(ChannelAccount.member_id == member.id)
-                .order_by(DialogState.updated_at.desc().nulls_last(), ChannelAccount.id.desc())
-            )
-        ).scalars()
-        recipient = Recipient(
-            locale=member.locale,
-            accounts=tuple(
-                (
-                    AccountRef(str(a.channel), a.external_id, chat_id=a.chat_id),
-                    a.blocked,
+                .where(ChannelAccount.member_id.in_({member.id for _, member, *_ in rows}))
+                .order_by(
+                    ChannelAccount.member_id,
+                    DialogState.updated_at.desc().nulls_last(),
+                    ChannelAccount.id.desc(),
                 )
-                for a in accounts
-            ),
-        )
-        view = NoticeView(
-            id=notice.id,
-            kind=str(notice.kind),
-            member_id=member.id,
-            event_id=event.id if event else None,
-            registration_id=notice.registration_id,
-            title=event.title if event else "",
-            start_at=event.start_at if event else None,
-            end_at=event.end_at if event else None,
-            place_name=place.name if place else None,
-            town=place.town if place else None,
-            params=dict(notice.params or {}),
-            registered=registered,
-            minimum=event.minimum if event else None,
-        )
-        reason = skip_reason(
-            notice.kind, now, event, reg.status if reg else None, member, registered
-        )
-        return Work(view, recipient, reason)
+            )
+        ).all():
+            accounts.setdefault(account.member_id, []).append(account)
+        return [
+            _work(
+                notice,
+                member,
+                event,
+                place,
+                reg,
+                accounts.get(member.id, []),
+                registered.get(event.id, 0) if event is not None else 0,
+                now,
+            )
+            for notice, member, event, place, reg in rows
+        ]
 
     async def finish(
         self, notice_id: int, status: WorkStatus, now: datetime, error: str | None = None

@@ -129,10 +129,10 @@ class Registrations:
                 return SignUp(Outcome.ALREADY, await self._view(session, reg))
             if not sign_up_open(event, now):
                 return SignUp(Outcome.CLOSED)
-            held = await _count(session, event_id, _HOLDING)
+            held, last = await _held_and_last(session, event_id)
             seat = event.capacity is None or held < event.capacity
             status = RegistrationStatus.REGISTERED if seat else RegistrationStatus.WAITLISTED
-            position = await _next_position(session, event_id)
+            position = last + 1
             if reg is None:
                 # One row per member and event (a unique constraint): signing up again
                 # after cancelling reuses it, at the end of the queue.
@@ -250,11 +250,17 @@ async def _count(
     return int(count or 0)
 
 
-async def _next_position(session: AsyncSession, event_id: int) -> int:
-    last = await session.scalar(
-        select(func.max(Registration.position)).where(Registration.event_id == event_id)
-    )
-    return int(last or 0) + 1
+async def _held_and_last(session: AsyncSession, event_id: int) -> tuple[int, int]:
+    """Seats held and the last queue position handed out, in one query."""
+    held, last = (
+        await session.execute(
+            select(
+                func.count(Registration.id).filter(Registration.status.in_(_HOLDING)),
+                func.max(Registration.position),
+            ).where(Registration.event_id == event_id)
+        )
+    ).one()
+    return int(held or 0), int(last or 0)
 
 
 async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) -> tuple[int, ...]:
@@ -309,12 +315,21 @@ async def _schedule_reminders(
     """The day-before and two-hours reminders of a seat, as durable notices.
 
     Each is one row per registration (its `dedupe` key): signing up again after
-    cancelling re-arms the same rows rather than adding a second reminder."""
-    for kind, before in REMINDERS.items():
-        key = reminder_key(kind, reg.id)
-        due = event.start_at - before
-        existing = await session.scalar(select(Notice).where(Notice.dedupe == key))
-        if existing is None:
+    cancelling re-arms the same rows rather than adding a second reminder. One SELECT
+    for both and one INSERT for the new ones (a sign-up holds the event's lock meanwhile)."""
+    due = {
+        reminder_key(kind, reg.id): (kind, event.start_at - before)
+        for kind, before in REMINDERS.items()
+    }
+    existing = {
+        notice.dedupe: notice
+        for notice in (
+            await session.scalars(select(Notice).where(Notice.dedupe.in_(tuple(due))))
+        ).all()
+    }
+    for key, (kind, due_at) in due.items():
+        notice = existing.get(key)
+        if notice is None:
             session.add(
                 Notice(
                     member_id=reg.member_id,
@@ -323,12 +338,12 @@ async def _schedule_reminders(
                     registration_id=reg.id,
                     params={},
                     dedupe=key,
-                    due_at=due,
+                    due_at=due_at,
                 )
             )
-        elif existing.status != WorkStatus.DONE:
-            existing.due_at, existing.status = due, WorkStatus.PENDING
-            existing.claimed_by = existing.claimed_at = None
+        elif notice.status != WorkStatus.DONE:
+            notice.due_at, notice.status = due_at, WorkStatus.PENDING
+            notice.claimed_by = notice.claimed_at = None
     await session.flush()
 
 
