@@ -202,3 +202,27 @@ async def test_too_few_sign_ups_by_the_set_time_ask_the_organiser_to_hold_or_can
     async with app.db.sessions() as session:
         kinds = (await session.scalars(select(Notice.kind).where(Notice.member_id != 0))).all()
     assert NoticeKind.MINIMUM_CHECK in kinds
+
+
+async def test_a_sign_up_shortly_before_the_start_gets_no_belated_reminder(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    clock[0] = START - timedelta(hours=5)  # the day-before reminder's time has passed
+    await signed_up(app, ("anna",))
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock).run_once() == 0  # no "it's tomorrow" at once
+    clock[0] = START - timedelta(hours=2)
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    [(_, text)] = inbox.got
+    assert "beginnt in zwei Stunden" in text
+
+
+async def test_a_day_before_reminder_sent_late_on_the_day_says_today(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    await signed_up(app, ("anna",))
+    clock[0] = START - timedelta(hours=6)  # the bot was down the day before
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    [(_, text)] = inbox.got
+    assert "Heute ist „" in text and "Morgen" not in text

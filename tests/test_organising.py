@@ -434,6 +434,39 @@ async def test_a_new_time_moves_the_reminders_and_tells_everyone_once(app: Werkb
     assert len(await notices(app, event_id, NoticeKind.EVENT_CHANGED)) == 3
 
 
+async def test_a_reminder_already_sent_comes_again_when_the_event_moves(app: Werkbank) -> None:
+    owner = await add_member(app, Role.ORGANISER)
+    event_id, _ = await organised_event(app, owner, signups=1)
+    async with app.db.transaction() as session:  # the day-before reminder went out
+        [sent] = (
+            await session.scalars(
+                select(Notice).where(
+                    Notice.event_id == event_id, Notice.kind == NoticeKind.REMINDER_DAY_BEFORE
+                )
+            )
+        ).all()
+        sent.status = WorkStatus.DONE
+    later = START + timedelta(days=7)
+    await app.services.organiser.change(
+        owner, event_id, EventChange(start_at=later), START - timedelta(hours=20)
+    )
+    [again] = await notices(app, event_id, NoticeKind.REMINDER_DAY_BEFORE)
+    assert (again.status, again.due_at) == (WorkStatus.PENDING, later - timedelta(days=1))
+
+    # Moved to within two hours, no reminder is due in the past: the change notice says it.
+    soon = START - timedelta(hours=19)
+    await app.services.organiser.change(
+        owner, event_id, EventChange(start_at=soon), START - timedelta(hours=20)
+    )
+    pending = [
+        n
+        for kind in (NoticeKind.REMINDER_DAY_BEFORE, NoticeKind.REMINDER_TWO_HOURS)
+        for n in await notices(app, event_id, kind)
+        if n.status == WorkStatus.PENDING
+    ]
+    assert pending == []
+
+
 async def test_a_start_in_the_past_is_refused_and_nothing_changes(app: Werkbank) -> None:
     owner = await add_member(app, Role.ORGANISER)
     event_id, _ = await organised_event(app, owner, signups=1)

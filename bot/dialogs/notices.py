@@ -33,7 +33,12 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
     )
     title = n.title
     if n.kind == "reminder_day_before":
-        text = ctx._("Reminder: “{title}” is tomorrow.").format(title=title)
+        # Sent late after downtime it may already be the event's day: say which.
+        today = ctx.t.local(ctx.now).date()
+        if n.start_at is not None and ctx.t.local(n.start_at).date() == today:
+            text = ctx._("Reminder: “{title}” is today.").format(title=title)
+        else:
+            text = ctx._("Reminder: “{title}” is tomorrow.").format(title=title)
         text += "\n" + _when_where(ctx, n) + "\n\n"
         text += ctx._("If you can't come, please cancel, so that someone else can have the seat.")
         return (OutMessage(text),), detail

@@ -38,7 +38,12 @@ from bot.services.contracts import (
 )
 from bot.services.database import Database
 from bot.services.places import PlaceSearch
-from bot.services.registrations import REMINDERS, _lock_event, fill_free_seats
+from bot.services.registrations import (
+    REMINDERS,
+    _lock_event,
+    fill_free_seats,
+    reschedule_reminders,
+)
 from bot.storage.models import (
     AuditLog,
     Event,
@@ -315,7 +320,7 @@ class Organising:
             event.sequence += 1
             await _tell(session, event, NoticeKind.EVENT_CHANGED, {"changes": changes}, now)
             if event.start_at != old_start:
-                await _move_timed_notices(session, event)
+                await _move_timed_notices(session, event, now)
             if more_seats:
                 await fill_free_seats(session, event, now)
             _audit(session, member_id, "event.change", event, {"changes": changes})
@@ -492,23 +497,18 @@ async def _tell(
     return len(regs)
 
 
-async def _move_timed_notices(session: AsyncSession, event: Event) -> None:
-    """Pending reminders and the minimum check follow the event to its new time."""
-    timed: dict[NoticeKind, datetime | None] = {
-        kind: event.start_at - before for kind, before in REMINDERS.items()
-    }
-    timed[NoticeKind.MINIMUM_CHECK] = event.minimum_by
-    for kind, due in timed.items():
-        if due is None:
-            continue
+async def _move_timed_notices(session: AsyncSession, event: Event, now: datetime) -> None:
+    """Reminders and the minimum check follow the event to its new time."""
+    await reschedule_reminders(session, event, now)
+    if event.minimum_by is not None:
         await session.execute(
             update(Notice)
             .where(
                 Notice.event_id == event.id,
-                Notice.kind == kind,
+                Notice.kind == NoticeKind.MINIMUM_CHECK,
                 Notice.status == WorkStatus.PENDING,
             )
-            .values(due_at=due)
+            .values(due_at=event.minimum_by)
             .execution_options(synchronize_session=False)
         )
 

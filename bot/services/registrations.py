@@ -141,7 +141,7 @@ class Registrations:
             reg.status, reg.position, reg.expectation = status, position, expectation
             await session.flush()
             if seat:
-                await _schedule_reminders(session, reg, event, now)
+                await _schedule_reminders(session, [reg], event, now)
             view = await self._view(session, reg)
             return SignUp(Outcome(status.value), view)
 
@@ -288,7 +288,7 @@ async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) ->
             break
         nxt.status = RegistrationStatus.REGISTERED
         await session.flush()
-        await _schedule_reminders(session, nxt, event, now)
+        await _schedule_reminders(session, [nxt], event, now)
         session.add(
             Notice(
                 member_id=nxt.member_id,
@@ -310,15 +310,19 @@ def reminder_key(kind: NoticeKind, registration_id: int) -> str:
 
 
 async def _schedule_reminders(
-    session: AsyncSession, reg: Registration, event: Event, now: datetime
+    session: AsyncSession, regs: Sequence[Registration], event: Event, now: datetime
 ) -> None:
-    """The day-before and two-hours reminders of a seat, as durable notices.
+    """The day-before and two-hours reminders of seats, as durable notices.
 
     Each is one row per registration (its `dedupe` key): signing up again after
-    cancelling re-arms the same rows rather than adding a second reminder. One SELECT
-    for both and one INSERT for the new ones (a sign-up holds the event's lock meanwhile)."""
+    cancelling re-arms the same rows rather than adding a second reminder, and a
+    reminder already sent is sent again only when the event has moved. A reminder
+    whose time has passed is left out: the sign-up confirmation (or the change
+    notice) has just said when and where, and no "it's tomorrow" should follow a
+    second later. One SELECT and one INSERT for all (callers hold the event's lock)."""
     due = {
-        reminder_key(kind, reg.id): (kind, event.start_at - before)
+        reminder_key(kind, reg.id): (reg, kind, event.start_at - before)
+        for reg in regs
         for kind, before in REMINDERS.items()
     }
     existing = {
@@ -327,8 +331,12 @@ async def _schedule_reminders(
             await session.scalars(select(Notice).where(Notice.dedupe.in_(tuple(due))))
         ).all()
     }
-    for key, (kind, due_at) in due.items():
+    for key, (reg, kind, due_at) in due.items():
         notice = existing.get(key)
+        if due_at <= now:
+            if notice is not None and notice.status == WorkStatus.PENDING:
+                notice.status = WorkStatus.SKIPPED
+            continue
         if notice is None:
             session.add(
                 Notice(
@@ -341,10 +349,24 @@ async def _schedule_reminders(
                     due_at=due_at,
                 )
             )
-        elif notice.status != WorkStatus.DONE:
+        elif notice.status != WorkStatus.DONE or notice.due_at != due_at:
             notice.due_at, notice.status = due_at, WorkStatus.PENDING
             notice.claimed_by = notice.claimed_at = None
     await session.flush()
+
+
+async def reschedule_reminders(session: AsyncSession, event: Event, now: datetime) -> None:
+    """The reminders of everyone holding a seat follow the event to its new time."""
+    holders = (
+        await session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.REGISTERED,
+            )
+        )
+    ).all()
+    if holders:
+        await _schedule_reminders(session, holders, event, now)
 
 
 async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]) -> None:
