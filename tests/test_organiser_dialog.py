@@ -221,3 +221,15 @@ async def event_count(app: Werkbank) -> int:
 async def registration_count(app: Werkbank) -> int:
     async with app.db.sessions() as session:
         return int(await session.scalar(select(func.count(Registration.id))) or 0)
+
+
+async def test_id_tells_a_member_the_account_to_make_an_organiser(app: Werkbank) -> None:
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    text = await anna.send("/id")
+    assert "Dein Werkbank-Konto: console:anna" in text
+    assert "Veranstaltungen anlegen" in text and "Was möchtest du tun?" in text  # and the menu
+    # Exactly what the operator types; afterwards the menu offers organising.
+    await app.members.set_role("console:anna", Role.ORGANISER)
+    assert "Veranstaltung anlegen" in await anna.send("Menü")
+    assert "Person, die Werkbank" not in await anna.send("/kennung")

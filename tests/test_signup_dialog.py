@@ -115,6 +115,23 @@ async def test_a_full_event_puts_the_member_on_the_waitlist(app: Werkbank) -> No
     assert "Du bist Nr. 2 auf der Warteliste." in await cem.tap("Anmelden")
 
 
+async def test_a_word_of_one_button_typed_presses_it(app: Werkbank) -> None:
+    event_id = await add_event(app, capacity=1, fmt=EventFormat.NETWORKING)
+    anna, ben = ChatUser(app.runner, "anna"), ChatUser(app.runner, "ben")
+    for user in (anna, ben):
+        await user.onboard("Bendorf")
+    await open_event(anna, event_id)
+    assert "Du bist angemeldet" in await anna.send("anmelden")
+    await open_event(ben, event_id)
+    # "warteliste" is part of "Auf die Warteliste" only; "abmelden" of "Ja, abmelden".
+    assert "Du bist Nr. 1 auf der Warteliste." in await ben.send("Warteliste")
+    await ben.send("Abmelden")
+    assert "abgemeldet" in await ben.send("abmelden")
+    # Too short or in several labels: not a press, but a kind hint and the screen.
+    await open_event(ben, event_id)
+    assert "nicht verstanden" in await ben.send("auf")
+
+
 async def test_cancelling_with_confirm_moves_the_next_up_and_tells_them(
     app: Werkbank, clock: list[datetime]
 ) -> None:

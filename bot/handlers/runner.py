@@ -8,8 +8,10 @@ input meant for them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -58,6 +60,8 @@ _COMMANDS = {
     "/signups": "registrations",
     "/veranstalten": "new_event",
     "/new_event": "new_event",
+    "/id": "whoami",
+    "/kennung": "whoami",
 }
 # Commands that open a screen from anywhere (the dialog checks who may see it).
 _COMMAND_SCREENS = {
@@ -74,6 +78,11 @@ def _plain(text: str) -> str:
     return " ".join(_EMOJI_OR_MARKS.sub(" ", text).lower().split())
 
 
+def _contains_words(label: str, typed: str) -> bool:
+    """Whether `typed` (at least 4 letters) is a run of whole words of `label`."""
+    return len(typed) >= 4 and f" {typed} " in f" {label} "
+
+
 class Runner:
     def __init__(
         self,
@@ -88,10 +97,28 @@ class Runner:
         self.timezone = timezone
         self.clock = clock
         self.flows = flows
+        # One member's message and a notice for them must not run side by side: both
+        # read, change and save the same dialog state. A lock per account, kept only
+        # while someone holds or waits for it.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _lock(self, account: AccountRef) -> asyncio.Lock:
+        key = (account.channel, account.external_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
 
     # -- entry points ------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[OutMessage]:
         """Everything the bot answers to one incoming message."""
+        async with self._lock(msg.account):
+            return await self._handle(msg)
+
+    async def _handle(self, msg: Incoming) -> list[OutMessage]:
         conv = await self.conversations.open_update(msg.account, msg.update_id)
         if conv is None:
             return []  # a redelivered update: it was answered already
@@ -110,15 +137,20 @@ class Runner:
 
     async def resume(self, account: AccountRef) -> list[OutMessage]:
         """The current screen, e.g. when a console chat is opened again."""
-        conv = await self.conversations.open(account)
-        flow, state = self._position(conv)
-        return await self._enter(conv, flow, state, conv.data, (), push=None)
+        async with self._lock(account):
+            conv = await self.conversations.open(account)
+            flow, state = self._position(conv)
+            return await self._enter(conv, flow, state, conv.data, (), push=None)
 
     async def notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
         """A notice for the member behind `account` (a reminder, a seat come free, …).
 
         One that offers an action opens its screen, as if the member had gone there,
         so buttons, numbers and words work; "Zurück" returns to where they were."""
+        async with self._lock(account):
+            return await self._notice(account, notice)
+
+    async def _notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
         conv = await self.conversations.open(account)
         t = translator(conv.member.locale, self.timezone)
         say, target = notice_screen(self._context(conv.member, t, conv.data), notice)
@@ -164,7 +196,10 @@ class Runner:
             return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
 
         action, msg = self._classify(
-            msg, offered, numbers_are_options=state not in dialog.number_states
+            msg,
+            offered,
+            numbers_are_options=state not in dialog.number_states,
+            words_are_answers=state in dialog.text_states,
         )
         if action in ("start", MENU):
             return await self._go_home(conv, flow, state, data, ())
@@ -182,6 +217,15 @@ class Runner:
             return await self._enter(conv, *target, data, (), push=came_from)
         if action == BACK:
             return await self._back(conv, flow, state, data)
+        if action == "whoami":
+            # What the operator needs for `werkbank admin grant organiser …`.
+            account = f"{msg.account.channel}:{msg.account.external_id}"
+            text = t._("Your Werkbank account: {account}").format(account=account)
+            if not conv.member.is_organiser:
+                text += "\n" + t._(
+                    "To organise events, send this to whoever runs Werkbank for you."
+                )
+            return await self._enter(conv, flow, state, data, (OutMessage(text),), push=None)
         if action == "unknown_command":
             hint = t._("I don't know that command. Here is the menu.")
             return await self._go_home(conv, flow, state, data, (OutMessage(hint),))
@@ -250,7 +294,11 @@ class Runner:
         return await self._enter(conv, *START, {}, say, push=None, reset=True)
 
     def _classify(
-        self, msg: Incoming, offered: list[Button], numbers_are_options: bool = True
+        self,
+        msg: Incoming,
+        offered: list[Button],
+        numbers_are_options: bool = True,
+        words_are_answers: bool = False,
     ) -> tuple[str | None, Incoming]:
         """Turn typed numbers and labels into button presses; spot navigation and commands."""
         if msg.kind == Kind.BUTTON:
@@ -278,6 +326,13 @@ class Runner:
         for word, words in _WORDS.items():
             if plain in words:
                 return word, msg
+        if not words_are_answers:
+            # "warteliste" for "Auf die Warteliste", "abmelden" for "Ja, abmelden": words
+            # that are part of exactly one button's label press it. Not where typed text
+            # is an answer: a town typed into a search must not pick a listed place.
+            partly = [b for b in offered if _contains_words(_plain(b.label), plain)]
+            if len(partly) == 1:
+                return self._press(msg, partly[0])
         return None, replace(msg, text=text.strip())
 
     def _press(self, msg: Incoming, button: Button) -> tuple[str | None, Incoming]:
