@@ -128,11 +128,12 @@ async def _run(app: Werkbank) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    channels: list[TelegramChannel | MatrixChannel] = []
+    by_name: dict[str, TelegramChannel | MatrixChannel] = {}
     if "telegram" in app.settings.channels:
-        channels.append(TelegramChannel(app))
+        by_name["telegram"] = TelegramChannel(app)
     if "matrix" in app.settings.channels:
-        channels.append(MatrixChannel(app))
+        by_name["matrix"] = MatrixChannel(app)
+    channels = list(by_name.values())
     # Every channel whose start began, finished or not: a half-done start holds
     # connections too, and stop() must release them.
     begun: list[TelegramChannel | MatrixChannel] = []
@@ -141,10 +142,16 @@ async def _run(app: Werkbank) -> int:
             begun.append(channel)
             if not await _start_unless_stopped(channel.start(), stop):
                 return 0
+        # Reminders and other notices go out through every channel running here.
+        dispatcher = app.dispatcher(by_name)
+        dispatcher.start(app.settings.notice_interval)
         print(
             f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True
         )
-        await stop.wait()
+        try:
+            await stop.wait()
+        finally:
+            await dispatcher.stop()
     except SettingsError as exc:  # one only a channel can judge, e.g. a revoked session
         print(f"werkbank: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -201,14 +208,21 @@ async def _demo(app: Werkbank) -> int:
 
 
 async def _chat(app: Werkbank, args: argparse.Namespace) -> int:
-    from bot.handlers.console import chat
+    from bot.handlers.console import ConsoleOutbox, chat
     from bot.messages import AccountRef
 
     if not await app.places.has_places() and not args.no_demo and _wants_demo():
         await _demo(app)
     user = args.user or getpass.getuser()
     account = AccountRef("console", user, chat_id=user, display_name=user)
-    return await chat(app.runner, account)
+    # Notices go to this user only, never to another local user on the same database.
+    dispatcher = app.dispatcher({"console": ConsoleOutbox()}, only={"console": [user]})
+    if sys.stdin.isatty():
+        dispatcher.start(app.settings.notice_interval)
+    try:
+        return await chat(app.runner, account, deliver_due=dispatcher.run_once)
+    finally:
+        await dispatcher.stop()
 
 
 def _wants_demo() -> bool:

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # verification flow, so a "verified" mode could never send an encrypted message.
     matrix_trust: Literal["all"] = "all"
 
+    # Seconds between two looks for due notices (reminders, a seat come free, changes).
+    notice_interval: float = Field(default=10, gt=0, le=3600)
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:

@@ -101,3 +101,29 @@ def test_run_without_a_channel_says_what_to_set(tmp_path: Path) -> None:
     result = werkbank(["run"], tmp_path)
     assert result.returncode == 2
     assert "WERKBANK_TELEGRAM_TOKEN" in result.stderr
+
+
+def test_a_seat_come_free_reaches_the_waiting_user_in_their_chat(tmp_path: Path) -> None:
+    werkbank(["demo-data"], tmp_path)
+    with sqlite3.connect(tmp_path / "chat.db") as db:
+        [(event_id,)] = db.execute(
+            "select id from event where format = 'networking' order by start_at limit 1"
+        ).fetchall()
+        db.execute("update event set capacity = 1 where id = ?", (event_id,))
+    onboard = f"1\n58636\n1\n/start ev_{event_id}\n"
+    assert (
+        "Du bist angemeldet" in werkbank(["chat", "--as", "anna"], tmp_path, onboard + "1\n").stdout
+    )
+    waiting = werkbank(["chat", "--as", "ben"], tmp_path, onboard + "Auf die Warteliste\n")
+    assert "Du bist Nr. 1 auf der Warteliste." in waiting.stdout
+    cancelled = werkbank(["chat", "--as", "anna"], tmp_path, "Abmelden\nJa, abmelden\n")
+    assert "abgemeldet" in cancelled.stdout
+    assert "frei geworden" not in cancelled.stdout  # Ben's notice is not Anna's
+
+    ben = werkbank(["chat", "--as", "ben"], tmp_path, "Platz ablehnen\n").stdout
+    assert ben.count("Ein Platz ist frei geworden") == 1
+    told, answered = ben.split("> Platz ablehnen")
+    assert "[1] Platz ablehnen" in told  # the notice opens the screen to decline …
+    assert "abgemeldet" in answered  # … and it works by name
+    again = werkbank(["chat", "--as", "ben"], tmp_path, "").stdout
+    assert "frei geworden" not in again  # told once

@@ -10,7 +10,7 @@ import asyncio
 import re
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -115,8 +115,15 @@ def _prompt() -> str | None:
 
 
 async def chat(
-    runner: Runner, account: AccountRef, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
+    runner: Runner,
+    account: AccountRef,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    deliver_due: Callable[[], Awaitable[object]] | None = None,
 ) -> int:
+    """Chat until the end of input. `deliver_due` sends what is due to this user (reminders,
+    a seat come free) through a ConsoleOutbox: run after every answer, so a script sees
+    notices at a fixed place in the output; at a terminal a timer runs it as well."""
     interactive = stdin.isatty()
 
     def show(messages: list[OutMessage]) -> None:
@@ -124,6 +131,8 @@ async def chat(
         stdout.flush()
 
     show(await runner.resume(account))
+    if deliver_due is not None:
+        await deliver_due()
     async for line in _lines(stdin, interactive):
         if line.strip().lower() in QUIT_WORDS:
             break
@@ -132,4 +141,6 @@ async def chat(
         if not interactive:
             stdout.write(f"> {line}\n")
         show(await runner.handle(to_incoming(account, line)))
+        if deliver_due is not None:
+            await deliver_due()
     return 0

@@ -57,6 +57,7 @@ class Dispatcher:
         self.batch = batch
         self._limit = asyncio.Semaphore(concurrency)
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticking: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many notices were sent."""
@@ -128,13 +129,19 @@ class Dispatcher:
         self._scheduler = scheduler
 
     async def _tick(self) -> None:
+        self._ticking = asyncio.current_task()
         try:
             await self.run_once()
         except Exception:
             # A database hiccup must not end the timer: the next tick tries again.
             log.exception("notice dispatch failed")
 
-    def stop(self) -> None:
+    async def stop(self, grace_seconds: float = 5) -> None:
+        """End the timer and let a running round finish its sends (briefly: what is
+        still claimed after that is taken over once its lease runs out)."""
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+        ticking, self._ticking = self._ticking, None
+        if ticking is not None and not ticking.done():
+            await asyncio.wait({ticking}, timeout=grace_seconds)

@@ -364,6 +364,7 @@ def _run_env(tmp_path: Path, botapi: BotApiServer, token: str, log_level: str) -
         "WERKBANK_TELEGRAM_API_URL": botapi.url,
         "WERKBANK_LOG_LEVEL": log_level,
         "WERKBANK_TELEGRAM_POLL_TIMEOUT": "1",
+        "WERKBANK_NOTICE_INTERVAL": "0.5",
     }
 
 
@@ -382,6 +383,10 @@ async def test_werkbank_run_starts_telegram_and_stops_on_sigterm(
         # The test's Bot API server runs in this event loop: wait without blocking it.
         sent = await asyncio.wait_for(_answer_when_up(botapi), 30)
         assert "Willkommen bei Werkbank" in sent
+        # A notice that falls due while it runs goes out through its Telegram channel.
+        await _cancel_an_event_erika_signed_up_for(tmp_path / "run.db")
+        told = await botapi.wait_for("sendMessage", count=2, chat_id=ERIKA, timeout=20)
+        assert "Abgesagt: „Holz trifft Laser“ findet nicht statt." in told[-1].params["text"]
         process.send_signal(signal.SIGTERM)
         started = asyncio.get_running_loop().time()
         while process.poll() is None and asyncio.get_running_loop().time() - started < 10:
@@ -438,6 +443,44 @@ async def test_a_token_the_server_does_not_know_stops_the_start_without_quoting_
     assert "WERKBANK_TELEGRAM_TOKEN" in str(raised.value)
     assert botapi.token.split(":")[1] not in str(raised.value)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+async def _cancel_an_event_erika_signed_up_for(database: Path) -> None:
+    """What an organiser's cancel leaves behind: a notice due now, written by another
+    process into the database `werkbank run` uses."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.storage.engine import create_engine, session_factory
+    from bot.storage.models import Event, Notice, NoticeKind
+
+    engine = create_engine(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            account = await session.scalar(
+                select(ChannelAccount).where(ChannelAccount.external_id == str(ERIKA))
+            )
+            assert account is not None
+            start = datetime.now(UTC) + timedelta(days=2)
+            event = Event(
+                uid="cancelled@test",
+                title="Holz trifft Laser",
+                format=EventFormat.TRANSFER,
+                start_at=start,
+                end_at=start + timedelta(hours=3),
+            )
+            session.add(event)
+            await session.flush()
+            session.add(
+                Notice(
+                    member_id=account.member_id,
+                    kind=NoticeKind.EVENT_CANCELLED,
+                    event_id=event.id,
+                    params={"reason": ""},
+                    due_at=datetime.now(UTC),
+                )
+            )
+    finally:
+        await engine.dispose()
 
 
 async def _answer_when_up(botapi: BotApiServer) -> str:
