@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import io
 import json
 import logging
 import os
@@ -37,12 +38,13 @@ from nio import (
     RoomMessageText,
     RoomMessageUnknown,
     SyncResponse,
+    UploadResponse,
     WhoamiResponse,
 )
 
 from bot.config import SettingsError
 from bot.i18n import translator
-from bot.messages import AccountRef, Incoming, Kind, OutMessage
+from bot.messages import AccountRef, Attachment, Delivered, Incoming, Kind, OutMessage
 
 if TYPE_CHECKING:
     from bot.app import Werkbank
@@ -501,12 +503,66 @@ class MatrixChannel:
         await self._send(room.room_id, replies)
 
     # -- messages out ----------------------------------------------------------
-    async def _send(self, room_id: str, messages: Sequence[OutMessage]) -> None:
-        for content in render(messages):
-            # Keys go to every device of the people in the room, verified or not: nio has
-            # no verification flow, so "verified only" could never send (see README, Trust).
-            response = await self.client.room_send(
-                room_id, "m.room.message", content, ignore_unverified_devices=True
-            )
-            if not hasattr(response, "event_id"):
-                log.error("matrix: could not send to %s: %s", room_id, response)
+    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+        """Send a notice unasked (a reminder, a seat come free): the scheduler's Deliverer.
+
+        It goes to the direct chat the member last wrote from. A member who has left that
+        chat is skipped until they write again (like a Telegram block: the seat stays)."""
+        room = self.client.rooms.get(account.chat_id or "")
+        if room is None or account.external_id not in room.users:
+            log.info("matrix: %s is no longer in %s", account.external_id, account.chat_id)
+            await self.werkbank.conversations.mark_blocked(CHANNEL, account.external_id)
+            return Delivered.BLOCKED
+        return Delivered.SENT if await self._send(room.room_id, messages) else Delivered.FAILED
+
+    async def _send(self, room_id: str, messages: Sequence[OutMessage]) -> bool:
+        """Send the messages in order, each file after its text; False if one failed."""
+        number = 1
+        for message in messages:
+            [content] = render([message], number)
+            number += sum(len(row) for row in message.buttons)
+            if not await self._room_send(room_id, content):
+                return False
+            if message.attachment is not None:
+                file_content = await self._upload(room_id, message.attachment)
+                if file_content is None or not await self._room_send(room_id, file_content):
+                    return False
+        return True
+
+    async def _room_send(self, room_id: str, content: dict[str, Any]) -> bool:
+        # Keys go to every device of the people in the room, verified or not: nio has
+        # no verification flow, so "verified only" could never send (see README, Trust).
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=True
+        )
+        if not hasattr(response, "event_id"):
+            log.error("matrix: could not send to %s: %s", room_id, response)
+            return False
+        return True
+
+    async def _upload(self, room_id: str, attachment: Attachment) -> dict[str, Any] | None:
+        """An m.file message for `attachment` (a calendar file, the attendee list),
+        uploaded encrypted when the room is encrypted."""
+        room = self.client.rooms.get(room_id)
+        encrypt = bool(room and room.encrypted)
+        uploaded, keys = await self.client.upload(
+            io.BytesIO(attachment.data),
+            content_type=attachment.mime_type,
+            filename=attachment.filename,
+            encrypt=encrypt,
+            filesize=len(attachment.data),
+        )
+        if not isinstance(uploaded, UploadResponse):
+            log.error("matrix: could not upload %s: %s", attachment.filename, uploaded)
+            return None
+        content: dict[str, Any] = {
+            "msgtype": "m.file",
+            "body": attachment.filename,
+            "filename": attachment.filename,
+            "info": {"mimetype": attachment.mime_type, "size": len(attachment.data)},
+        }
+        if keys is not None:
+            content["file"] = {**keys, "url": uploaded.content_uri}
+        else:
+            content["url"] = uploaded.content_uri
+        return content

@@ -42,6 +42,7 @@ _CONVERSATION = (
         *Member.__table__.c,
         ChannelAccount.id.label("account_id"),
         ChannelAccount.blocked,
+        ChannelAccount.chat_id.label("account_chat_id"),
         DialogState.flow,
         DialogState.state,
         DialogState.data,
@@ -81,8 +82,11 @@ class Conversations:
                 )
             ).first()
         if row is not None:
-            if row.blocked:
-                await self._unblock(row.account_id)  # writing again means they unblocked us
+            moved = ref.chat_id is not None and ref.chat_id != row.account_chat_id
+            if row.blocked or moved:
+                # Writing again means they unblocked us; writing from another chat (a new
+                # Matrix direct chat) means notices go there from now on.
+                await self._reach_again(row.account_id, ref.chat_id or row.account_chat_id)
             return Conversation(
                 account_id=row.account_id,
                 member=member_view(row),
@@ -96,10 +100,12 @@ class Conversations:
                 account_id=account.id, member=member_view(member), flow=None, state=None
             )
 
-    async def _unblock(self, account_id: int) -> None:
+    async def _reach_again(self, account_id: int, chat_id: str | None) -> None:
         async with self.db.engine.begin() as conn:
             await conn.execute(
-                update(ChannelAccount).where(ChannelAccount.id == account_id).values(blocked=False)
+                update(ChannelAccount)
+                .where(ChannelAccount.id == account_id)
+                .values(blocked=False, chat_id=chat_id)
             )
 
     async def _create(

@@ -19,7 +19,17 @@ from typing import Any
 
 import httpx
 import pytest
-from nio import AsyncClient, AsyncClientConfig, MatrixRoom, RoomMessageNotice, RoomMessageText
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    MatrixRoom,
+    MemoryDownloadResponse,
+    RoomEncryptedFile,
+    RoomMessageFile,
+    RoomMessageNotice,
+    RoomMessageText,
+)
+from nio.crypto.attachments import decrypt_attachment
 
 from bot.config import Settings
 from bot.handlers.matrix import MatrixChannel
@@ -69,18 +79,29 @@ class Member:
             config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False),
         )
         self.notices: list[tuple[str, str]] = []  # (room id, body)
+        self.files: list[tuple[str, bytes]] = []  # (file name, content as downloaded)
         self._task: asyncio.Task[None] | None = None
         self.room_id = ""
 
     async def start(self) -> None:
         await self.client.login(self.password, device_name="Element")
         self.client.add_event_callback(self._on_notice, RoomMessageNotice)  # type: ignore[arg-type]
+        self.client.add_event_callback(self._on_file, (RoomMessageFile, RoomEncryptedFile))  # type: ignore[arg-type]
         await self.client.sync(timeout=0, full_state=True)
         self._task = asyncio.create_task(self.client.sync_forever(timeout=500))
 
     async def _on_notice(self, room: MatrixRoom, event: RoomMessageNotice) -> None:
         if event.sender != self.user_id:
             self.notices.append((room.room_id, event.body))
+
+    async def _on_file(self, room: MatrixRoom, event: RoomMessageFile | RoomEncryptedFile) -> None:
+        """Download (and decrypt) a file the bot sent, as Element does when it is opened."""
+        downloaded = await self.client.download(event.url)
+        assert isinstance(downloaded, MemoryDownloadResponse), downloaded
+        data = downloaded.body
+        if isinstance(event, RoomEncryptedFile):
+            data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
+        self.files.append((event.body, data))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -611,3 +632,74 @@ async def test_werkbank_run_says_in_one_line_that_a_revoked_session_needs_the_pa
     lines = (tmp_path / "stderr.log").read_text().splitlines()
     assert len(lines) == 1 and lines[0].startswith("werkbank: WERKBANK_MATRIX_PASSWORD"), lines
     assert session["access_token"] not in lines[0]
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_chat(
+    bot: MatrixBot, member: Member, encrypted: bool
+) -> None:
+    from datetime import timedelta
+
+    from bot.storage.models import EventFormat
+    from tests.test_signup_dialog import START, add_event
+
+    assert bot.app is not None and bot.channel is not None
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted))
+    await member.reply(member.say("1"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    text = await member.reply(member.say(f"/start ev_{event_id}"))
+    assert "Plätze: 5 von 5 frei" in text
+    text = await member.reply(member.say("Anmelden"))
+    assert "Du bist angemeldet für „Holz trifft Laser“." in text
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not member.files and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    [(name, data)] = member.files  # readable in the member's client, also when encrypted
+    assert name.endswith(".ics") and b"BEGIN:VEVENT" in data and b"Holz trifft Laser" in data
+
+    # The day before, the scheduler's dispatch goes through the Matrix channel.
+    bot.clock[0] = START - timedelta(hours=23)
+    dispatcher = bot.app.dispatcher({"matrix": bot.channel})
+    sent = await member.reply(dispatcher.run_once())
+    assert "Erinnerung: Morgen ist „Holz trifft Laser“." in sent
+    assert "Abmelden" in sent  # it opens her registration: cancelling is one answer away
+    assert await dispatcher.run_once() == 0  # never twice
+
+
+async def test_a_member_who_left_the_chat_keeps_the_seat_and_gets_no_reminder(
+    bot: MatrixBot, member: Member
+) -> None:
+    from datetime import timedelta
+
+    from bot.messages import AccountRef
+    from bot.storage.models import EventFormat
+    from tests.test_signup_dialog import START, add_event
+
+    assert bot.app is not None and isinstance(bot.channel, MatrixChannel)
+    room = await member.open_direct_chat(bot.user_id, encrypted=False)
+    await member.reply(member.say("1"), room_id=room)
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    await member.reply(member.say(f"/start ev_{event_id}"))
+    assert "Du bist angemeldet" in await member.reply(member.say("Anmelden"))
+
+    await member.client.room_leave(room)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while member.user_id in bot.channel.client.rooms[room].users and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    bot.clock[0] = START - timedelta(hours=23)
+    assert await bot.app.dispatcher({"matrix": bot.channel}).run_once() == 0
+    anna = await bot.app.conversations.open(AccountRef("matrix", member.user_id))
+    mine = await bot.app.services.registrations.for_event(anna.member.id, event_id)
+    assert mine is not None and mine.status == "registered"
+
+    # Back in a new direct chat, she is reached there.
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    bot.clock[0] = START - timedelta(hours=2)
+    sent = await member.reply(bot.app.dispatcher({"matrix": bot.channel}).run_once())
+    assert "beginnt in zwei Stunden" in sent
