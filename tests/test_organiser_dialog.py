@@ -233,3 +233,26 @@ async def test_id_tells_a_member_the_account_to_make_an_organiser(app: Werkbank)
     await app.members.set_role("console:anna", Role.ORGANISER)
     assert "Veranstaltung anlegen" in await anna.send("Menü")
     assert "Person, die Werkbank" not in await anna.send("/kennung")
+
+
+async def test_a_long_description_is_kept_whole_and_a_too_long_one_is_asked_again(
+    app: Werkbank,
+) -> None:
+    olga = await organiser(app)
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Netzwerktreffen")
+    await olga.send("Stammtisch")
+    text = await olga.send("Holz" * 625)  # 2 500 characters, over the limit
+    assert "Das sind 2.500 Zeichen; hier passen höchstens 2.000." in text
+    long = "Wir treffen uns in der Werkstatt. " * 50  # 1 700 characters: kept, not cut
+    await olga.send(long)
+    await olga.tap("MakerSpace Mayen-Koblenz, Bendorf")
+    await olga.send("morgen 18 Uhr")
+    await olga.tap("Ja")
+    await olga.send("10")
+    await olga.tap("Kein Minimum")
+    await olga.tap("Bis zum Beginn")
+    await olga.tap("Veröffentlichen")
+    async with app.db.sessions() as session:
+        event = await session.scalar(select(Event).where(Event.title == "Stammtisch"))
+    assert event is not None and event.description == long.strip()

@@ -253,3 +253,13 @@ async def test_a_stale_sign_up_button_for_a_cancelled_event_is_answered_kindly(
         from bot.storage.models import Registration
 
         assert (await session.scalars(select(Registration))).all() == []
+
+
+async def test_a_too_long_expectation_is_asked_again_not_cut(app: Werkbank, user: ChatUser) -> None:
+    event_id = await add_event(app)
+    await user.onboard("Bendorf")
+    await open_event(user, event_id)
+    await user.tap("Anmelden")
+    text = await user.send("Ich möchte lernen. " * 100)  # 1 900 characters
+    assert "hier passen höchstens 1.000" in text and "Was erwartest du" in text
+    assert "Du bist angemeldet" in await user.send("Intarsien mit dem Laser.")

@@ -85,3 +85,14 @@ def nav_row(ctx: Context, back: bool = True) -> ButtonRow:
 
 def say(text: str, *rows: ButtonRow) -> OutMessage:
     return OutMessage(text=text, buttons=tuple(r for r in rows if r))
+
+
+def too_long(ctx: Context, text: str, limit: int) -> Stay | None:
+    """Ask for a shorter text rather than cut it silently (nothing typed is lost unseen)."""
+    if len(text) <= limit:
+        return None
+    hint = ctx._(
+        "That is {length} characters; at most {limit} fit here. "
+        "Please shorten it and send it again."
+    ).format(length=ctx.t.number(len(text)), limit=ctx.t.number(limit))
+    return Stay(say=(OutMessage(hint),))

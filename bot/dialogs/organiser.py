@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.dialogs.base import ButtonRow, Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.base import ButtonRow, Context, Dialog, Go, Stay, Step, nav_row, say, too_long
 from bot.dialogs.places import short
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.geo import GeoPoint
@@ -19,6 +19,7 @@ from bot.i18n import N_
 from bot.messages import Attachment, Button, Incoming, Kind, OutMessage
 from bot.services.contracts import (
     EVENT_FORMATS,
+    MAX_CANCEL_REASON,
     EventChange,
     EventDraft,
     NotAllowed,
@@ -32,6 +33,7 @@ TRANSFER_SEATS = 5
 MAX_SEATS = 500
 MAX_TITLE = 120
 MAX_DESCRIPTION = 2000
+MAX_PLACE_NAME = 200
 CAPACITY_CHOICES = (5, 10, 20)
 STATUS_WORDS = {
     "registered": N_("signed up"),
@@ -369,7 +371,9 @@ class Organiser(Dialog):
                 )
             return next_step("description", title=text)
         if state == "description" and (text or payload == "skip"):
-            return next_step("place", description=text[:MAX_DESCRIPTION] or None)
+            return too_long(ctx, text, MAX_DESCRIPTION) or next_step(
+                "place", description=text or None
+            )
         if state in ("place", "place_search") and payload.startswith("place:"):
             return await self._choose_place(ctx, payload[6:], draft)
         if state == "place_search" and text:
@@ -470,11 +474,15 @@ class Organiser(Dialog):
             if target in ("title", "description", "when", "capacity"):
                 return Go(self.name, f"edit_{target}")
         if state == "edit_title" and text:
-            return await self._apply(ctx, EventChange(title=text[:MAX_TITLE]))
+            return too_long(ctx, text, MAX_TITLE) or await self._apply(ctx, EventChange(title=text))
         if state == "edit_description" and text:
-            return await self._apply(ctx, EventChange(description=text[:MAX_DESCRIPTION]))
+            return too_long(ctx, text, MAX_DESCRIPTION) or await self._apply(
+                ctx, EventChange(description=text)
+            )
         if state == "cancel_reason" and text:
-            return Go(self.name, "cancel_confirm", data={"reason": text[:500]})
+            return too_long(ctx, text, MAX_CANCEL_REASON) or Go(
+                self.name, "cancel_confirm", data={"reason": text}
+            )
         if state == "cancel_confirm" and payload == "cancel:yes":
             told = await organiser.cancel(
                 ctx.member.id, event_id, str(ctx.data.get("reason", "")), ctx.now
@@ -516,12 +524,14 @@ class Organiser(Dialog):
         name, _, town_text = text.rpartition(",")
         if not name.strip() or not town_text.strip():
             return Stay(say=(OutMessage(ctx._("Please write the name, a comma, and the town.")),))
+        if longer := too_long(ctx, name.strip(), MAX_PLACE_NAME):
+            return longer
         matches = ctx.services.gazetteer.lookup(town_text).matches
         if not matches:
             return Stay(say=(OutMessage(ctx._("I don't know that town. Please check it.")),))
         town = matches[0]
         place_id = await ctx.services.organiser.new_place(
-            ctx.member.id, name.strip()[:200], town.point, town.name
+            ctx.member.id, name.strip(), town.point, town.name
         )
         label = f"{name.strip()}, {town.name}"
         return Go(

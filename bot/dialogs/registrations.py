@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
+from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say, too_long
 from bot.dialogs.places import short
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.messages import Attachment, Button, Incoming, OutMessage
-from bot.services.contracts import MyRegistration, Outcome
+from bot.services.contracts import MAX_EXPECTATION, MyRegistration, Outcome
 
 # Formats where the pilot found that expectations written down at the start make it work.
 ASKS_EXPECTATION = frozenset({"transfer", "pro2pro"})
@@ -147,7 +147,11 @@ class Registrations(Dialog):
             event_id = ctx.data.get("event_id")
             if not isinstance(event_id, int):
                 return Go("menu", "main")
-            return await sign_up(ctx, event_id, None if payload == SKIP else msg.text)
+            if payload == SKIP:
+                return await sign_up(ctx, event_id, None)
+            return too_long(ctx, msg.text.strip(), MAX_EXPECTATION) or await sign_up(
+                ctx, event_id, msg.text
+            )
         if state == "detail" and payload == "cancel":
             return Go(self.name, "confirm_cancel")
         if (state == "detail" and payload == "decline") or (

@@ -37,8 +37,9 @@ from bot.services.conversations import Conversation, Conversations
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 15
-# Longer text is cut before a dialog sees it; no answer here needs more.
-MAX_TEXT = 500
+# Longer text is cut before a dialog sees it: the most one Telegram message holds.
+# Dialogs set their own, lower limits and ask for a shorter text beyond them.
+MAX_TEXT = 4096
 
 _WORDS = {
     MENU: {"menü", "menue", "menu", "hauptmenü", "start"},

@@ -40,6 +40,9 @@ EQUIPMENT: tuple[str, ...] = (
 FIELDS: tuple[str, ...] = ("craft", "design", "digital", "other")
 EVENT_FORMATS: tuple[str, ...] = ("networking", "open_workshop", "transfer", "pro2pro", "other")
 RADIUS_CHOICES_KM: tuple[int, ...] = (10, 25, 50, 100)
+# Longest texts kept; a dialog asks for a shorter one rather than cut it.
+MAX_EXPECTATION = 1000
+MAX_CANCEL_REASON = 500
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import ServiceError
 from bot.services.calendar import calendar_event, event_ics
-from bot.services.contracts import Cancelled, MyRegistration, Outcome, SignUp
+from bot.services.contracts import MAX_EXPECTATION, Cancelled, MyRegistration, Outcome, SignUp
 from bot.services.database import Database
 from bot.storage.models import (
     Event,
@@ -38,7 +38,6 @@ from bot.storage.models import (
 
 # Formats where the pilot found written-down expectations make the workshop work.
 ASKS_EXPECTATION = frozenset({EventFormat.TRANSFER.value, EventFormat.PRO2PRO.value})
-MAX_EXPECTATION = 1000
 REMINDERS = {
     NoticeKind.REMINDER_DAY_BEFORE: timedelta(days=1),
     NoticeKind.REMINDER_TWO_HOURS: timedelta(hours=2),
