@@ -24,6 +24,13 @@ async def organiser(app: Werkbank, name: str = "olga") -> ChatUser:
     return user
 
 
+async def begin_networking_meeting(olga: ChatUser) -> None:
+    """ "Veranstaltung anlegen" as far as the description: a networking meeting "Stammtisch"."""
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Netzwerktreffen")
+    await olga.send("Stammtisch")
+
+
 async def create_transfer_workshop(olga: ChatUser, seats: str = "5") -> str:
     await olga.tap("Veranstaltung anlegen")
     await olga.tap("Transfer-Workshop")
@@ -66,9 +73,7 @@ async def test_a_date_is_confirmed_before_it_is_used_and_nonsense_is_asked_again
     app: Werkbank,
 ) -> None:
     olga = await organiser(app)
-    await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
-    await olga.send("Stammtisch")
+    await begin_networking_meeting(olga)
     await olga.tap("Überspringen")
     await olga.tap("MakerSpace Mayen-Koblenz")
     assert "nicht verstanden" in await olga.send("irgendwann mal")
@@ -239,9 +244,7 @@ async def test_a_long_description_is_kept_whole_and_a_too_long_one_is_asked_agai
     app: Werkbank,
 ) -> None:
     olga = await organiser(app)
-    await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
-    await olga.send("Stammtisch")
+    await begin_networking_meeting(olga)
     text = await olga.send("Holz" * 625)  # 2 500 characters, over the limit
     assert "Das sind 2.500 Zeichen; hier passen höchstens 2.000." in text
     long = "Wir treffen uns in der Werkstatt. " * 50  # 1 700 characters: kept, not cut
