@@ -93,9 +93,15 @@ async def test_more_than_five_seats_for_a_transfer_workshop_gets_a_warning(app: 
     await olga.tap("MakerSpace Mayen-Koblenz")
     await olga.send("25.11. 17:00-20:00")
     text = await olga.tap("Ja")
-    assert "3 bis 5" in text
+    assert "3 bis 5" in text and olga.labels[0] == "5 (Standard)"
     text = await olga.send("12")
     assert "⚠️" in text and "kleine Gruppen" in text
+    await olga.send("Zurück")
+    text = await olga.tap("Unbegrenzt")
+    assert "⚠️ Ohne Grenze kann ein Transfer-Workshop groß werden" in text
+    await olga.send("Zurück")
+    text = await olga.tap("5 (Standard)")
+    assert "⚠️" not in text and "Mindestzahl" in text
 
 
 async def test_registrations_expectations_attendance_and_csv(app: Werkbank) -> None:

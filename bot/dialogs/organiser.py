@@ -160,9 +160,17 @@ class Organiser(Dialog):
 
     async def _show_capacity(self, ctx: Context, draft: dict[str, Any]) -> tuple[OutMessage, ...]:
         text = ctx._("How many seats? Choose or type a number.")
-        if draft.get("format") == "transfer":
+        transfer = draft.get("format") == "transfer"
+        if transfer:
             text += "\n" + ctx._("Transfer workshops work best with 3 to 5 experts.")
-        choices = tuple(Button(str(n), f"seats:{n}") for n in CAPACITY_CHOICES)
+
+        def label(n: int) -> str:
+            # A transfer workshop's default: the pilot's small groups of up to five.
+            if transfer and n == TRANSFER_SEATS:
+                return ctx._("{count} (default)").format(count=n)
+            return str(n)
+
+        choices = tuple(Button(label(n), f"seats:{n}") for n in CAPACITY_CHOICES)
         unlimited = (Button(ctx._("No limit"), "seats:none"),)
         return (say(text, choices, unlimited, nav_row(ctx)),)
 
@@ -572,16 +580,18 @@ class Organiser(Dialog):
                     )
                 )
         warn: tuple[OutMessage, ...] = ()
-        if seats and seats > TRANSFER_SEATS and draft.get("format") == "transfer":
-            warn = (
-                OutMessage(
-                    "⚠️ "
-                    + ctx._(
-                        "More than 5 is a lot for a transfer workshop: small groups work best. "
-                        "I have noted {count}; you can change it later."
-                    ).format(count=seats)
-                ),
-            )
+        if draft.get("format") == "transfer" and (seats is None or seats > TRANSFER_SEATS):
+            if seats is None:
+                text = ctx._(
+                    "Without a limit a transfer workshop can grow large: small groups work "
+                    "best. You can set the seats later."
+                )
+            else:
+                text = ctx._(
+                    "More than 5 is a lot for a transfer workshop: small groups work best. "
+                    "I have noted {count}; you can change it later."
+                ).format(count=seats)
+            warn = (OutMessage("⚠️ " + text),)
         if state == "edit_capacity":
             change = EventChange(capacity=seats, unlimited=seats is None)
             step = await self._apply(ctx, change)
