@@ -226,3 +226,31 @@ async def test_a_day_before_reminder_sent_late_on_the_day_says_today(
     assert await dispatcher(app, inbox, clock).run_once() == 1
     [(_, text)] = inbox.got
     assert "Heute ist „" in text and "Morgen" not in text
+
+
+async def test_the_claim_reads_only_the_notices_still_to_send(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    """Done notices are kept: the claim must use the partial index over open ones, or
+    every claim (and every idle tick) slows down as the table grows."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn: object, cursor: object, statement: str, params: object, *_: object) -> None:
+        statements.append((statement, params))
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", capture)
+    try:
+        await app.notices.claim_due("w1", clock[0], {"console": None})
+    finally:
+        event.remove(app.db.engine.sync_engine, "before_cursor_execute", capture)
+    claim, params = statements[0]
+    async with app.db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            explain = "EXPLAIN QUERY PLAN "
+        else:
+            await conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table
+            explain = "EXPLAIN "
+        plan = " ".join(str(row) for row in (await conn.exec_driver_sql(explain + claim, params)))
+    assert "ix_notice_open_due" in plan

@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, or_, select, true, update
+from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
 from bot.storage.models import (
+    OPEN_NOTICE,
     ChannelAccount,
     DialogState,
     Event,
@@ -164,7 +165,8 @@ class Notices:
         # sub-select inside `IN (…)` again for each row and claim far more than `limit`.
         due = (
             select(Notice.id)
-            .where(takeable, Notice.due_at <= now, reachable)
+            # OPEN_NOTICE word for word: the partial index's condition (see the model).
+            .where(text(f"notice.{OPEN_NOTICE}"), takeable, Notice.due_at <= now, reachable)
             .order_by(Notice.due_at, Notice.id)
             .limit(limit)
             .with_for_update(skip_locked=True)

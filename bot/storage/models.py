@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -292,6 +293,9 @@ class NoticeKind(enum.StrEnum):
     MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
 
 
+OPEN_NOTICE = "status IN ('pending', 'claimed')"
+
+
 class Notice(Base):
     """The outbox: one row per message to one member, sent by the scheduler when due.
 
@@ -319,6 +323,19 @@ class Notice(Base):
     done_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # The claim's index: only notices still to send, so done ones (never deleted) do not
+    # slow it down as the table grows. The claim repeats OPEN_NOTICE word for word,
+    # which SQLite needs to use a partial index.
+    __table_args__ = (
+        Index(
+            "ix_notice_open_due",
+            "due_at",
+            "id",
+            postgresql_where=text(OPEN_NOTICE),
+            sqlite_where=text(OPEN_NOTICE),
+        ),
+    )
 
 
 class Followup(Base):
