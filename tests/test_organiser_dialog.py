@@ -244,6 +244,8 @@ async def test_id_tells_a_member_the_account_to_make_an_organiser(app: Werkbank)
     await app.members.set_role("console:anna", Role.ORGANISER)
     assert "Veranstaltung anlegen" in await anna.send("Menü")
     assert "Person, die Werkbank" not in await anna.send("/kennung")
+    # The plain word works too: Element takes an unknown "/id" for a client command.
+    assert "Dein Werkbank-Konto: console:anna" in await anna.send("Kennung")
 
 
 async def test_a_long_description_is_kept_whole_and_a_too_long_one_is_asked_again(

@@ -49,7 +49,7 @@ async def test_help_says_what_the_bot_does_in_a_few_lines(user: ChatUser) -> Non
     await user.onboard()
     text = await user.tap("Hilfe")
     assert "Werkbank hilft dir" in text
-    assert "Schreib /id" in text  # how to become an organiser
+    assert "Schreib „Kennung“" in text  # how to become an organiser
     assert len(user.last[0].text.splitlines()) <= 7
     assert "Was möchtest du tun?" in await user.tap("Zurück")
 

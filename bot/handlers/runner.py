@@ -45,6 +45,8 @@ _WORDS = {
     MENU: {"menü", "menue", "menu", "hauptmenü", "start"},
     BACK: {"zurück", "zurueck", "back"},
     HELP: {"hilfe", "help", "?"},
+    # Plain words too: Element takes an unknown "/id" for a client command.
+    "whoami": {"kennung", "meine kennung", "my id", "my account"},
 }
 _COMMANDS = {
     "/start": "start",
