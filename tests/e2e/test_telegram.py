@@ -561,3 +561,57 @@ async def test_a_reminder_to_a_deleted_telegram_account_frees_the_seat(
     assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 0
     account = await bot.app.conversations.open(AccountRef("telegram", str(ERIKA)))
     assert await bot.app.services.registrations.for_event(account.member.id, event_id) is None
+
+
+async def test_an_organiser_publishes_an_event_and_gets_the_attendee_list_as_a_file(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    from bot.storage.models import Event, Role
+
+    assert bot.app is not None
+    await onboard(botapi)
+    await bot.app.members.set_role(f"telegram:{ERIKA}", Role.ORGANISER)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Menü"))
+
+    async def tap(label: str) -> list[Call]:
+        keyboard = last_keyboard(calls)
+        assert label in keyboard, (label, keyboard)
+        return await exchange(botapi, lambda: botapi.press(ERIKA, keyboard[label]))
+
+    async def say(text: str) -> list[Call]:
+        return await exchange(botapi, lambda: botapi.send_text(ERIKA, text))
+
+    calls = await tap("Veranstaltung anlegen")
+    calls = await tap("Transfer-Workshop")
+    calls = await say("Drechsler-Stammtisch für Tüftler")
+    calls = await tap("Überspringen")
+    calls = await tap("MakerSpace Mayen-Koblenz, Bendorf")
+    calls = await say("morgen 18 Uhr")
+    calls = await tap("Ja")
+    calls = await tap("5 (Standard)")
+    calls = await tap("Kein Minimum")
+    calls = await tap("Bis zum Beginn")
+    calls = await tap("Veröffentlichen")
+    assert "Veröffentlicht!" in texts(calls)
+    async with bot.app.db.sessions() as session:
+        event_id = await session.scalar(select(Event.id).where(Event.title.like("Drechsler%")))
+
+    anna = 1002
+    await onboard(botapi, anna)
+    joined = await exchange(botapi, lambda: botapi.send_text(anna, f"/start ev_{event_id}"))
+    joined = await exchange(botapi, lambda: botapi.press(anna, last_keyboard(joined)["Anmelden"]))
+    assert "Was erwartest du" in texts(joined)
+    joined = await exchange(botapi, lambda: botapi.send_text(anna, "Drechseln für Anfänger"))
+    assert "Du bist angemeldet" in texts(joined)
+
+    calls = await say("Menü")
+    calls = await tap("Meine Veranstaltungen")
+    calls = await tap("Drechsler-Stammtisch für Tüftler")
+    assert "Erika (angemeldet)" in texts(calls) and "Drechseln für Anfänger" in texts(calls)
+    calls = await tap("Liste als Tabelle (CSV)")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    sent = document.params["document"]
+    assert sent["filename"].endswith(".csv")
+    data: bytes = sent["data"]
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
+    assert "Erika;angemeldet;;Drechseln für Anfänger;" in data.decode("utf-8")
