@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import event, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import Connection  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 from telegram import InlineKeyboardMarkup  # noqa: E402
 
+from bench.statements import StatementClock  # noqa: E402
 from bot.app import Werkbank  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.handlers.telegram import TelegramChannel  # noqa: E402
@@ -202,13 +202,9 @@ async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[i
 
 
 # -- measuring -----------------------------------------------------------------------
-class StatementCounter:
+class StatementCounter(StatementClock):
     """Counts and times the statements the engine sends (by their first words) and the
-    COMMITs (a write's commit waits for PostgreSQL's WAL flush)."""
-
-    def __init__(self) -> None:
-        self.count: Counter[str] = Counter()
-        self.seconds: Tally = defaultdict(float)
+    COMMITs (a write's commit waits for PostgreSQL's WAL flush); the claim by name."""
 
     @staticmethod
     def kind(statement: str) -> str:
@@ -216,44 +212,7 @@ class StatementCounter:
         head = words[0].upper() if words else "?"
         if head == "WITH" or ("RETURNING" in words and head == "UPDATE"):
             return "claim: UPDATE … RETURNING"
-        if head == "UPDATE":
-            return f"UPDATE {words[1]}"
-        if head == "INSERT":
-            return f"INSERT {words[2]}"
-        if head == "SELECT":
-            return f"SELECT … FROM {words[words.index('FROM') + 1]}" if "FROM" in words else head
-        return head
-
-    @contextmanager
-    def attached(self, app: Werkbank) -> Iterator[None]:
-        engine = app.db.engine.sync_engine
-
-        def before(conn: Connection, _c: Any, statement: str, *_: Any) -> None:
-            conn.info.setdefault("bench_began", []).append(time.perf_counter())
-
-        def after(conn: Connection, _c: Any, statement: str, *_: Any) -> None:
-            kind = self.kind(statement)
-            self.count[kind] += 1
-            self.seconds[kind] += time.perf_counter() - conn.info["bench_began"].pop()
-
-        dialect = engine.dialect
-        do_commit = dialect.do_commit
-
-        def timed_commit(dbapi_connection: Any) -> None:
-            began = time.perf_counter()
-            do_commit(dbapi_connection)
-            self.count["COMMIT"] += 1
-            self.seconds["COMMIT"] += time.perf_counter() - began
-
-        event.listen(engine, "before_cursor_execute", before)
-        event.listen(engine, "after_cursor_execute", after)
-        dialect.do_commit = timed_commit  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            event.remove(engine, "before_cursor_execute", before)
-            event.remove(engine, "after_cursor_execute", after)
-            del dialect.do_commit  # back to the class's method
+        return StatementClock.kind(statement)
 
 
 @contextmanager
