@@ -20,7 +20,7 @@ from babel import Locale
 from babel.dates import format_interval, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -48,6 +48,17 @@ def _catalogue(locale: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
+@cache
+def _babel_locale(locale: str) -> Locale:
+    # Babel parses a locale given by name on every call: a screen formats dozens of values.
+    return Locale.parse(locale)
+
+
+@cache
+def _number_pattern(digits: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * digits if digits else ""))
+
+
 def normalise_locale(value: str | None) -> str:
     """Map any language tag ("de-DE", "EN") to a shipped locale, German if unknown."""
     if not value:
@@ -65,7 +76,7 @@ class Translator:
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(self.locale)
+        return _babel_locale(self.locale)
 
     def _(self, message: str) -> str:
         return _catalogue(self.locale).gettext(message)
@@ -75,8 +86,7 @@ class Translator:
 
     # -- numbers -----------------------------------------------------------
     def number(self, value: float, digits: int = 0) -> str:
-        pattern = "#,##0" + ("." + "0" * digits if digits else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        return _number_pattern(digits).apply(value, self.babel_locale)
 
     def distance(self, km: float) -> str:
         """'3,2 km' (one decimal under 10 km, '5 km' when whole), '27 km'; '350 m' below 1 km."""
@@ -101,26 +111,28 @@ class Translator:
         """'17 Uhr', '8:30' / '5 PM', '5:30 PM'."""
         local = self.local(moment)
         return self.unpad_hours(
-            format_skeleton(self._hour_skeleton(local), local, locale=self.locale)
+            format_skeleton(self._hour_skeleton(local), local, locale=self.babel_locale)
         )
 
     def time_range(self, start: datetime, end: datetime) -> str:
         """'17–20 Uhr' / '5 – 8 PM'."""
         a, b = self.local(start), self.local(end)
         skeleton = self._hour_skeleton(a if a.minute else b)
-        return self.unpad_hours(format_interval(a.time(), b.time(), skeleton, locale=self.locale))
+        return self.unpad_hours(
+            format_interval(a.time(), b.time(), skeleton, locale=self.babel_locale)
+        )
 
     def day(self, value: date | datetime) -> str:
         """'Mi., 25. Nov.' / 'Wed, Nov 25'."""
         if isinstance(value, datetime):
             value = self.local(value)
-        return format_skeleton("MMMEd", value, locale=self.locale)
+        return format_skeleton("MMMEd", value, locale=self.babel_locale)
 
     def weekday(self, value: date | datetime) -> str:
         """Short weekday name: 'Mo' / 'Mon'."""
         if isinstance(value, datetime):
             value = self.local(value)
-        return format_skeleton("E", value, locale=self.locale).rstrip(".")
+        return format_skeleton("E", value, locale=self.babel_locale).rstrip(".")
 
     def when(self, start: datetime, end: datetime | None) -> str:
         """'Mi., 25. Nov., 17–20 Uhr' — the way an event's time is shown."""

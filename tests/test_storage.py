@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Werkbank
@@ -14,7 +16,7 @@ from bot.geo import GeoPoint
 from bot.messages import AccountRef
 from bot.services.contracts import PlaceFilter
 from bot.services.members import UnknownAccount
-from bot.storage.engine import current_revision, upgrade
+from bot.storage.engine import create_engine, current_revision, upgrade
 from bot.storage.models import (
     Base,
     ChannelAccount,
@@ -27,6 +29,7 @@ from bot.storage.models import (
     Role,
     lat_band,
 )
+from bot.storage.sqlite_inline import inline_connector
 from tests.chat import ChatUser
 from tests.conftest import NOW
 
@@ -198,3 +201,97 @@ async def test_nearby_search_agrees_with_brute_force_on_random_places(app: Werkb
             )
             assert [h.id for h in page.hits] == [pid for _, pid in expected[offset : offset + 5]]
             assert page.has_more == (len(expected) > offset + 5)
+
+
+async def test_a_dialog_step_uses_one_pooled_connection(app: Werkbank, user: ChatUser) -> None:
+    """Reading the conversation, searching and saving share one checkout: each checkout
+    costs a pool round and a reset (and a ping on PostgreSQL), more than a statement."""
+    await user.onboard("Bendorf")
+    checkouts: list[object] = []
+
+    def count(*_: object) -> None:
+        checkouts.append(None)
+
+    event.listen(app.db.engine.sync_engine.pool, "checkout", count)
+    try:
+        reply = await user.tap("Offene Werkstätten in der Nähe")
+    finally:
+        event.remove(app.db.engine.sync_engine.pool, "checkout", count)
+    assert "km" in reply  # the places near Bendorf, with their distances
+    assert len(checkouts) == 1
+
+
+async def test_a_failed_statement_in_a_step_does_not_spoil_the_next(app: Werkbank) -> None:
+    """On PostgreSQL a failed statement aborts its transaction; the step's shared
+    connection must be usable again by the statements after it."""
+    members = select(func.count()).select_from(Member)
+    async with app.db.connection() as conn:
+        before = (await conn.execute(members)).scalar_one()
+    async with app.db.step():
+        with pytest.raises(IntegrityError):
+            async with app.db.begin() as conn:
+                await conn.execute(insert(Member).values(display_name="Anna"))
+                await conn.execute(  # no such member: the foreign key refuses it
+                    insert(ChannelAccount).values(channel="console", external_id="x", member_id=-1)
+                )
+        async with app.db.connection() as conn:
+            assert (await conn.execute(members)).scalar_one() == before  # Anna rolled back
+        async with app.db.begin() as conn:
+            await conn.execute(insert(Member).values(display_name="Ben"))
+    async with app.db.connection() as conn:
+        assert (await conn.execute(members)).scalar_one() == before + 1
+
+
+async def test_a_locked_sqlite_database_is_waited_for_while_the_bot_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Statements run on the event loop's thread; one that meets another process's write
+    lock waits on a worker thread instead, so other chats are answered meanwhile."""
+    path = tmp_path / "locked.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    async with engine.begin() as conn:
+        await conn.exec_driver_sql("CREATE TABLE note (text TEXT)")
+    other = sqlite3.connect(path, isolation_level=None)  # e.g. `werkbank admin` writing
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def other_chats() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.3)
+        other.execute("COMMIT")
+
+    ticker = asyncio.create_task(other_chats())
+    releaser = asyncio.create_task(release_later())
+    try:
+        async with engine.begin() as conn:
+            await conn.exec_driver_sql("INSERT INTO note VALUES ('waited')")
+        await releaser
+        async with engine.connect() as conn:
+            notes = (await conn.exec_driver_sql("SELECT text FROM note")).scalars().all()
+    finally:
+        ticker.cancel()
+        other.close()
+        await engine.dispose()
+    assert notes == ["waited"]
+    assert ticks >= 10  # the loop went on while the insert waited for the lock
+
+
+async def test_a_lock_held_too_long_fails_after_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "stuck.db"
+    connect = inline_connector(str(path), busy_timeout_s=0.2)
+    first = await connect()
+    await first.execute("CREATE TABLE note (text TEXT)")
+    await first.commit()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await first.execute("INSERT INTO note VALUES ('never')")
+    finally:
+        other.close()
+        await first.close()

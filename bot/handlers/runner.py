@@ -131,7 +131,7 @@ class Runner:
     # -- entry points ------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[OutMessage]:
         """Everything the bot answers to one incoming message."""
-        async with self._lock(msg.account):
+        async with self._lock(msg.account), self.conversations.step():
             return await self._handle(msg)
 
     async def _handle(self, msg: Incoming) -> list[OutMessage]:
@@ -163,7 +163,7 @@ class Runner:
 
         One that offers an action opens its screen, as if the member had gone there,
         so buttons, numbers and words work; "Zurück" returns to where they were."""
-        async with self._lock(account):
+        async with self._lock(account), self.conversations.step():
             return await self._notice(account, notice)
 
     async def _notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +19,6 @@ from bot.services.contracts import MemberView
 from bot.services.database import Database
 from bot.services.members import member_view
 from bot.storage.models import (
-    Base,
     Channel,
     ChannelAccount,
     DialogState,
@@ -56,11 +56,32 @@ _CONVERSATION = (
 )
 
 
+def _upsert_state(insert: Any) -> Any:
+    statement = insert(DialogState)
+    return statement.on_conflict_do_update(
+        index_elements=[DialogState.account_id],
+        set_={name: statement.excluded[name] for name in ("flow", "state", "data", "updated_at")},
+    )
+
+
+# Built once, run with parameters: a statement built per call with .values() costs more
+# than SQLite takes to run it (SQLAlchemy derives a cache key from every value).
+_SAVE = {"sqlite": _upsert_state(sqlite_insert), "postgresql": _upsert_state(pg_insert)}
+_CLAIM = {
+    "sqlite": sqlite_insert(ProcessedUpdate).on_conflict_do_nothing(),
+    "postgresql": pg_insert(ProcessedUpdate).on_conflict_do_nothing(),
+}
+
+
 class Conversations:
     def __init__(self, db: Database, default_locale: str = "de", default_radius_km: int = 25):
         self.db = db
         self.default_locale = default_locale
         self.default_radius_km = default_radius_km
+
+    def step(self) -> AbstractAsyncContextManager[None]:
+        """Hold one database connection for a dialog step (see `Database.step`)."""
+        return self.db.step()
 
     async def open(self, ref: AccountRef) -> Conversation:
         """The account's conversation; a first message creates the account and its member."""
@@ -73,7 +94,7 @@ class Conversations:
         update was claimed before (a redelivery), and the caller must not act on it again."""
         channel = Channel(ref.channel)
         # The usual case, on every message: one Core transaction, no ORM unit of work.
-        async with self.db.engine.begin() as conn:
+        async with self.db.begin() as conn:
             if update_id is not None and not await self._claim(conn, channel, update_id):
                 return None
             row = (
@@ -101,7 +122,7 @@ class Conversations:
             )
 
     async def _reach_again(self, account_id: int, chat_id: str | None) -> None:
-        async with self.db.engine.begin() as conn:
+        async with self.db.begin() as conn:
             await conn.execute(
                 update(ChannelAccount)
                 .where(ChannelAccount.id == account_id)
@@ -153,18 +174,15 @@ class Conversations:
 
     async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
         """Insert or update the account's state in one statement (both databases speak it)."""
-        values = {"account_id": account_id, "flow": flow, "state": state, "data": data}
-        statement = self._insert(DialogState).values(**values, updated_at=utcnow())
-        statement = statement.on_conflict_do_update(
-            index_elements=[DialogState.account_id],
-            set_={"flow": flow, "state": state, "data": data, "updated_at": utcnow()},
-        )
-        async with self.db.engine.begin() as conn:
-            await conn.execute(statement)
-
-    def _insert(self, table: type[Base]) -> Any:
-        """INSERT with ON CONFLICT, in the dialect at hand (SQLite and PostgreSQL speak it)."""
-        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
+        values = {
+            "account_id": account_id,
+            "flow": flow,
+            "state": state,
+            "data": data,
+            "updated_at": utcnow(),
+        }
+        async with self.db.begin() as conn:
+            await conn.execute(_SAVE[self.db.dialect], values)
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The member blocked the bot: skip them until they write again (see `open`)."""
@@ -197,12 +215,8 @@ class Conversations:
 
     async def _claim(self, conn: AsyncConnection, channel: Channel, update_id: str) -> bool:
         """True the first time an update id is seen; False for a redelivery."""
-        statement = (
-            self._insert(ProcessedUpdate)
-            .values(channel=channel, update_id=update_id, processed_at=utcnow())
-            .on_conflict_do_nothing()
-        )
-        return bool((await conn.execute(statement)).rowcount == 1)
+        values = {"channel": channel, "update_id": update_id, "processed_at": utcnow()}
+        return bool((await conn.execute(_CLAIM[self.db.dialect], values)).rowcount == 1)
 
     async def forget_processed_before(self, cutoff: timedelta = timedelta(days=7)) -> None:
         async with self.db.transaction() as session:

@@ -135,7 +135,7 @@ class PlaceSearch:
     ) -> NearbyPage:
         """Places within `radius_km`, nearest first; one more is looked for to know `has_more`."""
         wanted = offset + limit + 1
-        async with self.db.engine.connect() as conn:
+        async with self.db.connection() as conn:
             found: list[PlaceHit] = []
             if radius_km > FIRST_RADIUS_KM:
                 # Everything within the small circle is nearer than anything outside it,

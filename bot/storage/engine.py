@@ -11,6 +11,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.storage.sqlite_inline import inline_connector
+
+# How long a statement waits for another connection's write lock before it fails.
+BUSY_TIMEOUT_S = 30
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -25,7 +29,7 @@ def create_engine(url: str) -> AsyncEngine:
             url,
             # One shared connection for in-memory databases, or each session would see its own.
             poolclass=StaticPool if in_memory else None,
-            connect_args={"timeout": 30},
+            async_creator=inline_connector(":memory:" if in_memory else path, BUSY_TIMEOUT_S),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
