@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from telegram.error import NetworkError, TimedOut
 
 from bot.config import SettingsError
 from bot.handlers.telegram import TelegramChannel
+from bot.handlers.telegram_http import AiohttpRequest
 from bot.messages import AccountRef
 from bot.storage.models import ChannelAccount, EventFormat, Place
 from tests.conftest import NOW
@@ -615,3 +617,22 @@ async def test_an_organiser_publishes_an_event_and_gets_the_attendee_list_as_a_f
     data: bytes = sent["data"]
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes Excel read UTF-8
     assert "Erika;angemeldet;;Drechseln für Anfänger;" in data.decode("utf-8")
+
+
+async def test_the_bot_api_transport_turns_a_slow_or_dead_server_into_ptb_errors(
+    botapi: BotApiServer,
+) -> None:
+    """Werkbank's aiohttp transport must fail as PTB's own does: the rate limiter,
+    the updater's retries and the error handler all rely on TimedOut and NetworkError."""
+    request = AiohttpRequest(read_timeout=0.2)
+    await request.initialize()
+    try:
+        # getUpdates with a long-poll timeout answers only after 2 s, too late for 0.2 s.
+        with pytest.raises(TimedOut):
+            await request.post(f"{botapi.url}/bot{botapi.token}/getUpdates?timeout=2")
+        me = await request.post(f"{botapi.url}/bot{botapi.token}/getMe")
+        assert isinstance(me, dict) and me["username"] == BOT_USERNAME
+        with pytest.raises(NetworkError):
+            await request.post(f"http://127.0.0.1:{_free_port()}/bot{botapi.token}/getMe")
+    finally:
+        await request.shutdown()
