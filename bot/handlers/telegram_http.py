@@ -11,11 +11,16 @@ docs/BENCHMARKS.md ("Telegram throughput") has the figures.
 
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# The token sits in the path of every Bot API URL: /bot<token>/method, /file/bot<token>/….
+_TOKEN_IN_PATH = re.compile(r"/bot[^/]+")
 
 
 class AiohttpRequest(BaseRequest):
@@ -101,5 +106,8 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as error:
             raise TimedOut from error
         except aiohttp.ClientError as error:
-            # The class name says what failed when the message is empty.
-            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+            # The class name says what failed when the message is empty. Some aiohttp
+            # errors quote the URL, token and all (InvalidURL): it is blanked here, and the
+            # original is not chained, or the error handler's traceback would quote it.
+            text = _TOKEN_IN_PATH.sub("/bot<token>", str(error))
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {text}") from None

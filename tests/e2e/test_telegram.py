@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -634,5 +635,11 @@ async def test_the_bot_api_transport_turns_a_slow_or_dead_server_into_ptb_errors
         assert isinstance(me, dict) and me["username"] == BOT_USERNAME
         with pytest.raises(NetworkError):
             await request.post(f"http://127.0.0.1:{_free_port()}/bot{botapi.token}/getMe")
+        # A URL aiohttp refuses is quoted in its error: the token must not be (it is logged).
+        with pytest.raises(NetworkError) as refused:
+            await request.post(f"ftp://127.0.0.1/bot{botapi.token}/getMe")
+        shown = "".join(traceback.format_exception(refused.value))
+        assert "/bot<token>/getMe" in shown
+        assert botapi.token not in shown
     finally:
         await request.shutdown()
