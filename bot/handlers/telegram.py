@@ -39,7 +39,7 @@ from telegram.ext import (
 )
 
 from bot.config import SettingsError
-from bot.handlers.telegram_http import AiohttpRequest
+from bot.handlers.telegram_http import over_aiohttp
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.messages import AccountRef, Delivered, Incoming, Kind, OutMessage
 
@@ -209,11 +209,7 @@ class TelegramChannel:
             builder = builder.base_url(f"{settings.telegram_api_url}/bot").base_file_url(
                 f"{settings.telegram_api_url}/file/bot"
             )
-        # Bot API calls over aiohttp (see bot/handlers/telegram_http.py); one connection
-        # suffices for getUpdates, which runs one call at a time.
-        builder = builder.request(AiohttpRequest(connection_pool_size=64)).get_updates_request(
-            AiohttpRequest(connection_pool_size=1)
-        )
+        builder = over_aiohttp(builder)  # why not PTB's httpx: bot/handlers/telegram_http.py
         rate = settings.telegram_rate_limit
         # A 429 is waited out and the request retried, so the message still arrives.
         limiter = AIORateLimiter(

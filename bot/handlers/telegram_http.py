@@ -12,11 +12,13 @@ docs/BENCHMARKS.md ("Telegram throughput") has the figures.
 from __future__ import annotations
 
 import re
+from typing import Any, TypeVar
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
+from telegram.ext import ApplicationBuilder
 from telegram.request import BaseRequest, RequestData
 
 # The token sits in the path of every Bot API URL: /bot<token>/method, /file/bot<token>/….
@@ -111,3 +113,14 @@ class AiohttpRequest(BaseRequest):
             # original is not chained, or the error handler's traceback would quote it.
             text = _TOKEN_IN_PATH.sub("/bot<token>", str(error))
             raise NetworkError(f"aiohttp.{type(error).__name__}: {text}") from None
+
+
+Builder = TypeVar("Builder", bound=ApplicationBuilder[Any, Any, Any, Any, Any, Any])
+
+
+def over_aiohttp(builder: Builder) -> Builder:
+    """`builder` with Bot API calls over aiohttp: the bot's own connections, and one for
+    getUpdates, which runs one call at a time."""
+    return builder.request(AiohttpRequest(connection_pool_size=64)).get_updates_request(
+        AiohttpRequest(connection_pool_size=1)
+    )

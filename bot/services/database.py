@@ -75,8 +75,7 @@ class Database:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        if conn.in_transaction():
-            await conn.rollback()
+        # Never inside a transaction here: `connection` ends each read, `begin` each write.
         async with conn.begin():
             yield conn
 
