@@ -63,8 +63,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=os.environ.get("WERKBANK_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # httpx logs request URLs, and a Bot API URL contains the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -197,9 +197,6 @@ class TelegramChannel:
             raise ValueError("WERKBANK_TELEGRAM_TOKEN is not set")
         self.werkbank = werkbank
         self.settings = settings
-        # httpx logs every request URL at INFO, and a Bot API URL contains the token.
-        for name in ("httpx", "httpcore"):
-            logging.getLogger(name).setLevel(logging.WARNING)
         token = settings.telegram_token.get_secret_value()
         _REDACT.tokens.add(token)
         for name in _BOT_LOGGERS:
@@ -345,7 +342,7 @@ class TelegramChannel:
             if isinstance(update, Update) and update.effective_chat
             else None
         )
-        # Context, never the token: PTB's errors carry no URL, and httpx is kept at WARNING.
+        # Context, never the token: PTB's errors and our transport's carry no URL.
         log.error(
             "telegram: update %s in chat %s failed: %s: %s",
             update_id,
