@@ -43,6 +43,14 @@ from telegram import InlineKeyboardMarkup  # noqa: E402
 
 from bench.statements import StatementClock  # noqa: E402
 from bot.app import Werkbank  # noqa: E402
+from bot.codes import (  # noqa: E402
+    EventFormat,
+    EventStatus,
+    Field,
+    NoticeKind,
+    RegistrationStatus,
+    WorkStatus,
+)
 from bot.config import Settings  # noqa: E402
 from bot.handlers.telegram import TelegramChannel  # noqa: E402
 from bot.scheduling.dispatcher import Dispatcher  # noqa: E402
@@ -51,16 +59,10 @@ from bot.storage.models import (  # noqa: E402
     ChannelAccount,
     DialogState,
     Event,
-    EventFormat,
-    EventStatus,
-    Field,
     Member,
     Notice,
-    NoticeKind,
     Place,
     Registration,
-    RegistrationStatus,
-    WorkStatus,
 )
 from tests.e2e.botapi import BotApiServer  # noqa: E402
 

@@ -37,6 +37,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from sqlalchemy import event, insert, text
 
+from bot.codes import PlaceStatus
 from bot.geo import (
     DEFAULT_PATH,
     EARTH_RADIUS_KM,
@@ -53,7 +54,7 @@ from bot.hours import HoursError, parse_hours
 from bot.services.contracts import PLACE_TYPES, PlaceFilter
 from bot.services.database import Database
 from bot.services.places import PlaceSearch
-from bot.storage.models import Place, PlaceStatus, lat_band
+from bot.storage.models import Place, lat_band
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -38,18 +38,15 @@ from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.statements import StatementClock  # noqa: E402
 from bot.app import Werkbank  # noqa: E402
+from bot.codes import EventFormat, EventStatus, Field, RegistrationStatus  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.messages import AccountRef, Incoming, Kind, OutMessage  # noqa: E402
 from bot.storage.models import (  # noqa: E402
     ChannelAccount,
     Event,
-    EventFormat,
-    EventStatus,
-    Field,
     Member,
     Place,
     Registration,
-    RegistrationStatus,
     lat_band,
 )
 

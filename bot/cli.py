@@ -233,8 +233,8 @@ def _wants_demo() -> bool:
 
 
 async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
+    from bot.codes import Role
     from bot.services import ServiceError
-    from bot.storage.models import Role
 
     members = app.members
     role = Role(args.role) if args.admin_command == "grant" else Role.MEMBER

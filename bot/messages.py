@@ -43,6 +43,9 @@ class Incoming:
     lat: float | None = None
     lon: float | None = None
     update_id: str | None = None  # for idempotency; None where the channel has none
+    # Whether the channel shows buttons with numbers (console, Matrix), so that a typed
+    # bare number means an option; Telegram shows tappable buttons without numbers.
+    options_numbered: bool = True
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,14 +19,12 @@ from bot.app import Werkbank
 from bot.config import Settings
 from bot.geo import default_gazetteer
 from bot.services.demo import load_demo_data
-from tests.chat import ChatUser
+from tests.support.chat import ChatUser
+from tests.support.clock import BERLIN, NOW
 
 # python-telegram-bot's opt-in to the coming timedelta API (silences a deprecation warning).
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-BERLIN = ZoneInfo("Europe/Berlin")
-# A Tuesday afternoon: most places with hours are open, the weekend is ahead.
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=BERLIN)
 PG_SERVER = os.environ.get("WERKBANK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import Werkbank
 from bot.cli import main
+from bot.codes import Channel, EventFormat, EventStatus, Role
 from bot.services.calendar import (
     CalendarError,
     CalendarEvent,
@@ -22,18 +23,9 @@ from bot.services.calendar import (
     import_ics,
 )
 from bot.services.database import Database
-from bot.storage.models import (
-    Channel,
-    ChannelAccount,
-    Event,
-    EventFormat,
-    EventStatus,
-    Member,
-    Place,
-    Role,
-    lat_band,
-)
-from tests.conftest import BERLIN, NOW
+from bot.storage.models import ChannelAccount, Event, Member, Place, lat_band
+from tests.support.clock import BERLIN, NOW
+from tests.support.factories import add_event
 
 
 async def add_place(app: Werkbank, name: str = "Drechslerei Größenbühl") -> int:
@@ -54,26 +46,22 @@ async def add_place(app: Werkbank, name: str = "Drechslerei Größenbühl") -> i
         return place.id
 
 
-async def add_event(app: Werkbank, place_id: int | None, **values: object) -> int:
-    async with app.db.transaction() as session:
-        organiser = Member(display_name="Jürgen Weiß", consents={}, role=Role.ORGANISER)
-        session.add(organiser)
-        await session.flush()
-        event = Event(
-            uid="werkbank-ics-test@werkbank",
-            title="Schalen drechseln für Anfänger",
-            description="Wir drehen Schalen aus Ahorn. Bring Schutzbrille und Neugier mit.",
-            format=EventFormat.OPEN_WORKSHOP,
-            place_id=place_id,
-            start_at=datetime(2026, 12, 3, 17, 0, tzinfo=BERLIN),
-            end_at=None,
-            sequence=4,
-            organiser_id=organiser.id,
-            **values,
-        )
-        session.add(event)
-        await session.flush()
-        return event.id
+async def add_ics_event(app: Werkbank, place_id: int | None, **values: object) -> int:
+    """The turning workshop these tests export: no end, sequence 4, a named organiser."""
+    return await add_event(
+        app,
+        "Schalen drechseln für Anfänger",
+        capacity=None,
+        fmt=EventFormat.OPEN_WORKSHOP,
+        start=datetime(2026, 12, 3, 17, 0, tzinfo=BERLIN),
+        place=place_id,
+        duration=None,
+        uid="werkbank-ics-test@werkbank",
+        organiser="Jürgen Weiß",
+        description="Wir drehen Schalen aus Ahorn. Bring Schutzbrille und Neugier mit.",
+        sequence=4,
+        **values,
+    )
 
 
 def only_event(data: bytes) -> tuple[Calendar, Any]:
@@ -88,7 +76,7 @@ def only_event(data: bytes) -> tuple[Calendar, Any]:
 async def test_the_calendar_file_has_uid_sequence_reminder_and_the_place_with_umlauts(
     app: Werkbank,
 ) -> None:
-    event_id = await add_event(app, await add_place(app))
+    event_id = await add_ics_event(app, await add_place(app))
     event = await calendar_event(app.db, event_id)
     assert event is not None
     data = event_ics(event, "Europe/Berlin")
@@ -121,7 +109,7 @@ async def test_the_calendar_file_has_uid_sequence_reminder_and_the_place_with_um
 async def test_a_cancelled_event_is_sent_as_a_cancellation_without_reminder(
     app: Werkbank,
 ) -> None:
-    event_id = await add_event(
+    event_id = await add_ics_event(
         app, None, status=EventStatus.CANCELLED, cancel_reason="Der Drechsler ist krank."
     )
     event = await calendar_event(app.db, event_id)

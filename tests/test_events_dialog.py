@@ -6,39 +6,17 @@ import re
 from datetime import datetime, timedelta
 
 from bot.app import Werkbank
-from bot.storage.models import Event, EventFormat, Place
-from tests.chat import ChatUser
-from tests.conftest import BERLIN, NOW
-
-
-async def add_event(
-    app: Werkbank, place_name: str, start: datetime, title: str, capacity: int | None = 5
-) -> None:
-    from sqlalchemy import select
-
-    async with app.db.transaction() as session:
-        place_id = (
-            await session.execute(select(Place.id).where(Place.name == place_name))
-        ).scalar_one()
-        session.add(
-            Event(
-                uid=f"{title}@test",
-                title=title,
-                format=EventFormat.TRANSFER,
-                place_id=place_id,
-                start_at=start,
-                end_at=start.replace(hour=20),
-                capacity=capacity,
-            )
-        )
+from bot.codes import EventFormat
+from bot.storage.models import Event
+from tests.support.chat import ChatUser
+from tests.support.clock import BERLIN, NOW
+from tests.support.factories import add_event
 
 
 async def test_this_week_lists_an_event_with_date_format_place_distance_and_seats(
     app: Werkbank, user: ChatUser
 ) -> None:
-    await add_event(
-        app, "MakerSpace Mayen-Koblenz", datetime(2026, 11, 25, 17, tzinfo=BERLIN), "Holz und Laser"
-    )
+    await add_event(app, "Holz und Laser", start=datetime(2026, 11, 25, 17, tzinfo=BERLIN))
     await user.onboard("Bendorf")
     await user.tap("Veranstaltungen")
     text = await user.tap("Diese Woche")
@@ -52,16 +30,11 @@ async def test_this_week_lists_an_event_with_date_format_place_distance_and_seat
 async def test_next_weekend_and_later_split_the_calendar(app: Werkbank, user: ChatUser) -> None:
     await add_event(
         app,
-        "MakerSpace Mayen-Koblenz",
-        datetime(2026, 11, 28, 10, tzinfo=BERLIN),
         "Samstagswerkstatt",
+        start=datetime(2026, 11, 28, 10, tzinfo=BERLIN),
+        end=datetime(2026, 11, 28, 20, tzinfo=BERLIN),
     )
-    await add_event(
-        app,
-        "MakerSpace Mayen-Koblenz",
-        datetime(2026, 12, 10, 17, tzinfo=BERLIN),
-        "Dezembertreffen",
-    )
+    await add_event(app, "Dezembertreffen", start=datetime(2026, 12, 10, 17, tzinfo=BERLIN))
     await user.onboard("Bendorf")
     await user.tap("Veranstaltungen")
     weekend = await user.tap("Nächstes Wochenende")
@@ -74,12 +47,7 @@ async def test_next_weekend_and_later_split_the_calendar(app: Werkbank, user: Ch
 async def test_event_details_show_everything_and_lead_to_the_place(
     app: Werkbank, user: ChatUser
 ) -> None:
-    await add_event(
-        app,
-        "MakerSpace Mayen-Koblenz",
-        datetime(2026, 11, 26, 17, tzinfo=BERLIN),
-        "Maßschuhe und 3D-Scan",
-    )
+    await add_event(app, "Maßschuhe und 3D-Scan", start=datetime(2026, 11, 26, 17, tzinfo=BERLIN))
     await user.onboard("Bendorf")
     await user.tap("Veranstaltungen")
     await user.tap("Diese Woche")
@@ -111,12 +79,7 @@ async def test_demo_events_cover_every_format_over_eight_weeks(app: Werkbank) ->
 
 
 async def test_events_in_english(app: Werkbank, user: ChatUser) -> None:
-    await add_event(
-        app,
-        "MakerSpace Mayen-Koblenz",
-        datetime(2026, 11, 25, 17, tzinfo=BERLIN),
-        "Wood meets laser",
-    )
+    await add_event(app, "Wood meets laser", start=datetime(2026, 11, 25, 17, tzinfo=BERLIN))
     await user.onboard("Bendorf", language="English", field="Craft")
     await user.tap("Events")
     text = await user.tap("This week")

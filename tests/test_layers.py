@@ -18,6 +18,7 @@ DIALOG_MAY_IMPORT = {
     "bot.geo",
     "bot.when",
     "bot.services.contracts",
+    "bot.codes",
 }
 
 
@@ -51,6 +52,19 @@ def test_storage_imports_nothing_above_it(path: Path) -> None:
         assert not name.startswith(("bot.services", "bot.dialogs", "bot.handlers", "bot.app")), (
             f"{path.name} imports {name}"
         )
+
+
+def test_codes_import_nothing_from_bot() -> None:
+    """bot.codes is the lowest layer: every other one may use it, so it uses none."""
+    path = BOT / "codes.py"
+    for name in imported_modules(path):
+        assert name.split(".")[0] != "bot", f"codes.py imports {name}"
+    relative = [
+        node
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.level > 0
+    ]
+    assert not relative, "codes.py imports from its own package"
 
 
 def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:

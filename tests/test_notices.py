@@ -10,46 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Werkbank
+from bot.codes import NoticeKind, Role, WorkStatus
 from bot.config import Settings
 from bot.messages import AccountRef, Delivered
-from bot.scheduling.dispatcher import Dispatcher
 from bot.services.notices import Notices
-from bot.storage.models import Notice, NoticeKind, Role, WorkStatus
-from tests.chat import ChatUser
-from tests.test_signup_dialog import START, add_event, open_event
-
-
-class Inbox:
-    """A channel that records deliveries; `answer` decides how each one goes."""
-
-    def __init__(self, answer: Delivered = Delivered.SENT, delay: float = 0.0) -> None:
-        self.got: list[tuple[str, str]] = []
-        self.answer = answer
-        self.delay = delay
-
-    async def deliver(self, account: AccountRef, messages: object) -> Delivered:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        texts = "\n".join(m.text for m in messages)  # type: ignore[attr-defined]
-        self.got.append((account.external_id, texts))
-        return self.answer
-
-
-def dispatcher(
-    app: Werkbank, inbox: Inbox, clock: list[datetime], worker: str = "w1", batch: int = 200
-) -> Dispatcher:
-    return Dispatcher(
-        Notices(app.db),
-        app.runner.notice,
-        {"console": inbox},
-        clock=lambda: clock[0],
-        worker=worker,
-        batch=batch,
-    )
+from bot.storage.models import Notice
+from tests.support.chat import ChatUser
+from tests.support.factories import START, add_event, open_event
+from tests.support.inbox import Inbox, dispatcher
 
 
 async def signed_up(app: Werkbank, names: tuple[str, ...], capacity: int | None = None) -> int:
-    from bot.storage.models import EventFormat
+    from bot.codes import EventFormat
 
     event_id = await add_event(app, fmt=EventFormat.NETWORKING, capacity=capacity)
     for name in names:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Werkbank
-from tests.chat import ChatUser
+from tests.support.chat import ChatUser
 
 
 async def test_start_greets_in_plain_german_and_offers_both_languages(user: ChatUser) -> None:

@@ -9,11 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.app import Werkbank
-from bot.messages import AccountRef, Delivered, OutMessage
-from bot.scheduling.dispatcher import Dispatcher
-from bot.services.notices import Notices
 from bot.storage.models import Event, Registration, Role
-from tests.chat import ChatUser
+from tests.support.chat import ChatUser
+from tests.support.inbox import Inbox, dispatcher
 
 
 async def organiser(app: Werkbank, name: str = "olga") -> ChatUser:
@@ -45,18 +43,6 @@ async def create_transfer_workshop(olga: ChatUser, seats: str = "5") -> str:
     text = await olga.tap("Bis zum Beginn")
     assert "Vorschau" in text and "Holz trifft Laser" in text
     return await olga.tap("Veröffentlichen")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.got: dict[str, list[OutMessage]] = {}
-
-    async def deliver(self, account: AccountRef, messages: object) -> Delivered:
-        self.got.setdefault(account.external_id, []).extend(messages)  # type: ignore[arg-type]
-        return Delivered.SENT
-
-    def text(self, name: str) -> str:
-        return "\n".join(m.text for m in self.got.get(name, []))
 
 
 async def test_an_organiser_creates_and_publishes_a_transfer_workshop(app: Werkbank) -> None:
@@ -156,10 +142,7 @@ async def test_cancelling_an_event_tells_everyone_at_once(
     assert "2 Personen" in text
 
     inbox = Inbox()
-    notices = Notices(app.db)
-    sent = await Dispatcher(
-        notices, app.runner.notice, {"console": inbox}, clock=lambda: clock[0]
-    ).run_once()
+    sent = await dispatcher(app, inbox, clock).run_once()
     assert sent == 2
     for name in ("anna", "ben"):
         told = inbox.text(name)
@@ -190,9 +173,7 @@ async def test_editing_the_time_tells_the_registered(app: Werkbank, clock: list[
     assert "Gespeichert" in text
 
     inbox = Inbox()
-    await Dispatcher(
-        Notices(app.db), app.runner.notice, {"console": inbox}, clock=lambda: clock[0]
-    ).run_once()
+    await dispatcher(app, inbox, clock).run_once()
     told = inbox.text("anna")
     assert "hat sich geändert" in told and "Datum oder die Uhrzeit" in told
     assert "Fr., 27. Nov., 18–21 Uhr" in told

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import Werkbank
+from bot.codes import NoticeKind, RegistrationStatus, Role, WorkStatus
 from bot.geo import GeoPoint, default_gazetteer
 from bot.services import NotAllowed
 from bot.services.contracts import EventChange, EventDraft
@@ -24,19 +25,8 @@ from bot.services.organising import (
     minimum_check_key,
 )
 from bot.services.registrations import Registrations, reminder_key
-from bot.storage.models import (
-    AuditLog,
-    Event,
-    Member,
-    Notice,
-    NoticeKind,
-    Place,
-    Registration,
-    RegistrationStatus,
-    Role,
-    WorkStatus,
-)
-from tests.conftest import NOW
+from bot.storage.models import AuditLog, Event, Member, Notice, Place, Registration
+from tests.support.clock import NOW
 
 START = NOW + timedelta(days=10)
 

@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 
 from bot.app import Werkbank
-from tests.chat import ChatUser
-from tests.conftest import BERLIN, NOW
+from tests.support.chat import ChatUser
+from tests.support.clock import BERLIN, NOW
 
 
 async def test_places_near_menden_list_distance_kind_and_opening_state(user: ChatUser) -> None:

@@ -9,18 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Werkbank
+from bot.codes import EventFormat, NoticeKind, RegistrationStatus, WorkStatus
 from bot.services.registrations import Outcome, RegistrationError, Registrations
-from bot.storage.models import (
-    Event,
-    EventFormat,
-    Member,
-    Notice,
-    NoticeKind,
-    Registration,
-    RegistrationStatus,
-    WorkStatus,
-)
-from tests.conftest import NOW
+from bot.storage.models import Event, Member, Notice, Registration
+from tests.support.clock import NOW
 
 
 async def make_event(app: Werkbank, capacity: int | None = 5, **values: object) -> int:

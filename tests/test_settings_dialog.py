@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.chat import ChatUser
+from tests.support.chat import ChatUser
 
 
 async def test_settings_show_current_values(user: ChatUser) -> None:

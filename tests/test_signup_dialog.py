@@ -7,63 +7,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import Werkbank
-from bot.messages import AccountRef, Delivered, OutMessage
-from bot.scheduling.dispatcher import Dispatcher
-from bot.services.notices import Notices
-from bot.storage.models import Event, EventFormat, Place
-from tests.chat import ChatUser
-from tests.conftest import BERLIN
-
-START = datetime(2026, 11, 26, 17, tzinfo=BERLIN)  # Thursday of the test week
-
-
-async def add_event(
-    app: Werkbank,
-    title: str = "Holz trifft Laser",
-    capacity: int | None = 5,
-    fmt: EventFormat = EventFormat.TRANSFER,
-    start: datetime = START,
-) -> int:
-    async with app.db.transaction() as session:
-        place_id = (
-            await session.execute(select(Place.id).where(Place.name == "MakerSpace Mayen-Koblenz"))
-        ).scalar_one()
-        event = Event(
-            uid=f"{title}@test",
-            title=title,
-            format=fmt,
-            place_id=place_id,
-            start_at=start,
-            end_at=start + timedelta(hours=3),
-            capacity=capacity,
-        )
-        session.add(event)
-        await session.flush()
-        return event.id
-
-
-async def open_event(user: ChatUser, event_id: int) -> str:
-    return await user.send(f"/start ev_{event_id}")
-
-
-class Inbox:
-    """A channel that keeps what the scheduler delivers, per account."""
-
-    def __init__(self) -> None:
-        self.got: dict[str, list[OutMessage]] = {}
-
-    async def deliver(self, account: AccountRef, messages: object) -> Delivered:
-        self.got.setdefault(account.external_id, []).extend(messages)  # type: ignore[arg-type]
-        return Delivered.SENT
-
-    def text(self, name: str) -> str:
-        return "\n".join(m.text for m in self.got.get(name, []))
-
-
-def dispatcher(app: Werkbank, inbox: Inbox, clock: list[datetime]) -> Dispatcher:
-    return Dispatcher(
-        Notices(app.db), app.runner.notice, {"console": inbox}, clock=lambda: clock[0]
-    )
+from bot.codes import EventFormat
+from bot.storage.models import Event
+from tests.support.chat import ChatUser
+from tests.support.factories import START, add_event, open_event
+from tests.support.inbox import Inbox, dispatcher
 
 
 async def test_sign_up_with_expectation_confirms_with_date_place_and_calendar_file(
@@ -159,15 +107,11 @@ async def test_cancelling_with_confirm_moves_the_next_up_and_tells_them(
     sent = await dispatcher(app, inbox, clock).run_once()
     assert sent == 1
     told = inbox.text("ben")
-    assert "Ein Platz ist frei geworden" in told and "Platz ablehnen" in render_labels(inbox, "ben")
+    assert "Ein Platz ist frei geworden" in told and "Platz ablehnen" in inbox.labels("ben")
     # The notice opened Ben's registration: declining is one tap (here: its number).
-    number = render_labels(inbox, "ben").index("Platz ablehnen") + 1
+    number = inbox.labels("ben").index("Platz ablehnen") + 1
     text = await ben.send(str(number))
     assert "abgemeldet" in text
-
-
-def render_labels(inbox: Inbox, name: str) -> list[str]:
-    return [b.label for m in inbox.got.get(name, []) for b in m.all_buttons()]
 
 
 async def test_reminders_come_once_the_day_before_and_two_hours_before(
@@ -206,7 +150,7 @@ async def test_no_reminder_after_cancelling_or_when_switched_off(
     inbox = Inbox()
     clock[0] = START - timedelta(hours=23)
     assert await dispatcher(app, inbox, clock).run_once() == 0
-    assert inbox.got == {}
+    assert inbox.got == []
 
 
 async def test_a_reminder_missed_while_down_comes_late_only_while_it_helps(

@@ -12,26 +12,16 @@ from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import Werkbank
+from bot.codes import EventFormat, RegistrationStatus, Role
 from bot.geo import GeoPoint
 from bot.messages import AccountRef
 from bot.services.contracts import PlaceFilter
 from bot.services.members import UnknownAccount
 from bot.storage.engine import create_engine, current_revision, upgrade
-from bot.storage.models import (
-    Base,
-    ChannelAccount,
-    Event,
-    EventFormat,
-    Member,
-    Place,
-    Registration,
-    RegistrationStatus,
-    Role,
-    lat_band,
-)
+from bot.storage.models import Base, ChannelAccount, Event, Member, Place, Registration, lat_band
 from bot.storage.sqlite_inline import inline_connector
-from tests.chat import ChatUser
-from tests.conftest import NOW
+from tests.support.chat import ChatUser
+from tests.support.clock import NOW
 
 
 async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkbank) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from bot.app import Werkbank
 from bot.messages import Kind
-from tests.chat import ChatUser
+from tests.support.chat import ChatUser
 
 MENU_LABELS = {"Offene Werkstätten in der Nähe", "Veranstaltungen", "Einstellungen", "Hilfe"}
 HUGE = "Werkstatt " * 1000  # 10 000 characters

@@ -1,26 +1,43 @@
-"""The pieces every dialog is made of."""
+"""The pieces every dialog is made of: a table of screens, one entry per state.
+
+A dialog declares its states as an enum and, per state, a `Screen`: how it renders,
+what each button action does, and what typed input it takes (`Input`). The runner
+asks the table what a state accepts, so that is never listed twice; a state without
+an entry raises `UnknownState` (a bug, found by a test that walks every table).
+Handlers return values (`Go`, `Stay`), never send.
+"""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
+import enum
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar, overload
 
+from bot.dialogs.actions import Action, BadPayload, ValueAction
 from bot.i18n import Translator
 from bot.messages import Button, Incoming, OutMessage
 from bot.services.contracts import MemberView, Services
 
 # Payloads every screen understands, whatever it offers.
-MENU = "menu"
-BACK = "back"
-HELP = "help"
-NAV_PAYLOADS = frozenset({MENU, BACK, HELP})
-# State data key: [flow, state, data] to open once onboarding is done (a deep link).
+MENU = Action("menu")
+BACK = Action("back")
+HELP = Action("help")
+NAV_PAYLOADS = frozenset({MENU.payload, BACK.payload, HELP.payload})
+# State data key: the Target (as a list) to open once onboarding is done (a deep link).
 AFTER_ONBOARDING = "after_onboarding"
 
 ButtonRow = tuple[Button, ...]
+Screenful = tuple[OutMessage, ...]
+Said = tuple[OutMessage, ...]  # what is said before a screen
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class UnknownState(LookupError):
+    """A dialog was asked for a state its table does not have: a bug, never user input."""
 
 
 @dataclass(frozen=True)
@@ -38,13 +55,40 @@ class Context:
 
 
 @dataclass(frozen=True)
-class Go:
-    """Move to `flow`/`state`; `say` comes before the new screen. `data` is merged in
-    (a value of None removes the key). `remember=False` keeps the step out of "Zurück"."""
+class Target:
+    """The address of a screen: flow, state and the data it opens with.
+
+    Dialogs, notices and deep links all name screens this way; the dialog state keeps
+    one as a list (`as_list`), since it is stored as JSON."""
 
     flow: str
     state: str
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_list(self) -> list[Any]:
+        return [self.flow, str(self.state), dict(self.data)]
+
+    @classmethod
+    def from_list(cls, value: Any) -> Target | None:
+        """A stored target back; None for anything that is not one (an older shape)."""
+        if (
+            isinstance(value, list | tuple)
+            and len(value) == 3
+            and isinstance(value[0], str)
+            and isinstance(value[1], str)
+            and isinstance(value[2], dict)
+        ):
+            return cls(value[0], value[1], value[2])
+        return None
+
+
+@dataclass(frozen=True)
+class Go:
+    """Move to `to`; `say` comes before the new screen. `to.data` is merged into the state
+    data (a value of None removes the key). `remember=False` keeps the step out of "Zurück"
+    (we return to a screen seen before)."""
+
+    to: Target
     say: tuple[OutMessage, ...] = ()
     remember: bool = True
 
@@ -60,31 +104,137 @@ class Stay:
 Step = Go | Stay
 
 
-class Dialog(ABC):
-    name: str
-    # States in which typed text (or a location) is an answer, not a wrong button.
-    text_states: frozenset[str] = frozenset()
-    # States in which a typed number is a value (kilometres), not an option number.
-    number_states: frozenset[str] = frozenset()
+class Input(enum.Enum):
+    """What a screen takes besides its buttons."""
 
-    @abstractmethod
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
-        """The screen for `state`: the question and its buttons."""
+    NOTHING = "nothing"  # buttons only: typed text gets a hint and the screen again
+    TEXT = "text"  # free text, or a shared location
+    # A value with its unit ("30 km", "12 Plätze"); a bare number still picks an option.
+    NUMBER = "number"
 
-    @abstractmethod
+
+Render = Callable[[Context], Awaitable[Screenful]]
+Answer = Callable[[Context, Incoming], Awaitable[Step]]
+
+
+@dataclass(frozen=True)
+class On:
+    """One button action bound to its handler; the handler gets the typed value."""
+
+    action: Action | ValueAction[Any]
+    handler: Callable[..., Awaitable[Step]]
+
+    def matches(self, payload: str) -> bool:
+        return self.action.matches(payload)
+
+    async def run(self, ctx: Context, payload: str) -> Step:
+        if isinstance(self.action, ValueAction):
+            return await self.handler(ctx, self.action.parse(payload))
+        return await self.handler(ctx)
+
+
+@overload
+def on(action: Action, handler: Callable[[Context], Awaitable[Step]]) -> On: ...
+@overload
+def on(action: ValueAction[T], handler: Callable[[Context, T], Awaitable[Step]]) -> On: ...
+def on(action: Action | ValueAction[Any], handler: Callable[..., Awaitable[Step]]) -> On:
+    return On(action, handler)
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One state of a dialog: its render function, its buttons, what typed input it takes.
+
+    `answer` handles typed text (and a shared location); with `unit` (a number in words:
+    3 → "3 km") the screen takes a number with its unit, and the runner's hint for a
+    bare number that is no option shows how to type one."""
+
+    render: Render
+    buttons: tuple[On, ...] = ()
+    answer: Answer | None = None
+    unit: Callable[[Translator, int], str] | None = None
+
+    @property
+    def accepts(self) -> Input:
+        if self.answer is None:
+            return Input.NOTHING
+        return Input.NUMBER if self.unit else Input.TEXT
+
+
+class Dialog:
+    """A flow: its states (an enum) and one `Screen` per state, built by `table()`."""
+
+    name: ClassVar[str]
+    states: ClassVar[type[enum.StrEnum]]
+
+    def __init__(self) -> None:
+        self.screens: Mapping[str, Screen] = {str(s): screen for s, screen in self.table().items()}
+
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        raise NotImplementedError
+
+    def everywhere(self) -> tuple[On, ...]:
+        """Button actions every screen of this dialog handles (after its own)."""
+        return ()
+
+    def screen(self, state: str) -> Screen:
+        try:
+            return self.screens[state]
+        except KeyError:
+            raise UnknownState(f"{self.name} has no state {state!r}") from None
+
+    def accepts(self, state: str) -> Input:
+        return self.screen(state).accepts
+
+    def pending(self, ctx: Context, state: str) -> Target | None:
+        """Where to confirm leaving `state`, if leaving now would throw away several answers."""
+        return None
+
+    async def show(self, ctx: Context, state: str) -> Screenful:
+        return await self.screen(state).render(ctx)
+
     async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        """React to a button (msg.payload), text, or location in `state`."""
+        """React to a button (by the table) or typed input (the screen's `answer`)."""
+        screen = self.screen(state)
+        if not msg.payload:
+            return await screen.answer(ctx, msg) if screen.answer else Stay()
+        for binding in (*screen.buttons, *self.everywhere()):
+            if binding.matches(msg.payload):
+                try:
+                    return await binding.run(ctx, msg.payload)
+                except BadPayload:
+                    break
+        else:
+            # Offered, yet no entry takes it: a screen from before an update.
+            log.warning("%s.%s: no action for payload %r", self.name, state, msg.payload)
+        hint = ctx._("That button is no longer current. Please choose again.")
+        return Stay(say=(OutMessage(hint),))
+
+    def go(
+        self,
+        state: enum.StrEnum,
+        data: Mapping[str, Any] | None = None,
+        say: Said = (),
+        remember: bool = True,
+    ) -> Go:
+        """To another screen of this dialog."""
+        return Go(Target(self.name, state, data or {}), say, remember)
 
 
 def nav_row(ctx: Context, back: bool = True) -> ButtonRow:
     """The "Zurück · Menü" row that ends most screens."""
-    row = [Button(ctx._("Back"), BACK)] if back else []
-    row.append(Button(ctx._("Menu"), MENU))
+    row = [Button(ctx._("Back"), BACK.payload)] if back else []
+    row.append(Button(ctx._("Menu"), MENU.payload))
     return tuple(row)
 
 
 def say(text: str, *rows: ButtonRow) -> OutMessage:
     return OutMessage(text=text, buttons=tuple(r for r in rows if r))
+
+
+def note(text: str) -> tuple[OutMessage, ...]:
+    """A short line said before the next screen."""
+    return (OutMessage(text),)
 
 
 def too_long(ctx: Context, text: str, limit: int) -> Stay | None:

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
-from bot.dialogs.location import SET_LOCATION, where_unknown
-from bot.dialogs.places import short
-from bot.dialogs.registrations import ASKS_EXPECTATION, sign_up, status_line
+from bot.dialogs.actions import OPEN_EVENT, OPEN_PLACE, POSITIVE, ValueAction, one_of
+from bot.dialogs.base import (
+    Context,
+    Dialog,
+    Go,
+    On,
+    Screen,
+    Screenful,
+    Step,
+    Target,
+    nav_row,
+    on,
+    say,
+)
+from bot.dialogs.location import SET_LOCATION, TO_SET_LOCATION, where_unknown
+from bot.dialogs.places import MORE, short
+from bot.dialogs.registrations import MY_REGISTRATION, sign_up, status_line
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import N_
-from bot.messages import Button, Incoming, OutMessage, Venue
+from bot.messages import Button, OutMessage, Venue
 from bot.services.contracts import EventHit
 
 PAGE_SIZE = 5
 WINDOW_WORDS = {"week": N_("This week"), "weekend": N_("Next weekend"), "later": N_("Later")}
 WINDOWS = tuple(WINDOW_WORDS)
+WINDOW = ValueAction("when", one_of(*WINDOWS))
+SIGN_UP = ValueAction("signup", POSITIVE)
 
 
 def window_bounds(window: str, now: datetime, ctx: Context) -> tuple[datetime, datetime | None]:
@@ -55,23 +72,52 @@ def event_lines(ctx: Context, number: int, e: EventHit) -> str:
     return f"{first}\n   {e.title}\n   " + " · ".join(facts)
 
 
+class State(enum.StrEnum):
+    WHEN = "when"
+    LIST = "list"
+    DETAIL = "detail"
+
+
 class Events(Dialog):
     name = "events"
+    states = State
 
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
-        if state == "when":
-            rows = (
-                *((Button(ctx._(label), f"when:{w}"),) for w, label in WINDOW_WORDS.items()),
-                nav_row(ctx),
-            )
-            return (say(ctx._("Which events would you like to see?"), *rows),)
-        if state == "list":
-            return await self._list(ctx)
-        if state == "detail":
-            return await self._detail(ctx)
-        raise ValueError(f"unknown events state {state!r}")
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {
+            State.WHEN: Screen(self._ask_when),
+            State.LIST: Screen(
+                self._list,
+                (
+                    on(OPEN_EVENT, self._open_event),
+                    on(MORE, self._more),
+                    on(SET_LOCATION, self._set_location),
+                ),
+            ),
+            State.DETAIL: Screen(
+                self._detail,
+                (
+                    on(OPEN_PLACE, self._open_place),
+                    on(MY_REGISTRATION, self._open_registration),
+                    on(SIGN_UP, self._sign_up),
+                ),
+            ),
+        }
 
-    async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
+    def everywhere(self) -> tuple[On, ...]:
+        # The other periods are offered on the period question and on an empty list.
+        return (on(WINDOW, self._window),)
+
+    async def _ask_when(self, ctx: Context) -> Screenful:
+        rows = (
+            *((Button(ctx._(label), WINDOW(w)),) for w, label in WINDOW_WORDS.items()),
+            nav_row(ctx),
+        )
+        return (say(ctx._("Which events would you like to see?"), *rows),)
+
+    async def _window(self, ctx: Context, window: str) -> Step:
+        return self.go(State.LIST, {"window": window, "offset": 0})
+
+    async def _list(self, ctx: Context) -> Screenful:
         member = ctx.member
         if member.home is None:
             return where_unknown(ctx)
@@ -85,7 +131,7 @@ class Events(Dialog):
         if not hits:
             text = ctx._("No events within {radius} in this period.").format(radius=radius)
             others = tuple(
-                Button(ctx._(WINDOW_WORDS[w]), f"when:{w}") for w in WINDOWS if w != window
+                Button(ctx._(WINDOW_WORDS[w]), WINDOW(w)) for w in WINDOWS if w != window
             )
             return (say(text, others, nav_row(ctx)),)
         title = {
@@ -94,13 +140,22 @@ class Events(Dialog):
             "later": ctx._("Later events within {radius}:"),
         }[window].format(radius=radius)
         lines = [event_lines(ctx, offset + i + 1, e) for i, e in enumerate(hits)]
-        rows: list[tuple[Button, ...]] = [(Button(short(e.title), f"ev:{e.id}"),) for e in hits]
+        rows: list[tuple[Button, ...]] = [(Button(short(e.title), OPEN_EVENT(e.id)),) for e in hits]
         if has_more:
-            rows.append((Button(ctx._("More"), f"more:{offset + PAGE_SIZE}"),))
+            rows.append((Button(ctx._("More"), MORE(offset + PAGE_SIZE)),))
         rows.append(nav_row(ctx))
         return (say("\n\n".join([title, *lines]), *rows),)
 
-    async def _detail(self, ctx: Context) -> tuple[OutMessage, ...]:
+    async def _open_event(self, ctx: Context, event_id: int) -> Step:
+        return self.go(State.DETAIL, {"event_id": event_id})
+
+    async def _more(self, ctx: Context, offset: int) -> Step:
+        return self.go(State.LIST, {"offset": offset})
+
+    async def _set_location(self, ctx: Context) -> Step:
+        return Go(TO_SET_LOCATION)
+
+    async def _detail(self, ctx: Context) -> Screenful:
         event_id = ctx.data.get("event_id")
         details = (
             await ctx.services.events.details(int(event_id), ctx.member.home, ctx.now)
@@ -131,39 +186,28 @@ class Events(Dialog):
         mine = await ctx.services.registrations.for_event(ctx.member.id, e.id)
         if mine is not None:
             lines += ["", status_line(ctx, mine)]
-            rows.append((Button(ctx._("My sign-up"), f"reg:{mine.id}"),))
+            rows.append((Button(ctx._("My sign-up"), MY_REGISTRATION(mine.id)),))
         elif details.open_for_sign_up:
             full = e.free_seats == 0
             label = ctx._("Join the waiting list") if full else ctx._("Sign up")
-            rows.append((Button(label, f"signup:{e.id}"),))
+            rows.append((Button(label, SIGN_UP(e.id)),))
         elif not e.cancelled:
             lines += ["", ctx._("Sign-up for this event has closed.")]
         venue = None
         if place:
-            rows.append((Button(ctx._("About the place"), f"pl:{place.id}"),))
+            rows.append((Button(ctx._("About the place"), OPEN_PLACE(place.id)),))
             venue = Venue(place.name, place.town, place.point.lat, place.point.lon)
         rows.append(nav_row(ctx))
         return (OutMessage("\n".join(lines), buttons=tuple(rows), venue=venue),)
 
-    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        payload = msg.payload
-        if payload.startswith("when:") and payload[5:] in WINDOWS:
-            return Go(self.name, "list", data={"window": payload[5:], "offset": 0})
-        if state == "list":
-            if payload == SET_LOCATION:
-                return Go("settings", "location")
-            if payload.startswith("ev:"):
-                return Go(self.name, "detail", data={"event_id": int(payload[3:])})
-            if payload.startswith("more:"):
-                return Go(self.name, "list", data={"offset": int(payload[5:])})
-        if state == "detail" and payload.startswith("pl:"):
-            return Go("places", "detail", data={"place_id": int(payload[3:])})
-        if state == "detail" and payload.startswith("reg:"):
-            return Go("registrations", "detail", data={"registration_id": int(payload[4:])})
-        if state == "detail" and payload.startswith("signup:"):
-            event_id = int(payload[7:])
-            event = await ctx.services.events.details(event_id, None)
-            if event is not None and event.hit.format in ASKS_EXPECTATION:
-                return Go("registrations", "expect", data={"event_id": event_id})
-            return await sign_up(ctx, event_id, None)
-        return Stay()
+    async def _open_place(self, ctx: Context, place_id: int) -> Step:
+        return Go(Target("places", "detail", {"place_id": place_id}))
+
+    async def _open_registration(self, ctx: Context, registration_id: int) -> Step:
+        return Go(Target("registrations", "detail", {"registration_id": registration_id}))
+
+    async def _sign_up(self, ctx: Context, event_id: int) -> Step:
+        event = await ctx.services.events.details(event_id, None)
+        if event is not None and event.hit.format.asks_expectation:
+            return Go(Target("registrations", "expect", {"event_id": event_id}))
+        return await sign_up(ctx, event_id, None)

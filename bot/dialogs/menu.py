@@ -2,57 +2,94 @@
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
-from bot.messages import Button, Incoming, OutMessage
+import enum
+from collections.abc import Mapping
+
+from bot.dialogs.actions import ValueAction, one_of
+from bot.dialogs.base import (
+    HELP,
+    Context,
+    Dialog,
+    Go,
+    Screen,
+    Screenful,
+    Step,
+    Target,
+    nav_row,
+    on,
+    say,
+)
+from bot.messages import Button
+
+# Where the menu leads; each opens its first screen with a fresh search.
+DESTINATIONS: Mapping[str, Target] = {
+    "places": Target("places", "list"),
+    "events": Target("events", "when"),
+    "registrations": Target("registrations", "list"),
+    "new_event": Target("new_event", "format"),
+    "my_events": Target("my_events", "list"),
+    "settings": Target("settings", "main"),
+}
+OPEN = ValueAction("go", one_of(*DESTINATIONS))
+FRESH: Mapping[str, object] = {
+    "offset": 0,
+    "filters": None,
+    "window": None,
+    "draft": {},
+    "event_id": None,
+}
 
 
 def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = [
-        (Button(ctx._("Open workshops nearby"), "go:places"),),
-        (Button(ctx._("Events"), "go:events"),),
-        (Button(ctx._("My sign-ups"), "go:registrations"),),
+        (Button(ctx._("Open workshops nearby"), OPEN("places")),),
+        (Button(ctx._("Events"), OPEN("events")),),
+        (Button(ctx._("My sign-ups"), OPEN("registrations")),),
     ]
     if ctx.member.is_organiser:
         rows.append(
             (
-                Button(ctx._("Create an event"), "go:new_event"),
-                Button(ctx._("My events"), "go:my_events"),
+                Button(ctx._("Create an event"), OPEN("new_event")),
+                Button(ctx._("My events"), OPEN("my_events")),
             )
         )
-    rows.append((Button(ctx._("Settings"), "go:settings"), Button(ctx._("Help"), "help")))
+    rows.append((Button(ctx._("Settings"), OPEN("settings")), Button(ctx._("Help"), HELP.payload)))
     return tuple(rows)
+
+
+class State(enum.StrEnum):
+    MAIN = "main"
 
 
 class Menu(Dialog):
     name = "menu"
+    states = State
 
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {State.MAIN: Screen(self._main, (on(OPEN, _open),))}
+
+    async def _main(self, ctx: Context) -> Screenful:
         return (say(ctx._("What would you like to do?"), *menu_buttons(ctx)),)
 
-    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        target = {
-            "go:places": ("places", "list"),
-            "go:events": ("events", "when"),
-            "go:registrations": ("registrations", "list"),
-            "go:new_event": ("organiser", "format"),
-            "go:my_events": ("organiser", "mine"),
-            "go:settings": ("settings", "main"),
-        }
-        if msg.payload not in target:
-            return Stay()
-        flow, next_state = target[msg.payload]
-        # A fresh search each time the member comes from the menu.
-        return Go(
-            flow,
-            next_state,
-            data={"offset": 0, "filters": None, "window": None, "draft": {}, "event_id": None},
-        )
+
+async def _open(ctx: Context, destination: str) -> Step:
+    to = DESTINATIONS[destination]
+    # A fresh search each time the member comes from the menu.
+    return Go(Target(to.flow, to.state, FRESH))
+
+
+class HelpState(enum.StrEnum):
+    MAIN = "main"
 
 
 class Help(Dialog):
     name = "help"
+    states = HelpState
 
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {HelpState.MAIN: Screen(self._main)}
+
+    async def _main(self, ctx: Context) -> Screenful:
         lines = [
             ctx._("Werkbank helps you find open workshops and events near you."),
             ctx._(
@@ -66,6 +103,3 @@ class Help(Dialog):
             ctx._("Want to organise events? Send “my ID” and pass the answer to the operator."),
         ]
         return (say("\n".join(lines), nav_row(ctx)),)
-
-    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        return Stay()

@@ -7,13 +7,10 @@ screen the member was on stays one "Zurück" away.
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.dialogs.base import Context
+from bot.codes import NoticeKind
+from bot.dialogs.base import Context, Target
 from bot.messages import OutMessage
 from bot.services.contracts import NoticeView
-
-Target = tuple[str, str, dict[str, Any]]
 
 
 def _when_where(ctx: Context, n: NoticeView) -> str:
@@ -27,12 +24,12 @@ def _when_where(ctx: Context, n: NoticeView) -> str:
 def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], Target | None]:
     """What to say, and the screen to open after it (None: leave the member where they are)."""
     detail: Target | None = (
-        ("registrations", "detail", {"registration_id": n.registration_id})
+        Target("registrations", "detail", {"registration_id": n.registration_id})
         if n.registration_id is not None
         else None
     )
     title = n.title
-    if n.kind == "reminder_day_before":
+    if n.kind == NoticeKind.REMINDER_DAY_BEFORE:
         # Sent late after downtime it may already be the event's day: say which.
         today = ctx.t.local(ctx.now).date()
         if n.start_at is not None and ctx.t.local(n.start_at).date() == today:
@@ -42,38 +39,38 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
         text += "\n" + _when_where(ctx, n) + "\n\n"
         text += ctx._("If you can't come, please cancel, so that someone else can have the seat.")
         return (OutMessage(text),), detail
-    if n.kind == "reminder_two_hours":
+    if n.kind == NoticeKind.REMINDER_TWO_HOURS:
         text = ctx._("Reminder: “{title}” starts in two hours.").format(title=title)
         text += "\n" + _when_where(ctx, n)
         return (OutMessage(text),), detail
-    if n.kind == "moved_up":
+    if n.kind == NoticeKind.MOVED_UP:
         text = "🎉 " + ctx._("A seat has come free: you are now signed up for “{title}”.").format(
             title=title
         )
         text += "\n" + _when_where(ctx, n) + "\n\n"
         text += ctx._("Can't make it after all? Tap “Decline the seat” and it goes to the next.")
         if detail is not None:
-            detail = (detail[0], detail[1], {**detail[2], "moved_up": True})
+            detail = Target(detail.flow, detail.state, {**detail.data, "moved_up": True})
         return (OutMessage(text),), detail
-    if n.kind == "event_changed":
+    if n.kind == NoticeKind.EVENT_CHANGED:
         text = ctx._("“{title}” has changed:").format(title=title)
         changes = n.params.get("changes")
         if isinstance(changes, list):
             text += "\n" + "\n".join(f"• {ctx._(str(change))}" for change in changes)
         text += "\n\n" + _when_where(ctx, n)
         return (OutMessage(text),), detail
-    if n.kind == "event_cancelled":
+    if n.kind == NoticeKind.EVENT_CANCELLED:
         text = "❌ " + ctx._("Cancelled: “{title}” will not take place.").format(title=title)
         text += "\n" + _when_where(ctx, n)
         reason = n.params.get("reason")
         if reason:
             text += "\n" + ctx._("Reason: {reason}").format(reason=reason)
         return (OutMessage(text),), None
-    if n.kind == "minimum_check":
+    if n.kind == NoticeKind.MINIMUM_CHECK:
         text = ctx._(
             "“{title}” has {registered} sign-ups so far; you wanted at least {minimum}."
         ).format(title=title, registered=n.registered, minimum=n.minimum)
         text += "\n" + _when_where(ctx, n) + "\n\n"
         text += ctx._("Hold the event anyway, or cancel it now, while people can still plan?")
-        return (OutMessage(text),), ("organiser", "minimum_check", {"event_id": n.event_id})
+        return (OutMessage(text),), Target("my_events", "minimum_check", {"event_id": n.event_id})
     raise ValueError(f"unknown notice kind {n.kind!r}")

@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say, too_long
+import enum
+from collections.abc import Mapping
+
+from bot.codes import RegistrationStatus
+from bot.dialogs.actions import OPEN_EVENT, POSITIVE, Action, ValueAction
+from bot.dialogs.base import (
+    Context,
+    Dialog,
+    Go,
+    On,
+    Screen,
+    Screenful,
+    Step,
+    Target,
+    nav_row,
+    note,
+    on,
+    say,
+    too_long,
+)
 from bot.dialogs.places import short
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.messages import Attachment, Button, Incoming, OutMessage
 from bot.services.contracts import MAX_EXPECTATION, MyRegistration, Outcome
 
-# Formats where the pilot found that expectations written down at the start make it work.
-ASKS_EXPECTATION = frozenset({"transfer", "pro2pro"})
-SKIP = "skip"
+MY_REGISTRATION = ValueAction("reg", POSITIVE)
+MY_SIGNUPS = Action("my_signups")
+EVENTS = Action("events")
+SKIP = Action("skip")
+CANCEL = Action("cancel")
+DECLINE = Action("decline")
+YES_CANCEL = Action("cancel_yes")
+KEEP = Action("keep")
 
 
 def where(r: MyRegistration) -> str:
@@ -20,7 +44,7 @@ def where(r: MyRegistration) -> str:
 def status_line(ctx: Context, r: MyRegistration) -> str:
     if r.event_cancelled:
         return "❌ " + ctx._("This event has been cancelled.")
-    if r.status == "waitlisted":
+    if r.status == RegistrationStatus.WAITLISTED:
         return ctx._("You are no. {number} on the waiting list.").format(number=r.waitlist_number)
     return "✅ " + ctx._("You are signed up.")
 
@@ -35,11 +59,11 @@ async def sign_up(ctx: Context, event_id: int, expectation: str | None) -> Step:
     }
     if result.outcome in hints or result.registration is None:
         text = hints.get(result.outcome, ctx._("This event is no longer listed."))
-        return Go("events", "detail", data={"event_id": event_id}, say=(OutMessage(text),))
+        return Go(Target("events", "detail", {"event_id": event_id}), say=note(text))
     r = result.registration
-    detail = Go("registrations", "detail", data={"registration_id": r.id}, remember=False)
+    detail = Target("registrations", "detail", {"registration_id": r.id})
     if result.outcome == Outcome.ALREADY:
-        return Go(detail.flow, detail.state, detail.data, say=(OutMessage(status_line(ctx, r)),))
+        return Go(detail, say=note(status_line(ctx, r)))
     when = ctx.t.when(r.start_at, r.end_at)
     if result.outcome == Outcome.WAITLISTED:
         text = "\n".join(
@@ -49,7 +73,7 @@ async def sign_up(ctx: Context, event_id: int, expectation: str | None) -> Step:
                 ctx._("If a seat comes free, you move up automatically and I will tell you."),
             ]
         )
-        return Go(detail.flow, detail.state, detail.data, say=(OutMessage(text),))
+        return Go(detail, say=note(text))
     lines = [
         "✅ " + ctx._("You are signed up for “{title}”.").format(title=r.title),
         when,
@@ -62,37 +86,47 @@ async def sign_up(ctx: Context, event_id: int, expectation: str | None) -> Step:
     if ics is not None:
         attachment = Attachment(f"werkbank-{r.event_id}.ics", "text/calendar", ics)
     confirmation = OutMessage("\n".join(lines), attachment=attachment)
-    return Go(detail.flow, detail.state, detail.data, say=(confirmation,))
+    return Go(detail, say=(confirmation,))
+
+
+class State(enum.StrEnum):
+    LIST = "list"
+    EXPECT = "expect"
+    DETAIL = "detail"
+    CONFIRM_CANCEL = "confirm_cancel"
 
 
 class Registrations(Dialog):
     name = "registrations"
-    text_states = frozenset({"expect"})
+    states = State
 
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
-        if state == "list":
-            return await self._list(ctx)
-        if state == "expect":
-            text = ctx._(
-                "What do you expect from the workshop? A sentence is enough: "
-                "it helps the experts prepare. You can also skip this."
-            )
-            return (say(text, (Button(ctx._("Skip"), SKIP),), nav_row(ctx)),)
-        if state in ("detail", "confirm_cancel"):
-            r = await self._current(ctx)
-            if r is None:
-                return (say(ctx._("This registration is no longer there."), nav_row(ctx)),)
-            if state == "confirm_cancel":
-                text = ctx._("Do you really want to cancel “{title}” ({when})?").format(
-                    title=r.title, when=ctx.t.when(r.start_at, r.end_at)
-                )
-                rows = (
-                    (Button(ctx._("Yes, cancel"), "cancel:yes"),),
-                    (Button(ctx._("No, keep it"), "cancel:no"),),
-                )
-                return (say(text, *rows),)
-            return (self._detail(ctx, r),)
-        raise ValueError(f"unknown registrations state {state!r}")
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {
+            State.LIST: Screen(self._list, (on(MY_REGISTRATION, self._open),)),
+            State.EXPECT: Screen(self._ask_expectation, (on(SKIP, self._skip),), self._expect),
+            State.DETAIL: Screen(
+                self._detail, (on(CANCEL, self._confirm_cancel), on(DECLINE, self._cancel))
+            ),
+            State.CONFIRM_CANCEL: Screen(
+                self._ask_cancel, (on(YES_CANCEL, self._cancel), on(KEEP, self._keep))
+            ),
+        }
+
+    def everywhere(self) -> tuple[On, ...]:
+        return (
+            on(MY_SIGNUPS, self._my_signups),
+            on(EVENTS, self._events),
+            on(OPEN_EVENT, self._open_event),
+        )
+
+    async def _my_signups(self, ctx: Context) -> Step:
+        return self.go(State.LIST, {"moved_up": None})
+
+    async def _events(self, ctx: Context) -> Step:
+        return Go(Target("events", "when"))
+
+    async def _open_event(self, ctx: Context, event_id: int) -> Step:
+        return Go(Target("events", "detail", {"event_id": event_id}))
 
     async def _current(self, ctx: Context) -> MyRegistration | None:
         registration_id = ctx.data.get("registration_id")
@@ -100,21 +134,48 @@ class Registrations(Dialog):
             return None
         return await ctx.services.registrations.get(ctx.member.id, registration_id)
 
-    async def _list(self, ctx: Context) -> tuple[OutMessage, ...]:
+    # -- "Meine Anmeldungen" ---------------------------------------------------
+    async def _list(self, ctx: Context) -> Screenful:
         mine = await ctx.services.registrations.mine(ctx.member.id, ctx.now)
         if not mine:
             text = ctx._("You are not signed up for anything yet. Look under “Events”.")
-            return (say(text, (Button(ctx._("Events"), "go:events"),), nav_row(ctx)),)
+            return (say(text, (Button(ctx._("Events"), EVENTS.payload),), nav_row(ctx)),)
         lines = [ctx._("Your sign-ups:")]
         for number, r in enumerate(mine, 1):
             lines.append(
                 f"{number}. {ctx.t.when(r.start_at, r.end_at)}\n   {r.title}\n   "
                 + status_line(ctx, r)
             )
-        rows = [(Button(short(r.title), f"reg:{r.id}"),) for r in mine]
+        rows = [(Button(short(r.title), MY_REGISTRATION(r.id)),) for r in mine]
         return (say("\n\n".join(lines), *rows, nav_row(ctx)),)
 
-    def _detail(self, ctx: Context, r: MyRegistration) -> OutMessage:
+    async def _open(self, ctx: Context, registration_id: int) -> Step:
+        return self.go(State.DETAIL, {"registration_id": registration_id})
+
+    # -- signing up with an expectation ------------------------------------------
+    async def _ask_expectation(self, ctx: Context) -> Screenful:
+        text = ctx._(
+            "What do you expect from the workshop? A sentence is enough: "
+            "it helps the experts prepare. You can also skip this."
+        )
+        return (say(text, (Button(ctx._("Skip"), SKIP.payload),), nav_row(ctx)),)
+
+    async def _skip(self, ctx: Context) -> Step:
+        return await self._expect(ctx, None)
+
+    async def _expect(self, ctx: Context, msg: Incoming | None) -> Step:
+        event_id = ctx.data.get("event_id")
+        if not isinstance(event_id, int):
+            return Go(Target("menu", "main"))
+        if msg is None:
+            return await sign_up(ctx, event_id, None)
+        return too_long(ctx, msg.text, MAX_EXPECTATION) or await sign_up(ctx, event_id, msg.text)
+
+    # -- one sign-up ------------------------------------------------------------
+    async def _detail(self, ctx: Context) -> Screenful:
+        r = await self._current(ctx)
+        if r is None:
+            return (say(ctx._("This registration is no longer there."), nav_row(ctx)),)
         lines = [r.title, word(ctx.t, FORMAT_WORDS, r.format), ctx.t.when(r.start_at, r.end_at)]
         if where(r):
             lines.append(where(r))
@@ -124,56 +185,44 @@ class Registrations(Dialog):
         if r.expectation:
             lines.append(ctx._("Your expectation: {text}").format(text=r.expectation))
         rows: list[tuple[Button, ...]] = []
-        if not r.event_cancelled and r.status in ("registered", "waitlisted"):
-            if ctx.data.get("moved_up"):
-                rows.append((Button(ctx._("Decline the seat"), "decline"),))
-            else:
-                rows.append((Button(ctx._("Cancel my sign-up"), "cancel"),))
-        rows.append((Button(ctx._("About the event"), f"ev:{r.event_id}"),))
-        rows.append((Button(ctx._("My sign-ups"), "go:registrations"),))
-        return say("\n".join(lines), *rows, nav_row(ctx))
-
-    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        payload = msg.payload
-        if payload == "go:registrations":
-            return Go(self.name, "list", data={"moved_up": None})
-        if payload == "go:events":
-            return Go("events", "when")
-        if payload.startswith("ev:"):
-            return Go("events", "detail", data={"event_id": int(payload[3:])})
-        if state == "list" and payload.startswith("reg:"):
-            return Go(self.name, "detail", data={"registration_id": int(payload[4:])})
-        if state == "expect":
-            event_id = ctx.data.get("event_id")
-            if not isinstance(event_id, int):
-                return Go("menu", "main")
-            if payload == SKIP:
-                return await sign_up(ctx, event_id, None)
-            return too_long(ctx, msg.text.strip(), MAX_EXPECTATION) or await sign_up(
-                ctx, event_id, msg.text
-            )
-        if state == "detail" and payload == "cancel":
-            return Go(self.name, "confirm_cancel")
-        if (state == "detail" and payload == "decline") or (
-            state == "confirm_cancel" and payload == "cancel:yes"
+        if not r.event_cancelled and r.status in (
+            RegistrationStatus.REGISTERED,
+            RegistrationStatus.WAITLISTED,
         ):
-            return await self._cancel(ctx)
-        if state == "confirm_cancel" and payload == "cancel:no":
-            return Go(self.name, "detail", remember=False)
-        return Stay()
+            if ctx.data.get("moved_up"):
+                rows.append((Button(ctx._("Decline the seat"), DECLINE.payload),))
+            else:
+                rows.append((Button(ctx._("Cancel my sign-up"), CANCEL.payload),))
+        rows.append((Button(ctx._("About the event"), OPEN_EVENT(r.event_id)),))
+        rows.append((Button(ctx._("My sign-ups"), MY_SIGNUPS.payload),))
+        return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _confirm_cancel(self, ctx: Context) -> Step:
+        return self.go(State.CONFIRM_CANCEL)
+
+    async def _ask_cancel(self, ctx: Context) -> Screenful:
+        r = await self._current(ctx)
+        if r is None:
+            return (say(ctx._("This registration is no longer there."), nav_row(ctx)),)
+        text = ctx._("Do you really want to cancel “{title}” ({when})?").format(
+            title=r.title, when=ctx.t.when(r.start_at, r.end_at)
+        )
+        rows = (
+            (Button(ctx._("Yes, cancel"), YES_CANCEL.payload),),
+            (Button(ctx._("No, keep it"), KEEP.payload),),
+        )
+        return (say(text, *rows),)
+
+    async def _keep(self, ctx: Context) -> Step:
+        return self.go(State.DETAIL, remember=False)
 
     async def _cancel(self, ctx: Context) -> Step:
         r = await self._current(ctx)
         if r is None:
-            return Go(self.name, "list", remember=False)
+            return self.go(State.LIST, remember=False)
         await ctx.services.registrations.cancel(ctx.member.id, r.id, ctx.now)
         text = ctx._("You are no longer signed up for “{title}”.").format(title=r.title)
-        if r.status == "registered":
+        if r.status == RegistrationStatus.REGISTERED:
             text += " " + ctx._("Your seat goes to the next person on the waiting list.")
-        return Go(
-            self.name,
-            "list",
-            data={"moved_up": None, "registration_id": None},
-            say=(OutMessage(text),),
-            remember=False,
-        )
+        data = {"moved_up": None, "registration_id": None}
+        return self.go(State.LIST, data, say=note(text), remember=False)

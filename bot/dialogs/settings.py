@@ -1,117 +1,164 @@
-"""Settings: language, location, radius, interests."""
+"""Settings: language, location, radius, interests, reminders."""
 
 from __future__ import annotations
 
+import enum
 import re
+from collections.abc import Mapping
 
-from bot.dialogs.base import Context, Dialog, Go, Stay, Step, nav_row, say
-from bot.dialogs.location import answer_location, answer_which_town, ask_location, ask_which_town
-from bot.dialogs.onboarding import field_buttons, language_buttons
+from bot.codes import Field
+from bot.dialogs.actions import FLAG, POSITIVE, ValueAction, one_of
+from bot.dialogs.base import (
+    Context,
+    Dialog,
+    Go,
+    Screen,
+    Screenful,
+    Stay,
+    Step,
+    nav_row,
+    note,
+    on,
+    say,
+)
+from bot.dialogs.location import location_screens
+from bot.dialogs.onboarding import FIELD, LANGUAGE, field_buttons, language_buttons
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES, word
-from bot.messages import Button, Incoming, Kind, OutMessage
+from bot.messages import Button, Incoming
 from bot.services.contracts import RADIUS_CHOICES_KM
 
 MAX_RADIUS_KM = 500
-# "30", "30 km", "30km", "30 Kilometer" (ASCII digits: "³" is no number of kilometres)
-_KILOMETRES = re.compile(r"([0-9]{1,3})\s*(?:km|kilometer|kilometern|kilometres|kilometers)?")
+# "30 km", "30km", "30 Kilometer" (ASCII digits: "³" is no number of kilometres). A bare
+# number is an option where options are shown; it reaches this only from the runner
+# when a screen has none.
+_KILOMETRES = re.compile(r"([0-9]{1,4})\s*(?:km|kilometer|kilometern|kilometres|kilometers)?")
+
+CHANGE = ValueAction("set", one_of("language", "location", "radius", "field"))
+RADIUS = ValueAction("radius", POSITIVE)
+DAY_BEFORE = ValueAction("day_before", FLAG)
+TWO_HOURS = ValueAction("two_hours", FLAG)
+
+
+class State(enum.StrEnum):
+    MAIN = "main"
+    LANGUAGE = "language"
+    LOCATION = "location"
+    CHOOSE_TOWN = "choose_town"
+    RADIUS = "radius"
+    FIELD = "field"
 
 
 class Settings(Dialog):
     name = "settings"
-    text_states = frozenset({"location", "choose_town", "radius"})
-    number_states = frozenset({"radius"})
+    states = State
 
-    async def show(self, ctx: Context, state: str) -> tuple[OutMessage, ...]:
-        m = ctx.member
-        if state == "main":
-            lines = [
-                ctx._("Your settings:"),
-                ctx._("Language: {value}").format(value=LANGUAGE_NAMES.get(m.locale, m.locale)),
-                ctx._("Location: {value}").format(value=m.home_label or ctx._("not set")),
-                ctx._("Radius: {value}").format(value=ctx.t.distance(m.radius_km)),
-                ctx._("Interest: {value}").format(
-                    value=word(ctx.t, FIELD_WORDS, m.field) or ctx._("not set")
-                ),
-                ctx._("Reminder the day before: {value}").format(
-                    value=_on_off(ctx, m.remind_day_before)
-                ),
-                ctx._("Reminder 2 hours before: {value}").format(
-                    value=_on_off(ctx, m.remind_two_hours)
-                ),
-            ]
-            rows = (
-                (Button(ctx._("Change language"), "set:language"),),
-                (Button(ctx._("Change location"), "set:location"),),
-                (Button(ctx._("Change radius"), "set:radius"),),
-                (Button(ctx._("Change interests"), "set:field"),),
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        location, choose_town = location_screens(self._back_to_main())
+        return {
+            State.MAIN: Screen(
+                self._main,
                 (
-                    Button(ctx._("Reminder the day before"), "toggle:day_before"),
-                    Button(ctx._("Reminder 2 hours before"), "toggle:two_hours"),
+                    on(CHANGE, self._change),
+                    on(DAY_BEFORE, self._day_before),
+                    on(TWO_HOURS, self._two_hours),
                 ),
-                nav_row(ctx),
-            )
-            return (say("\n".join(lines), *rows),)
-        if state == "language":
-            return (
-                say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),
-            )
-        if state == "location":
-            return ask_location(ctx)
-        if state == "choose_town":
-            return ask_which_town(ctx)
-        if state == "radius":
-            text = ctx._(
-                "How far would you travel? Choose a distance or type a number of kilometres."
-            )
-            choices = tuple(Button(ctx.t.distance(km), f"radius:{km}") for km in RADIUS_CHOICES_KM)
-            return (say(text, choices, nav_row(ctx)),)
-        if state == "field":
-            return (say(ctx._("What interests you most?"), *field_buttons(ctx), nav_row(ctx)),)
-        raise ValueError(f"unknown settings state {state!r}")
+            ),
+            State.LANGUAGE: Screen(self._ask_language, (on(LANGUAGE, self._language),)),
+            State.LOCATION: location,
+            State.CHOOSE_TOWN: choose_town,
+            State.RADIUS: Screen(
+                self._ask_radius,
+                (on(RADIUS, self._radius),),
+                answer=self._typed_radius,
+                unit=lambda t, km: t.distance(km),
+            ),
+            State.FIELD: Screen(self._ask_field, (on(FIELD, self._field),)),
+        }
 
-    async def handle(self, ctx: Context, state: str, msg: Incoming) -> Step:
-        saved = Go(self.name, "main", say=(OutMessage(ctx._("Saved.")),), remember=False)
-        if state == "main":
-            target = msg.payload.removeprefix("set:")
-            if target in ("language", "location", "radius", "field"):
-                return Go(self.name, target)
-            if msg.payload == "toggle:day_before":
-                on = not ctx.member.remind_day_before
-                await ctx.services.members.set_reminders(ctx.member.id, day_before=on)
-                return Stay(say=(OutMessage(_switched(ctx, on)),))
-            if msg.payload == "toggle:two_hours":
-                on = not ctx.member.remind_two_hours
-                await ctx.services.members.set_reminders(ctx.member.id, two_hours=on)
-                return Stay(say=(OutMessage(_switched(ctx, on)),))
-            return Stay()
-        if state == "language":
-            code = msg.payload.removeprefix("lang:")
-            if code not in LANGUAGE_NAMES:
-                return Stay()
-            await ctx.services.members.set_locale(ctx.member.id, code)
-            # Said in the new language by the next screen; a short neutral tick here.
-            return Go(self.name, "main", say=(OutMessage("✓"),), remember=False)
-        if state == "location":
-            return await answer_location(ctx, msg, self.name, saved)
-        if state == "choose_town":
-            return await answer_which_town(ctx, msg, self.name, saved)
-        if state == "radius":
-            value = msg.payload.removeprefix("radius:") if msg.kind == Kind.BUTTON else msg.text
-            typed = _KILOMETRES.fullmatch(value.strip().lower())
-            if typed is None or not 1 <= int(typed[1]) <= MAX_RADIUS_KM:
-                hint = ctx._("Please choose a distance or type a number from 1 to {max}.").format(
-                    max=MAX_RADIUS_KM
-                )
-                return Stay(say=(OutMessage(hint),))
-            await ctx.services.members.set_radius(ctx.member.id, int(typed[1]))
-            return saved
-        if state == "field":
-            code = msg.payload.removeprefix("field:")
-            if code not in FIELD_WORDS:
-                return Stay()
-            await ctx.services.members.set_field(ctx.member.id, code)
-            return saved
-        return Stay()
+    def _back_to_main(self, *said: str) -> Go:
+        return self.go(State.MAIN, say=tuple(note(s)[0] for s in said), remember=False)
+
+    async def _main(self, ctx: Context) -> Screenful:
+        m = ctx.member
+        lines = [
+            ctx._("Your settings:"),
+            ctx._("Language: {value}").format(value=LANGUAGE_NAMES.get(m.locale, m.locale)),
+            ctx._("Location: {value}").format(value=m.home_label or ctx._("not set")),
+            _radius_line(ctx, m.radius_km),
+            _field_line(ctx, m.field),
+            ctx._("Reminder the day before: {value}").format(
+                value=_on_off(ctx, m.remind_day_before)
+            ),
+            ctx._("Reminder 2 hours before: {value}").format(
+                value=_on_off(ctx, m.remind_two_hours)
+            ),
+        ]
+        rows = (
+            (Button(ctx._("Change language"), CHANGE("language")),),
+            (Button(ctx._("Change location"), CHANGE("location")),),
+            (Button(ctx._("Change radius"), CHANGE("radius")),),
+            (Button(ctx._("Change interests"), CHANGE("field")),),
+            (
+                Button(ctx._("Reminder the day before"), DAY_BEFORE(not m.remind_day_before)),
+                Button(ctx._("Reminder 2 hours before"), TWO_HOURS(not m.remind_two_hours)),
+            ),
+            nav_row(ctx),
+        )
+        return (say("\n".join(lines), *rows),)
+
+    async def _change(self, ctx: Context, what: str) -> Step:
+        return self.go(State(what))
+
+    # Toggles carry the value they set, so a double tap does not undo itself.
+    async def _day_before(self, ctx: Context, on: bool) -> Step:
+        await ctx.services.members.set_reminders(ctx.member.id, day_before=on)
+        return Stay(say=note(_switched(ctx, on)))
+
+    async def _two_hours(self, ctx: Context, on: bool) -> Step:
+        await ctx.services.members.set_reminders(ctx.member.id, two_hours=on)
+        return Stay(say=note(_switched(ctx, on)))
+
+    async def _ask_language(self, ctx: Context) -> Screenful:
+        return (say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),)
+
+    async def _language(self, ctx: Context, code: str) -> Step:
+        await ctx.services.members.set_locale(ctx.member.id, code)
+        # The next screen speaks the new language; the language's own name confirms it.
+        return self._back_to_main(f"✓ {LANGUAGE_NAMES[code]}")
+
+    async def _ask_radius(self, ctx: Context) -> Screenful:
+        text = ctx._("How far would you travel? Choose a distance.")
+        text += "\n" + ctx._("Another distance? Type it with “km”, for example “30 km”.")
+        choices = tuple(Button(ctx.t.distance(km), RADIUS(km)) for km in RADIUS_CHOICES_KM)
+        return (say(text, choices, nav_row(ctx)),)
+
+    async def _radius(self, ctx: Context, km: int) -> Step:
+        if not 1 <= km <= MAX_RADIUS_KM:
+            hint = ctx._("Please choose a distance or type one from 1 to {max} km.")
+            return Stay(say=note(hint.format(max=MAX_RADIUS_KM)))
+        await ctx.services.members.set_radius(ctx.member.id, km)
+        return self._back_to_main(_radius_line(ctx, km))
+
+    async def _typed_radius(self, ctx: Context, msg: Incoming) -> Step:
+        typed = _KILOMETRES.fullmatch(msg.text.lower())
+        return await self._radius(ctx, int(typed[1]) if typed else 0)
+
+    async def _ask_field(self, ctx: Context) -> Screenful:
+        return (say(ctx._("What interests you most?"), *field_buttons(ctx), nav_row(ctx)),)
+
+    async def _field(self, ctx: Context, field: Field) -> Step:
+        await ctx.services.members.set_field(ctx.member.id, field)
+        return self._back_to_main(_field_line(ctx, field))
+
+
+def _radius_line(ctx: Context, km: int) -> str:
+    return ctx._("Radius: {value}").format(value=ctx.t.distance(km))
+
+
+def _field_line(ctx: Context, code: str | None) -> str:
+    return ctx._("Interest: {value}").format(
+        value=word(ctx.t, FIELD_WORDS, code) or ctx._("not set")
+    )
 
 
 def _on_off(ctx: Context, on: bool) -> str:

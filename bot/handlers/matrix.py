@@ -42,6 +42,7 @@ from nio import (
     WhoamiResponse,
 )
 
+from bot.codes import Channel
 from bot.config import SettingsError
 from bot.i18n import translator
 from bot.messages import AccountRef, Attachment, Delivered, Incoming, Kind, OutMessage
@@ -51,7 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "matrix"
+CHANNEL = Channel.MATRIX
 PREFIX = "!werkbank"
 SESSION_FILE = "session.json"
 # How long stop() lets a reply that is being worked on finish before it cancels it.

@@ -2,33 +2,36 @@
 
 The runner owns everything that is the same on every screen: "Menü", "Zurück",
 "Hilfe", commands, numbered options, stale buttons, voice notes and other input
-no dialog asked for, and the apology when a dialog fails. Dialogs only see
+no dialog asked for, and the apology when a dialog fails. `bot.handlers.intents`
+says what a message means; the runner dispatches on that, and dialogs only see
 input meant for them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.dialogs.base import (
-    AFTER_ONBOARDING,
-    BACK,
-    HELP,
-    MENU,
-    NAV_PAYLOADS,
-    Context,
-    Dialog,
-    Stay,
-)
+from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Said, Target
 from bot.dialogs.notices import notice_screen
-from bot.dialogs.registry import FLOWS, HOME, START, first_screen
+from bot.dialogs.registry import FLOWS, HOME, START, current, first_screen
+from bot.handlers.intents import (
+    Answer,
+    Command,
+    Intent,
+    Nav,
+    Navigate,
+    Refusal,
+    Refuse,
+    classify,
+)
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberService, MemberView, NoticeView, Services
@@ -37,48 +40,34 @@ from bot.services.conversations import Conversation, Conversations
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 15
-# Longer text is cut before a dialog sees it: the most one Telegram message holds.
-# Dialogs set their own, lower limits and ask for a shorter text beyond them.
-MAX_TEXT = 4096
-
-_WORDS = {
-    MENU: {"menü", "menue", "menu", "hauptmenü", "start"},
-    BACK: {"zurück", "zurueck", "back"},
-    HELP: {"hilfe", "help", "?"},
-    # Plain words too: Element takes an unknown "/id" for a client command.
-    "whoami": {"kennung", "meine kennung", "my id", "my account"},
-}
-_COMMANDS = {
-    "/start": "start",
-    "/menu": MENU,
-    "/menue": MENU,
-    "/menü": MENU,
-    "/back": BACK,
-    "/zurueck": BACK,
-    "/help": HELP,
-    "/hilfe": HELP,
-    "/settings": "settings",
-    "/einstellungen": "settings",
-    "/anmeldungen": "registrations",
-    "/signups": "registrations",
-    "/veranstalten": "new_event",
-    "/new_event": "new_event",
-    "/id": "whoami",
-    "/kennung": "whoami",
-}
-# Commands that open a screen from anywhere (the dialog checks who may see it).
-_COMMAND_SCREENS = {
-    "registrations": ("registrations", "list"),
-    "new_event": ("organiser", "format"),
-}
-_EMOJI_OR_MARKS = re.compile(r"[^\w\s/?-]", re.UNICODE)
-# ASCII digits only: "²" is a digit to str.isdigit() but not to int().
-_OPTION_NUMBER = re.compile(r"[0-9]{1,2}")
+SETTINGS = Target("settings", "main")
+HELP = Target("help", "main")
 
 
-def _plain(text: str) -> str:
-    """Lowercase, no emoji or punctuation: how labels and typed words are compared."""
-    return " ".join(_EMOJI_OR_MARKS.sub(" ", text).lower().split())
+class Trail(enum.Enum):
+    """What entering a screen does to the "Zurück" history."""
+
+    KEEP = "keep"
+    RESET = "reset"  # a fresh start: the menu, a deep link
+    RETURN = "return"  # back to a screen seen before: cut the history down to it
+
+
+@dataclass
+class _Here:
+    """Where a step starts: the conversation, its screen, and what that screen offered."""
+
+    conv: Conversation
+    at: Target
+    dialog: Dialog
+    t: Translator
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(self.at.data)
+
+    @property
+    def offered(self) -> list[Button]:
+        return [Button(label, payload) for label, payload in self.at.data.get("_offered", [])]
 
 
 def _joined(messages: list[OutMessage], said: int) -> list[OutMessage]:
@@ -92,11 +81,6 @@ def _joined(messages: list[OutMessage], said: int) -> list[OutMessage]:
     if screen.venue or screen.attachment:
         return messages
     return [replace(screen, text=f"{notice.text}\n\n{screen.text}"), *messages[2:]]
-
-
-def _contains_words(label: str, typed: str) -> bool:
-    """Whether `typed` (at least 4 letters) is a run of whole words of `label`."""
-    return len(typed) >= 4 and f" {typed} " in f" {label} "
 
 
 class Runner:
@@ -119,6 +103,12 @@ class Runner:
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
+        self._on: Mapping[type, Callable[[_Here, Any, Incoming], Awaitable[list[OutMessage]]]] = {
+            Navigate: self._navigate,
+            Command: self._command,
+            Refuse: self._refuse,
+            Answer: self._answer,
+        }
 
     def _lock(self, account: AccountRef) -> asyncio.Lock:
         key = (account.channel, account.external_id)
@@ -132,31 +122,27 @@ class Runner:
     async def handle(self, msg: Incoming) -> list[OutMessage]:
         """Everything the bot answers to one incoming message."""
         async with self._lock(msg.account), self.conversations.step():
-            return await self._handle(msg)
-
-    async def _handle(self, msg: Incoming) -> list[OutMessage]:
-        conv = await self.conversations.open_update(msg.account, msg.update_id)
-        if conv is None:
-            return []  # a redelivered update: it was answered already
-        try:
-            return await self._step(conv, msg)
-        except Exception:
-            log.exception(
-                "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
-                msg.account.channel,
-                conv.account_id,
-                conv.flow,
-                conv.state,
-                msg.kind,
-            )
-            return await self._apologise(conv)
+            conv = await self.conversations.open_update(msg.account, msg.update_id)
+            if conv is None:
+                return []  # a redelivered update: it was answered already
+            try:
+                return await self._step(conv, msg)
+            except Exception:
+                log.exception(
+                    "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
+                    msg.account.channel,
+                    conv.account_id,
+                    conv.flow,
+                    conv.state,
+                    msg.kind,
+                )
+                return await self._apologise(conv)
 
     async def resume(self, account: AccountRef) -> list[OutMessage]:
         """The current screen, e.g. when a console chat is opened again."""
         async with self._lock(account):
             conv = await self.conversations.open(account)
-            flow, state = self._position(conv)
-            return await self._enter(conv, flow, state, conv.data, (), push=None)
+            return await self._enter(conv, self._position(conv))
 
     async def notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
         """A notice for the member behind `account` (a reminder, a seat come free, …).
@@ -164,280 +150,211 @@ class Runner:
         One that offers an action opens its screen, as if the member had gone there,
         so buttons, numbers and words work; "Zurück" returns to where they were."""
         async with self._lock(account), self.conversations.step():
-            return await self._notice(account, notice)
-
-    async def _notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
-        conv = await self.conversations.open(account)
-        t = translator(conv.member.locale, self.timezone)
-        say, target = notice_screen(self._context(conv.member, t, conv.data), notice)
-        if target is None or target[0] not in self.flows:
-            return list(say)
-        flow, state = self._position(conv)
-        came_from = (flow, state, conv.data) if conv.flow is not None else None
-        data = {**target[2], "_history": list(conv.data.get("_history", []))}
-        messages = await self._enter(conv, target[0], target[1], data, say, push=came_from)
-        return _joined(messages, len(say))
+            conv = await self.conversations.open(account)
+            t = translator(conv.member.locale, self.timezone)
+            said, to = notice_screen(self._context(conv.member, t, conv.data), notice)
+            if to is None or to.flow not in self.flows:
+                return list(said)
+            came_from = self._position(conv) if conv.flow is not None else None
+            history = list(conv.data.get("_history", []))
+            to = Target(to.flow, to.state, {**to.data, "_history": history})
+            return _joined(await self._enter(conv, to, said, came_from=came_from), len(said))
 
     async def sorry(self, account: AccountRef) -> list[OutMessage]:
         """An apology and the menu, for a channel whose own machinery failed."""
         return await self._apologise(await self.conversations.open(account))
 
     # -- the step ----------------------------------------------------------
-    def _position(self, conv: Conversation) -> tuple[str, str]:
-        if conv.flow is not None and conv.flow in self.flows and conv.state:
-            return conv.flow, conv.state
-        return first_screen(conv.member)
+    def _position(self, conv: Conversation) -> Target:
+        """The saved screen (under today's name for it), or where a member starts."""
+        now = current(conv.flow, conv.state)
+        if now is None:
+            return Target(*self._first(conv.member)[:2], conv.data)
+        return Target(now[0], now[1], conv.data)
+
+    @staticmethod
+    def _first(member: MemberView) -> tuple[str, str]:
+        first = first_screen(member)
+        return first.flow, first.state
 
     async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
-        flow, state = self._position(conv)
         link = deep_link(msg)
         if conv.flow is None or (link and not conv.member.onboarded):
             # The very first message, whatever it says, gets the greeting (or the menu);
             # a poster's link is kept and opened right after a short onboarding.
-            data = {AFTER_ONBOARDING: link} if link else {}
-            return await self._enter(
-                conv, *first_screen(conv.member), data, (), push=None, reset=True
-            )
+            data = {AFTER_ONBOARDING: link.as_list()} if link else {}
+            first = first_screen(conv.member)
+            return await self._enter(conv, Target(first.flow, first.state, data), trail=Trail.RESET)
         if link:
-            flow, state, link_data = link
-            return await self._enter(conv, flow, state, link_data, (), push=None, reset=True)
-        t = translator(conv.member.locale, self.timezone)
-        data = dict(conv.data)
-        offered = [Button(label, payload) for label, payload in data.get("_offered", [])]
-        dialog = self.flows[flow]
+            return await self._enter(conv, link, trail=Trail.RESET)
+        at = self._position(conv)
+        here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
+        accepts = here.dialog.accepts(at.state)
+        intent: Intent = classify(msg, here.offered, accepts, msg.options_numbered)
+        return await self._on[type(intent)](here, intent, msg)
 
-        if msg.kind in (Kind.VOICE, Kind.FILE, Kind.OTHER):
-            hint = t._(
+    async def _navigate(self, here: _Here, intent: Navigate, msg: Incoming) -> list[OutMessage]:
+        conv, nav = here.conv, intent.to
+        if nav in (Nav.MENU, Nav.LEAVE):
+            ctx = self._context(conv.member, here.t, here.data)
+            pending = here.dialog.pending(ctx, here.at.state)
+            if pending is not None:
+                # Several answers would be lost: ask first.
+                return await self._enter(conv, self._keep_history(here, pending), came_from=here.at)
+            said = (OutMessage(here.t._("Okay, stopped.")),) if nav == Nav.LEAVE else ()
+            return await self._go_home(here, said)
+        if nav == Nav.START:
+            return await self._go_home(here, ())
+        if nav == Nav.BACK:
+            return await self._back(here)
+        if nav == Nav.WHOAMI:
+            return await self._stay(here, (OutMessage(self._whoami(here, msg.account)),))
+        to = SETTINGS if nav == Nav.SETTINGS else HELP
+        came_from = None if (here.at.flow, here.at.state) == (to.flow, to.state) else here.at
+        return await self._enter(conv, self._keep_history(here, to), came_from=came_from)
+
+    def _whoami(self, here: _Here, account: AccountRef) -> str:
+        """What the operator needs for `werkbank admin grant organiser …`."""
+        text = here.t._("Your Werkbank account: {account}").format(
+            account=f"{account.channel}:{account.external_id}"
+        )
+        if not here.conv.member.is_organiser:
+            text += "\n" + here.t._(
+                "To organise events, send this to whoever runs Werkbank for you."
+            )
+        return text
+
+    async def _command(self, here: _Here, intent: Command, msg: Incoming) -> list[OutMessage]:
+        if not here.conv.member.onboarded:
+            return await self._go_home(here, ())
+        fresh: dict[str, Any] = {"draft": {}, "event_id": None, "registration_id": None}
+        to = Target(intent.to.flow, intent.to.state, _merge(here.data, fresh))
+        return await self._enter(here.conv, to, came_from=here.at)
+
+    async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
+        t = here.t
+        if intent.why == Refusal.STALE:
+            hint = t._("That button is no longer current. Here is the menu.")
+            return await self._go_home(here, (OutMessage(hint),))
+        if intent.why == Refusal.UNKNOWN_COMMAND:
+            hint = t._("I don't know that command. Here is the menu.")
+            return await self._go_home(here, (OutMessage(hint),))
+        return await self._stay(here, (OutMessage(self._hint(here, intent)),))
+
+    def _hint(self, here: _Here, intent: Refuse) -> str:
+        t, count = here.t, len(here.offered)
+        if intent.why == Refusal.NOT_TEXT:
+            return t._(
                 "I understand text and buttons only. Please type your answer or tap a button."
             )
-            return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
-
-        action, msg = self._classify(
-            msg,
-            offered,
-            numbers_are_options=state not in dialog.number_states,
-            words_are_answers=state in dialog.text_states,
-        )
-        if action in ("start", MENU):
-            return await self._go_home(conv, flow, state, data, ())
-        if action in _COMMAND_SCREENS:
-            target_flow, target_state = _COMMAND_SCREENS[action]
-            if not conv.member.onboarded:
-                return await self._go_home(conv, flow, state, data, ())
-            fresh: dict[str, Any] = {"draft": {}, "event_id": None, "registration_id": None}
-            return await self._enter(
-                conv, target_flow, target_state, _merge(data, fresh), (), push=(flow, state, data)
+        if intent.why == Refusal.NO_LOCATION:
+            return t._("Thanks, but I don't need a location right now.")
+        if intent.why == Refusal.NO_SUCH_OPTION:
+            hint = t._("There is no number {number} here. Please choose 1 to {count}.").format(
+                number=intent.typed, count=count
             )
-        if action in ("settings", HELP):
-            target = ("settings", "main") if action == "settings" else ("help", "main")
-            came_from = None if (flow, state) == target else (flow, state, data)
-            return await self._enter(conv, *target, data, (), push=came_from)
-        if action == BACK:
-            return await self._back(conv, flow, state, data)
-        if action == "whoami":
-            # What the operator needs for `werkbank admin grant organiser …`.
-            account = f"{msg.account.channel}:{msg.account.external_id}"
-            text = t._("Your Werkbank account: {account}").format(account=account)
-            if not conv.member.is_organiser:
-                text += "\n" + t._(
-                    "To organise events, send this to whoever runs Werkbank for you."
-                )
-            return await self._enter(conv, flow, state, data, (OutMessage(text),), push=None)
-        if action == "unknown_command":
-            hint = t._("I don't know that command. Here is the menu.")
-            return await self._go_home(conv, flow, state, data, (OutMessage(hint),))
-        if action == "stale":
-            hint = t._("That button is no longer current. Here is the menu.")
-            return await self._go_home(conv, flow, state, data, (OutMessage(hint),))
-
-        if msg.kind == Kind.TEXT and state not in dialog.text_states:
-            return await self._enter(
-                conv,
-                flow,
-                state,
-                data,
-                (OutMessage(self._not_an_option(t, msg.text, offered)),),
-                push=None,
-            )
-        if msg.kind == Kind.LOCATION and state not in dialog.text_states:
-            hint = t._("Thanks, but I don't need a location right now.")
-            return await self._enter(conv, flow, state, data, (OutMessage(hint),), push=None)
-
-        members = _TrackedMembers(self.services.members)
-        tracked = replace(self.services, members=members)  # type: ignore[arg-type]
-        ctx = self._context(conv.member, t, data, tracked)
-        step = await dialog.handle(ctx, state, msg)
-        if isinstance(step, Stay):
-            return await self._enter(
-                conv,
-                flow,
-                state,
-                _merge(data, step.data),
-                step.say,
-                push=None,
-                reload_member=members.changed,
-            )
-        return await self._enter(
-            conv,
-            step.flow,
-            step.state,
-            _merge(data, step.data),
-            step.say,
-            push=(flow, state, data) if step.remember else None,
-            prune=not step.remember,
-            reload_member=members.changed,
-        )
-
-    async def _go_home(
-        self,
-        conv: Conversation,
-        flow: str,
-        state: str,
-        data: dict[str, Any],
-        say: tuple[OutMessage, ...],
-    ) -> list[OutMessage]:
-        """The main menu; for someone not yet onboarded, the onboarding question they are at."""
-        if conv.member.onboarded:
-            return await self._enter(conv, *HOME, {}, say, push=None, reset=True)
-        if flow == START[0]:
-            return await self._enter(conv, flow, state, data, say, push=None)
-        # Left onboarding for help or settings: return to the last onboarding question.
-        history = list(data.get("_history", []))
-        while history:
-            back_flow, back_state, snapshot = history.pop()
-            if back_flow == START[0]:
-                restored = {**snapshot, "_history": history}
-                return await self._enter(conv, back_flow, back_state, restored, say, push=None)
-        return await self._enter(conv, *START, {}, say, push=None, reset=True)
-
-    def _classify(
-        self,
-        msg: Incoming,
-        offered: list[Button],
-        numbers_are_options: bool = True,
-        words_are_answers: bool = False,
-    ) -> tuple[str | None, Incoming]:
-        """Turn typed numbers and labels into button presses; spot navigation and commands."""
-        if msg.kind == Kind.BUTTON:
-            if msg.payload in NAV_PAYLOADS:
-                return msg.payload, msg
-            if msg.payload not in {b.payload for b in offered}:
-                return "stale", msg
-            return None, msg
-        if msg.kind == Kind.COMMAND or (msg.kind == Kind.TEXT and msg.text.strip().startswith("/")):
-            word = msg.text.strip().split()[0].split("@")[0].lower() if msg.text.strip() else ""
-            return _COMMANDS.get(word, "unknown_command"), msg
-        if msg.kind != Kind.TEXT:
-            return None, msg
-        text = msg.text[:MAX_TEXT]
-        plain = _plain(text)
-        if (
-            numbers_are_options
-            and _OPTION_NUMBER.fullmatch(plain)
-            and 1 <= int(plain) <= len(offered)
-        ):
-            return self._press(msg, offered[int(plain) - 1])
-        for button in offered:
-            if plain and plain == _plain(button.label):
-                return self._press(msg, button)
-        for word, words in _WORDS.items():
-            if plain in words:
-                return word, msg
-        if not words_are_answers:
-            # "warteliste" for "Auf die Warteliste", "abmelden" for "Ja, abmelden": words
-            # that are part of exactly one button's label press it. Not where typed text
-            # is an answer: a town typed into a search must not pick a listed place.
-            partly = [b for b in offered if _contains_words(_plain(b.label), plain)]
-            if len(partly) == 1:
-                return self._press(msg, partly[0])
-        return None, replace(msg, text=text.strip())
-
-    def _press(self, msg: Incoming, button: Button) -> tuple[str | None, Incoming]:
-        pressed = replace(msg, kind=Kind.BUTTON, payload=button.payload, text="")
-        return (button.payload if button.payload in NAV_PAYLOADS else None), pressed
-
-    @staticmethod
-    def _not_an_option(t: Translator, text: str, offered: list[Button]) -> str:
-        plain = _plain(text)
-        if offered and re.fullmatch(r"[0-9]{1,3}", plain):
-            return t._("There is no number {number} here. Please choose 1 to {count}.").format(
-                number=plain, count=len(offered)
-            )
-        if offered:
+            unit = here.dialog.screen(here.at.state).unit
+            if unit is not None:
+                value = unit(t, int(intent.typed))
+                hint += "\n" + t._("Did you mean {value}? Then type “{value}”.").format(value=value)
+            return hint
+        if count:
             return t._("Sorry, I didn't understand that. Please tap a button or type its number.")
         return t._("Sorry, I didn't understand that.")
+
+    async def _answer(self, here: _Here, intent: Answer, msg: Incoming) -> list[OutMessage]:
+        conv = here.conv
+        members = _TrackedMembers(self.services.members)
+        tracked = replace(self.services, members=members)  # type: ignore[arg-type]
+        ctx = self._context(conv.member, here.t, here.data, tracked)
+        step = await here.dialog.handle(ctx, here.at.state, intent.msg)
+        if members.changed:
+            conv.member = await self.conversations.member(conv.member.id)
+        if not isinstance(step, Go):
+            return await self._stay(here, step.say, step.data)
+        to = Target(step.to.flow, step.to.state, _merge(here.data, step.to.data))
+        if step.remember:
+            return await self._enter(conv, to, step.say, came_from=here.at)
+        return await self._enter(conv, to, step.say, trail=Trail.RETURN)
+
+    async def _stay(
+        self, here: _Here, said: Said, changes: Mapping[str, Any] | None = None
+    ) -> list[OutMessage]:
+        """Say something, then show the same screen again."""
+        to = Target(here.at.flow, here.at.state, _merge(here.data, changes or {}))
+        return await self._enter(here.conv, to, said)
+
+    def _keep_history(self, here: _Here, to: Target) -> Target:
+        """`to` with the member's data and history, for a screen that returns here."""
+        return Target(to.flow, to.state, _merge(here.data, dict(to.data)))
+
+    async def _go_home(self, here: _Here, said: Said) -> list[OutMessage]:
+        """The main menu; for someone not yet onboarded, the onboarding question they are at."""
+        conv = here.conv
+        if conv.member.onboarded:
+            return await self._enter(conv, HOME, said, trail=Trail.RESET)
+        if here.at.flow == START.flow:
+            return await self._enter(conv, here.at, said)
+        # Left onboarding for help or settings: return to the last onboarding question.
+        history = list(here.at.data.get("_history", []))
+        while history:
+            flow, state, snapshot = history.pop()
+            if flow == START.flow:
+                to = Target(flow, state, {**snapshot, "_history": history})
+                return await self._enter(conv, to, said)
+        return await self._enter(conv, START, said, trail=Trail.RESET)
 
     # -- moving between screens -------------------------------------------
     async def _enter(
         self,
         conv: Conversation,
-        flow: str,
-        state: str,
-        data: dict[str, Any],
-        say: tuple[OutMessage, ...],
-        push: tuple[str, str, dict[str, Any]] | None,
-        reset: bool = False,
-        reload_member: bool = False,
-        prune: bool = False,
+        to: Target,
+        said: Said = (),
+        trail: Trail = Trail.KEEP,
+        came_from: Target | None = None,
     ) -> list[OutMessage]:
-        """Show `flow`/`state`. `push` is the screen we come from, for "Zurück"; `prune`
-        means we return to a screen seen before, so "Zurück" must not lead to it again."""
-        member = await self.conversations.member(conv.member.id) if reload_member else conv.member
-        conv.member = member
-        history: list[Any] = (
-            [] if reset or (flow, state) == HOME else list(data.get("_history", []))
-        )
-        if prune:
+        """Show `to` after `said`. `came_from` is the screen we leave, for "Zurück"."""
+        data = dict(to.data)
+        home = (to.flow, to.state) == (HOME.flow, HOME.state)
+        history: list[Any] = [] if trail == Trail.RESET or home else list(data.get("_history", []))
+        if trail == Trail.RETURN:
             for index in range(len(history) - 1, -1, -1):
-                if (history[index][0], history[index][1]) == (flow, state):
+                if (history[index][0], history[index][1]) == (to.flow, to.state):
                     del history[index:]
                     break
-        if push is not None:
-            came_from, came_state, came_data = push
-            snapshot = {k: v for k, v in came_data.items() if not k.startswith("_")}
-            history.append([came_from, came_state, snapshot])
+        if came_from is not None:
+            snapshot = {k: v for k, v in came_from.data.items() if not k.startswith("_")}
+            history.append([came_from.flow, str(came_from.state), snapshot])
             del history[:-HISTORY_LIMIT]
-        data = {**data, "_history": history}
-        t = translator(member.locale, self.timezone)
-        screen = await self.flows[flow].show(self._context(member, t, data), state)
-        await self._save(conv, flow, state, data, list(screen))
-        return [*say, *screen]
+        data["_history"] = history
+        t = translator(conv.member.locale, self.timezone)
+        screen = await self.flows[to.flow].show(self._context(conv.member, t, data), to.state)
+        # Remember the options on screen: typed numbers and labels map to them, and a
+        # button press for anything else is stale or forged.
+        data["_offered"] = [[b.label, b.payload] for b in numbered_options(screen)]
+        await self.conversations.save(conv.account_id, to.flow, str(to.state), data)
+        conv.flow, conv.state, conv.data = to.flow, str(to.state), data
+        return [*said, *screen]
 
-    async def _back(
-        self, conv: Conversation, flow: str, state: str, data: dict[str, Any]
-    ) -> list[OutMessage]:
-        history = list(data.get("_history", []))
-        if not history or history[-1][0] not in self.flows:
-            return await self._go_home(conv, flow, state, data, ())
-        back_flow, back_state, snapshot = history.pop()
-        restored = {**snapshot, "_history": history}
-        return await self._enter(conv, back_flow, back_state, restored, (), push=None)
+    async def _back(self, here: _Here) -> list[OutMessage]:
+        history = list(here.at.data.get("_history", []))
+        while history:
+            flow, state, snapshot = history.pop()
+            now = current(flow, state)
+            if now is not None:
+                to = Target(now[0], now[1], {**snapshot, "_history": history})
+                return await self._enter(here.conv, to)
+        return await self._go_home(here, ())
 
     async def _apologise(self, conv: Conversation) -> list[OutMessage]:
-        member = await self.conversations.member(conv.member.id)
-        conv.member = member
-        t = translator(member.locale, self.timezone)
+        conv.member = await self.conversations.member(conv.member.id)
+        t = translator(conv.member.locale, self.timezone)
         sorry = OutMessage(t._("Sorry, something went wrong on my side. Here is the menu."))
         try:
-            return await self._enter(conv, *HOME, {}, (sorry,), push=None, reset=True)
+            return await self._enter(conv, HOME, (sorry,), trail=Trail.RESET)
         except Exception:
             log.exception("could not show the menu after an error: account=%s", conv.account_id)
             return [sorry]
-
-    async def _save(
-        self,
-        conv: Conversation,
-        flow: str,
-        state: str,
-        data: dict[str, Any],
-        shown: list[OutMessage] | None,
-    ) -> None:
-        # Remember the options on screen: typed numbers and labels map to them, and a
-        # button press for anything else is stale or forged.
-        if shown is not None:
-            data["_offered"] = [[b.label, b.payload] for b in numbered_options(shown)]
-        await self.conversations.save(conv.account_id, flow, state, data)
-        conv.flow, conv.state, conv.data = flow, state, data
 
     def _context(
         self,
@@ -472,7 +389,7 @@ class _TrackedMembers:
 _DEEP_LINK = re.compile(r"/start(?:@\w+)?\s+(ev|pl)_([0-9]{1,12})\s*$", re.IGNORECASE)
 
 
-def deep_link(msg: Incoming) -> list[Any] | None:
+def deep_link(msg: Incoming) -> Target | None:
     """`/start ev_12` (an event) or `/start pl_7` (a place), as posters and flyers link them."""
     if msg.kind not in (Kind.COMMAND, Kind.TEXT):
         return None
@@ -480,8 +397,8 @@ def deep_link(msg: Incoming) -> list[Any] | None:
     if match is None:
         return None
     if match[1].lower() == "ev":
-        return ["events", "detail", {"event_id": int(match[2])}]
-    return ["places", "detail", {"place_id": int(match[2])}]
+        return Target("events", "detail", {"event_id": int(match[2])})
+    return Target("places", "detail", {"place_id": int(match[2])})
 
 
 def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

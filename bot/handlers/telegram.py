@@ -38,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.codes import Channel
 from bot.config import SettingsError
 from bot.handlers.telegram_http import over_aiohttp
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
+CHANNEL = Channel.TELEGRAM
 WEBHOOK_PATH = "telegram"
 # Telegram's limit for one message; longer replies are cut with a note rather than refused.
 MAX_TEXT = 4096
@@ -104,7 +105,10 @@ def to_incoming(update: Update) -> Incoming:
         )
     if message.text is not None:
         kind = Kind.COMMAND if message.text.startswith("/") else Kind.TEXT
-        return Incoming(account, kind, text=message.text, update_id=update_id)
+        # Telegram shows buttons to tap, without numbers: a typed bare number is a value.
+        return Incoming(
+            account, kind, text=message.text, update_id=update_id, options_numbered=False
+        )
     if message.voice or message.audio or message.video_note:
         return Incoming(account, Kind.VOICE, update_id=update_id)
     if message.document or message.photo or message.video:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.codes import WorkStatus
 from bot.messages import AccountRef, Delivered, Deliverer, OutMessage
 from bot.services.contracts import NoticeView
 from bot.services.notices import BATCH, Notices, Work
-from bot.storage.models import WorkStatus
 
 log = logging.getLogger(__name__)
 

@@ -32,18 +32,11 @@ from icalendar import Alarm, Calendar, Component, Timezone
 from icalendar import Event as VEvent
 from sqlalchemy import select
 
+from bot.codes import EventFormat, EventStatus, Role
 from bot.services import ServiceError
 from bot.services.database import Database
 from bot.services.members import parse_account
-from bot.storage.models import (
-    ChannelAccount,
-    Event,
-    EventFormat,
-    EventStatus,
-    Member,
-    Place,
-    Role,
-)
+from bot.storage.models import ChannelAccount, Event, Member, Place
 
 PRODID = "-//Werkbank//Werkbank//DE"
 # What a calendar shows for an event without an end.
@@ -550,7 +543,7 @@ async def organiser_by_account(db: Database, account: str) -> int:
         ).first()
     if row is None:
         raise CalendarError(f"no member has written from {account} yet")
-    if row.role not in (Role.ORGANISER, Role.ADMIN):
+    if not Role(row.role).may_organise:
         raise CalendarError(
             f"{account} is no organiser; first: werkbank admin grant organiser {account}"
         )

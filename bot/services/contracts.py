@@ -12,33 +12,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.codes import (
+    Equipment,
+    EventFormat,
+    Field,
+    NoticeKind,
+    PlaceType,
+    RegistrationStatus,
+    Role,
+    StepFree,
+    known_code,
+)
 from bot.geo import Gazetteer, GeoPoint
 
 # The errors a dialog may catch, re-exported so dialogs import only this module.
 from bot.services import NotAllowed as NotAllowed
 from bot.services import ServiceError as ServiceError
 
-PLACE_TYPES: tuple[str, ...] = (
-    "workshop",  # tech workshop / makerspace / FabLab: "Offene Werkstatt"
-    "repair_cafe",
-    "digital_learning",
-    "info_place",
-    "colab",
-    "network",
-    "craft_firm",
-)
-EQUIPMENT: tuple[str, ...] = (
-    "3d_printer",
-    "laser_cutter",
-    "vinyl_cutter",
-    "cnc",
-    "sewing",
-    "wood",
-    "metal",
-    "soldering",
-)
-FIELDS: tuple[str, ...] = ("craft", "design", "digital", "other")
-EVENT_FORMATS: tuple[str, ...] = ("networking", "open_workshop", "transfer", "pro2pro", "other")
+# The codes a dialog offers, in menu order (bot.codes holds them; these names stay for
+# the dialogs that import them from here).
+PLACE_TYPES: tuple[PlaceType, ...] = tuple(PlaceType)
+EQUIPMENT: tuple[Equipment, ...] = tuple(Equipment)
+FIELDS: tuple[Field, ...] = tuple(Field)
+EVENT_FORMATS: tuple[EventFormat, ...] = tuple(EventFormat)
 RADIUS_CHOICES_KM: tuple[int, ...] = (10, 25, 50, 100)
 # Longest texts kept; a dialog asks for a shorter one rather than cut it.
 MAX_EXPECTATION = 1000
@@ -53,23 +49,30 @@ class MemberView:
     home: GeoPoint | None
     home_label: str | None
     radius_km: int
-    field: str | None
-    role: str
+    field: Field | None
+    role: Role
     onboarded: bool
     remind_day_before: bool = True
     remind_two_hours: bool = True
 
     @property
     def is_organiser(self) -> bool:
-        return self.role in ("organiser", "admin")
+        return self.role.may_organise
 
 
 @dataclass(frozen=True)
 class PlaceFilter:
+    """A code given as a plain string (a dialog's saved state) is turned into the code;
+    one that no longer exists is dropped, so a stale filter never breaks the search."""
+
     open_now: bool = False
-    place_type: str | None = None
-    equipment: str | None = None
-    step_free: bool = False
+    place_type: PlaceType | None = None
+    equipment: Equipment | None = None
+    step_free: bool = False  # only places a wheelchair gets into (StepFree.YES)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "place_type", known_code(PlaceType, self.place_type))
+        object.__setattr__(self, "equipment", known_code(Equipment, self.equipment))
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,10 @@ class PlaceHit:
     id: int
     name: str
     town: str
-    types: tuple[str, ...]
+    types: tuple[PlaceType, ...]
     distance_km: float
     opening_hours: str | None
-    step_free: str | None  # "yes" | "limited" | "no" | None (unknown)
+    step_free: StepFree | None  # None: unknown
     mobile: bool
 
 
@@ -96,7 +99,7 @@ class NearbyPage:
 class EventHit:
     id: int
     title: str
-    format: str
+    format: EventFormat
     start_at: datetime
     end_at: datetime | None
     place_id: int | None
@@ -111,7 +114,7 @@ class EventHit:
 class PlaceDetails:
     id: int
     name: str
-    types: tuple[str, ...]
+    types: tuple[PlaceType, ...]
     operator: str | None
     street: str | None
     postcode: str | None
@@ -120,8 +123,8 @@ class PlaceDetails:
     approximate: bool
     opening_hours: str | None
     mobile: bool
-    equipment: tuple[str, ...]
-    step_free: str | None
+    equipment: tuple[Equipment, ...]
+    step_free: StepFree | None  # None: unknown
     cost: str | None
     registration_required: bool | None
     contact: str | None
@@ -158,12 +161,12 @@ class MyRegistration:
     id: int
     event_id: int
     title: str
-    format: str
+    format: EventFormat
     start_at: datetime
     end_at: datetime | None
     place_name: str | None
     town: str | None
-    status: str  # a RegistrationStatus value
+    status: RegistrationStatus
     waitlist_number: int | None  # 1 = next to move up; None when not waitlisted
     expectation: str | None
     event_cancelled: bool
@@ -189,7 +192,7 @@ class NoticeView:
     """A message to a member outside a reply (a reminder, "a seat came free", …)."""
 
     id: int
-    kind: str  # a NoticeKind value
+    kind: NoticeKind
     member_id: int
     event_id: int | None
     registration_id: int | None
@@ -207,7 +210,7 @@ class MemberService(Protocol):
     async def set_locale(self, member_id: int, locale: str) -> None: ...
     async def set_home(self, member_id: int, point: GeoPoint, label: str) -> None: ...
     async def set_radius(self, member_id: int, radius_km: int) -> None: ...
-    async def set_field(self, member_id: int, field: str) -> None: ...
+    async def set_field(self, member_id: int, field: Field | str) -> None: ...
     async def finish_onboarding(self, member_id: int) -> None: ...
     async def set_reminders(
         self, member_id: int, day_before: bool | None = None, two_hours: bool | None = None
@@ -225,7 +228,7 @@ class PlaceService(Protocol):
         limit: int = 5,
     ) -> NearbyPage: ...
     async def details(self, place_id: int, now: datetime) -> PlaceDetails | None: ...
-    async def equipment_nearby(self, point: GeoPoint, radius_km: float) -> Sequence[str]: ...
+    async def equipment_nearby(self, point: GeoPoint, radius_km: float) -> Sequence[Equipment]: ...
 
 
 class EventService(Protocol):
@@ -259,7 +262,9 @@ class RegistrationService(Protocol):
 class EventDraft:
     """What the "create an event" dialog has gathered; all times aware."""
 
-    format: str  # one of EVENT_FORMATS
+    # A plain code is still accepted (the service refuses an unknown one); EventFormat
+    # only once the organiser dialog builds the draft with the enum.
+    format: EventFormat | str
     title: str
     description: str | None
     place_id: int
@@ -289,7 +294,7 @@ class OrganisedEvent:
 
     id: int
     title: str
-    format: str
+    format: EventFormat
     start_at: datetime
     end_at: datetime | None
     place_name: str | None
@@ -305,7 +310,7 @@ class OrganisedEvent:
 class Attendee:
     registration_id: int
     name: str
-    status: str  # registered | waitlisted | attended | cancelled
+    status: RegistrationStatus
     expectation: str | None
     waitlist_number: int | None
 

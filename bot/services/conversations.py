@@ -13,19 +13,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from bot.codes import Channel
 from bot.i18n import normalise_locale
 from bot.messages import AccountRef
 from bot.services.contracts import MemberView
 from bot.services.database import Database
 from bot.services.members import member_view
-from bot.storage.models import (
-    Channel,
-    ChannelAccount,
-    DialogState,
-    Member,
-    ProcessedUpdate,
-    utcnow,
-)
+from bot.storage.models import ChannelAccount, DialogState, Member, ProcessedUpdate, utcnow
 
 
 @dataclass

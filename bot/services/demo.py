@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.codes import EventFormat, EventStatus, PlaceStatus
 from bot.geo import Gazetteer
 from bot.services.database import Database
 from bot.services.demo_places import DEMO_PLACES, DemoPlace
 from bot.services.views import join_codes
-from bot.storage.models import Event, EventFormat, EventStatus, Place, PlaceStatus, lat_band
+from bot.storage.models import Event, Place, lat_band
 
 DEMO_UID_DOMAIN = "demo.werkbank.invalid"
 DEMO_DAYS = 56  # eight weeks

@@ -8,18 +8,12 @@ from datetime import datetime
 from sqlalchemy import Row, ScalarSelect, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.codes import HOLDS_SEAT, EventFormat, EventStatus
 from bot.geo import GeoPoint, haversine_km, search_box
 from bot.services.contracts import EventDetails, EventHit
 from bot.services.database import Database
 from bot.services.views import place_details
-from bot.storage.models import (
-    Event,
-    EventStatus,
-    Place,
-    Registration,
-    RegistrationStatus,
-    lat_band,
-)
+from bot.storage.models import Event, Place, Registration, lat_band
 
 
 def _registered_count() -> ScalarSelect[int]:
@@ -27,7 +21,7 @@ def _registered_count() -> ScalarSelect[int]:
         select(func.count(Registration.id))
         .where(
             Registration.event_id == Event.id,
-            Registration.status.in_((RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)),
+            Registration.status.in_(HOLDS_SEAT),
         )
         .correlate(Event)
         .scalar_subquery()
@@ -60,7 +54,7 @@ def _hit(row: Row, origin: GeoPoint | None) -> EventHit:  # type: ignore[type-ar
     return EventHit(
         id=row.id,
         title=row.title,
-        format=str(row.format),
+        format=EventFormat(row.format),
         start_at=row.start_at,
         end_at=row.end_at,
         place_id=row.place_id,

@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.codes import Channel, Field, Role, known_code
 from bot.geo import GeoPoint
 from bot.services import ServiceError
-from bot.services.contracts import FIELDS, MemberView
+from bot.services.contracts import MemberView
 from bot.services.database import Database
-from bot.storage.models import AuditLog, Channel, ChannelAccount, Member, Role
+from bot.storage.models import AuditLog, ChannelAccount, Member
 
 
 class UnknownAccount(ServiceError):
@@ -29,8 +30,8 @@ def member_view(member: Any) -> MemberView:
         home=home,
         home_label=member.home_label,
         radius_km=member.radius_km,
-        field=str(member.field) if member.field else None,
-        role=str(member.role),
+        field=known_code(Field, member.field),
+        role=Role(member.role),
         onboarded=member.onboarded,
         remind_day_before=member.remind_day_before,
         remind_two_hours=member.remind_two_hours,
@@ -73,10 +74,11 @@ class Members:
     async def set_radius(self, member_id: int, radius_km: int) -> None:
         await self._update(member_id, radius_km=max(1, min(500, radius_km)))
 
-    async def set_field(self, member_id: int, field: str) -> None:
-        if field not in FIELDS:
+    async def set_field(self, member_id: int, field: Field | str) -> None:
+        code = known_code(Field, field)
+        if code is None:
             raise ServiceError(f"unknown field {field!r}")
-        await self._update(member_id, field=field)
+        await self._update(member_id, field=code)
 
     async def finish_onboarding(self, member_id: int) -> None:
         await self._update(member_id, onboarded=True)

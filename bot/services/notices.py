@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.codes import HOLDS_SEAT, EventStatus, NoticeKind, RegistrationStatus, WorkStatus
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
@@ -24,14 +25,10 @@ from bot.storage.models import (
     ChannelAccount,
     DialogState,
     Event,
-    EventStatus,
     Member,
     Notice,
-    NoticeKind,
     Place,
     Registration,
-    RegistrationStatus,
-    WorkStatus,
 )
 
 LEASE = timedelta(minutes=5)
@@ -115,7 +112,7 @@ def _work(
     )
     view = NoticeView(
         id=notice.id,
-        kind=str(notice.kind),
+        kind=NoticeKind(notice.kind),
         member_id=member.id,
         event_id=event.id if event else None,
         registration_id=notice.registration_id,
@@ -216,9 +213,7 @@ class Notices:
                 select(Registration.event_id, func.count(Registration.id))
                 .where(
                     Registration.event_id.in_(checked),
-                    Registration.status.in_(
-                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
-                    ),
+                    Registration.status.in_(HOLDS_SEAT),
                 )
                 .group_by(Registration.event_id)
             )

@@ -24,11 +24,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, ScalarSelect, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.codes import (
+    HOLDS_SEAT,
+    EventFormat,
+    EventStatus,
+    NoticeKind,
+    PlaceStatus,
+    RegistrationStatus,
+    Role,
+    WorkStatus,
+    known_code,
+)
 from bot.geo import GeoPoint, default_gazetteer
 from bot.i18n import N_
 from bot.services import NotAllowed, ServiceError
 from bot.services.contracts import (
-    EVENT_FORMATS,
     Attendee,
     EventChange,
     EventDraft,
@@ -44,22 +54,7 @@ from bot.services.registrations import (
     fill_free_seats,
     reschedule_reminders,
 )
-from bot.storage.models import (
-    AuditLog,
-    Event,
-    EventFormat,
-    EventStatus,
-    Member,
-    Notice,
-    NoticeKind,
-    Place,
-    PlaceStatus,
-    Registration,
-    RegistrationStatus,
-    Role,
-    WorkStatus,
-    lat_band,
-)
+from bot.storage.models import AuditLog, Event, Member, Notice, Place, Registration, lat_band
 
 MAX_CHOICES = 8
 # Events stay in "Meine Veranstaltungen" this long after they end: time to mark attendance.
@@ -70,8 +65,6 @@ DESCRIPTION_CHANGED = N_("The description has changed.")
 TIME_CHANGED = N_("The date or time has changed.")
 SEATS_CHANGED = N_("The number of seats has changed.")
 
-_ORGANISING = (Role.ORGANISER, Role.ADMIN)
-_HOLDING = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
 _TOLD = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 # A cancelled event makes every pending notice about it pointless, except the cancellation.
 _MOOT_AFTER_CANCEL = (
@@ -206,14 +199,14 @@ class Organising:
         title = draft.title.strip()
         async with self.db.transaction() as session:
             await _organiser(session, member_id)
-            _check_draft(draft, title, now)
+            fmt = _check_draft(draft, title, now)
             if await session.get(Place, draft.place_id) is None:
                 raise InvalidEvent(f"there is no place {draft.place_id}")
             event = Event(
                 uid=f"werkbank-{secrets.token_hex(12)}@werkbank",
                 title=title,
                 description=(draft.description or "").strip() or None,
-                format=EventFormat(draft.format),
+                format=fmt,
                 place_id=draft.place_id,
                 start_at=draft.start_at,
                 end_at=draft.end_at,
@@ -272,7 +265,7 @@ class Organising:
                 raise NotAllowed(f"registration {registration_id} is not of event {event_id}")
             await _lock_event(session, event_id)  # a member's own cancel must not interleave
             await session.refresh(reg)
-            if reg.status not in _HOLDING:
+            if not reg.status.holds_seat:
                 raise InvalidEvent("only a member with a seat can be marked as attended")
             reg.status = RegistrationStatus.ATTENDED if attended else RegistrationStatus.REGISTERED
 
@@ -393,7 +386,7 @@ class Organising:
 # -- rights ----------------------------------------------------------------------
 async def _organiser(session: AsyncSession, member_id: int) -> Member:
     member = await session.get(Member, member_id)
-    if member is None or member.deleted_at is not None or member.role not in _ORGANISING:
+    if member is None or member.deleted_at is not None or not member.role.may_organise:
         raise NotAllowed(f"member {member_id} is no organiser")
     return member
 
@@ -410,8 +403,10 @@ async def _own_event(session: AsyncSession, member_id: int, event_id: int) -> No
 
 
 # -- rules -----------------------------------------------------------------------
-def _check_draft(draft: EventDraft, title: str, now: datetime) -> None:
-    if draft.format not in EVENT_FORMATS:
+def _check_draft(draft: EventDraft, title: str, now: datetime) -> EventFormat:
+    """The draft's format, once the draft keeps every rule."""
+    fmt = known_code(EventFormat, draft.format)
+    if fmt is None:
         raise InvalidEvent(f"unknown format {draft.format!r}")
     if not title:
         raise InvalidEvent("the title is empty")
@@ -423,6 +418,7 @@ def _check_draft(draft: EventDraft, title: str, now: datetime) -> None:
         raise InvalidEvent("the sign-up deadline is after the start")
     if draft.minimum_by is not None and draft.minimum_by > draft.start_at:
         raise InvalidEvent("the minimum is due after the start")
+    return fmt
 
 
 def _check_times(start: datetime, end: datetime | None) -> None:
@@ -542,7 +538,7 @@ async def _organised(
             Event,
             Place.name,
             Place.town,
-            _counted(_HOLDING),
+            _counted(HOLDS_SEAT),
             _counted((RegistrationStatus.WAITLISTED,)),
         )
         .outerjoin(Place, Place.id == Event.place_id)
@@ -553,7 +549,7 @@ async def _organised(
         OrganisedEvent(
             id=event.id,
             title=event.title,
-            format=str(event.format),
+            format=EventFormat(event.format),
             start_at=event.start_at,
             end_at=event.end_at,
             place_name=place_name,
@@ -603,7 +599,7 @@ def _attendee(reg: Registration, name: str, number: int | None) -> Attendee:
     return Attendee(
         registration_id=reg.id,
         name=name,
-        status=str(reg.status),
+        status=RegistrationStatus(reg.status),
         expectation=reg.expectation,
         waitlist_number=number,
     )

@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import Float, Select, and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.codes import Equipment, PlaceStatus, StepFree
 from bot.geo import KM_PER_DEGREE_LAT, GeoPoint, haversine_km, search_box
 from bot.hours import HoursError, parse_hours
 from bot.services.contracts import NearbyPage, PlaceDetails, PlaceFilter, PlaceHit
 from bot.services.database import Database
 from bot.services.events import EventQueries
-from bot.services.views import place_details, split_codes
-from bot.storage.models import Place, PlaceStatus, lat_band
+from bot.services.views import equipment_codes, place_details, place_types, step_free_code
+from bot.storage.models import Place, lat_band
 
 NO_FILTER = PlaceFilter()
 # Rows fetched per round trip; most searches are answered by the first batch.
@@ -52,10 +53,10 @@ def _hit(row: Any, distance: float) -> PlaceHit:
         id=row.id,
         name=row.name,
         town=row.town,
-        types=split_codes(row.types),
+        types=place_types(row.types),
         distance_km=distance,
         opening_hours=row.opening_hours,
-        step_free=row.step_free,
+        step_free=step_free_code(row.step_free),
         mobile=row.mobile,
     )
 
@@ -88,7 +89,7 @@ def _nearby_batch(with_type: bool, with_equipment: bool, step_free: bool) -> Sel
     if with_equipment:
         conditions.append(Place.equipment.like(bindparam("equipment_like")))
     if step_free:
-        conditions.append(Place.step_free == "yes")
+        conditions.append(Place.step_free == StepFree.YES.value)
     dx = (Place.lon - lon0) * k
     dy = Place.lat - lat0
     nearest = (
@@ -209,7 +210,7 @@ class PlaceSearch:
             upcoming = await self.events.upcoming_at_place(session, place_id, now, limit=3)
             return place_details(place, upcoming)
 
-    async def equipment_nearby(self, point: GeoPoint, radius_km: float) -> Sequence[str]:
+    async def equipment_nearby(self, point: GeoPoint, radius_km: float) -> Sequence[Equipment]:
         """Equipment codes some active place within the box has: the filter offers only those."""
         min_lat, max_lat, min_lon, max_lon = search_box(point, radius_km)
         statement = (
@@ -224,6 +225,8 @@ class PlaceSearch:
         )
         async with self.db.sessions() as session:
             codes = {
-                code for (value,) in await session.execute(statement) for code in split_codes(value)
+                code
+                for (value,) in await session.execute(statement)
+                for code in equipment_codes(value)
             }
         return sorted(codes)

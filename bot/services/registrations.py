@@ -20,29 +20,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.codes import (
+    HOLDS_SEAT,
+    EventFormat,
+    EventStatus,
+    NoticeKind,
+    RegistrationStatus,
+    WorkStatus,
+)
 from bot.services import ServiceError
 from bot.services.calendar import calendar_event, event_ics
 from bot.services.contracts import MAX_EXPECTATION, Cancelled, MyRegistration, Outcome, SignUp
 from bot.services.database import Database
-from bot.storage.models import (
-    Event,
-    EventFormat,
-    EventStatus,
-    Notice,
-    NoticeKind,
-    Place,
-    Registration,
-    RegistrationStatus,
-    WorkStatus,
-)
+from bot.storage.models import Event, Notice, Place, Registration
 
-# Formats where the pilot found written-down expectations make the workshop work.
-ASKS_EXPECTATION = frozenset({EventFormat.TRANSFER.value, EventFormat.PRO2PRO.value})
 REMINDERS = {
     NoticeKind.REMINDER_DAY_BEFORE: timedelta(days=1),
     NoticeKind.REMINDER_TWO_HOURS: timedelta(hours=2),
 }
-_HOLDING = (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
 
 
 class RegistrationError(ServiceError):
@@ -206,12 +201,12 @@ class Registrations:
             id=reg.id,
             event_id=event.id,
             title=event.title,
-            format=str(event.format),
+            format=EventFormat(event.format),
             start_at=event.start_at,
             end_at=event.end_at,
             place_name=row[1],
             town=row[2],
-            status=str(reg.status),
+            status=RegistrationStatus(reg.status),
             waitlist_number=number,
             expectation=reg.expectation,
             event_cancelled=event.status == EventStatus.CANCELLED,
@@ -254,7 +249,7 @@ async def _held_and_last(session: AsyncSession, event_id: int) -> tuple[int, int
     held, last = (
         await session.execute(
             select(
-                func.count(Registration.id).filter(Registration.status.in_(_HOLDING)),
+                func.count(Registration.id).filter(Registration.status.in_(HOLDS_SEAT)),
                 func.max(Registration.position),
             ).where(Registration.event_id == event_id)
         )
@@ -271,7 +266,7 @@ async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) ->
     free = (
         None
         if event.capacity is None
-        else event.capacity - await _count(session, event.id, _HOLDING)
+        else event.capacity - await _count(session, event.id, HOLDS_SEAT)
     )
     while free is None or free > 0:
         nxt = await session.scalar(

@@ -4,14 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.codes import (
+    Equipment,
+    PlaceStatus,
+    PlaceType,
+    StepFree,
+    known_code,
+    known_codes,
+)
 from bot.geo import GeoPoint
 from bot.services.contracts import EventHit, PlaceDetails
-from bot.storage.models import Place, PlaceStatus
+from bot.storage.models import Place
 
 
 def split_codes(value: str | None) -> tuple[str, ...]:
     """'|workshop|repair_cafe|' -> ('workshop', 'repair_cafe')."""
     return tuple(code for code in (value or "").split("|") if code)
+
+
+def place_types(value: str | None) -> tuple[PlaceType, ...]:
+    """A place's `types` column as codes; one this version does not know is left out."""
+    return known_codes(PlaceType, split_codes(value))
+
+
+def equipment_codes(value: str | None) -> tuple[Equipment, ...]:
+    """A place's `equipment` column as codes; one this version does not know is left out."""
+    return known_codes(Equipment, split_codes(value))
+
+
+def step_free_code(value: str | None) -> StepFree | None:
+    """A place's `step_free` column (OSM wheelchair=…); anything else counts as unknown."""
+    return known_code(StepFree, value)
 
 
 def join_codes(codes: Sequence[str]) -> str:
@@ -22,7 +45,7 @@ def place_details(place: Place, upcoming: Sequence[EventHit]) -> PlaceDetails:
     return PlaceDetails(
         id=place.id,
         name=place.name,
-        types=split_codes(place.types),
+        types=place_types(place.types),
         operator=place.operator,
         street=place.street,
         postcode=place.postcode,
@@ -31,8 +54,8 @@ def place_details(place: Place, upcoming: Sequence[EventHit]) -> PlaceDetails:
         approximate=place.approximate,
         opening_hours=place.opening_hours,
         mobile=place.mobile,
-        equipment=split_codes(place.equipment),
-        step_free=place.step_free,
+        equipment=equipment_codes(place.equipment),
+        step_free=step_free_code(place.step_free),
         cost=place.cost,
         registration_required=place.registration_required,
         contact=place.contact,

@@ -29,6 +29,19 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# The codes live in bot.codes (one source for every code); the columns below store them.
+from bot.codes import (
+    Channel,
+    EventFormat,
+    EventStatus,
+    Field,
+    NoticeKind,
+    PlaceStatus,
+    RegistrationStatus,
+    Role,
+    WorkStatus,
+)
+
 # Stable constraint names make Alembic migrations identical on SQLite and PostgreSQL.
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -74,63 +87,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar = {datetime: UTCDateTime, dict[str, Any]: JSON}
-
-
-class Role(enum.StrEnum):
-    MEMBER = "member"
-    ORGANISER = "organiser"
-    ADMIN = "admin"
-
-
-class Field(enum.StrEnum):
-    """What a member works in (DOMAIN.md: craft, design, digital fabrication)."""
-
-    CRAFT = "craft"
-    DESIGN = "design"
-    DIGITAL = "digital"
-    OTHER = "other"
-
-
-class Channel(enum.StrEnum):
-    CONSOLE = "console"
-    TELEGRAM = "telegram"
-    MATRIX = "matrix"
-
-
-class PlaceStatus(enum.StrEnum):
-    ACTIVE = "active"
-    CLOSED = "closed"  # permanently closed: never shown as open
-
-
-class EventFormat(enum.StrEnum):
-    NETWORKING = "networking"
-    OPEN_WORKSHOP = "open_workshop"
-    TRANSFER = "transfer"
-    PRO2PRO = "pro2pro"
-    OTHER = "other"
-
-
-class EventStatus(enum.StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    CANCELLED = "cancelled"
-
-
-class RegistrationStatus(enum.StrEnum):
-    REGISTERED = "registered"
-    WAITLISTED = "waitlisted"
-    CANCELLED = "cancelled"
-    ATTENDED = "attended"
-
-
-class WorkStatus(enum.StrEnum):
-    """Life of a durable job row (reminder, follow-up, delivery)."""
-
-    PENDING = "pending"
-    CLAIMED = "claimed"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -191,7 +147,7 @@ class Place(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # '|workshop|repair_cafe|' — delimited so one LIKE filters by type on any database.
+    # PlaceType values, '|workshop|repair_cafe|': delimited so one LIKE filters on any database.
     types: Mapped[str] = mapped_column(String(200), default="")
     anchor_type: Mapped[int | None] = mapped_column(Integer)
     operator: Mapped[str | None] = mapped_column(String(200))
@@ -204,8 +160,8 @@ class Place(Base):
     approximate: Mapped[bool] = mapped_column(Boolean, default=False)
     opening_hours: Mapped[str | None] = mapped_column(String(500))
     mobile: Mapped[bool] = mapped_column(Boolean, default=False)
-    equipment: Mapped[str] = mapped_column(String(500), default="")
-    step_free: Mapped[str | None] = mapped_column(String(10))  # OSM wheelchair=yes|limited|no
+    equipment: Mapped[str] = mapped_column(String(500), default="")  # Equipment values, '|'d
+    step_free: Mapped[str | None] = mapped_column(String(10))  # a StepFree value (OSM wheelchair)
     cost: Mapped[str | None] = mapped_column(String(200))
     registration_required: Mapped[bool | None] = mapped_column(Boolean)
     contact: Mapped[str | None] = mapped_column(String(300))
@@ -280,17 +236,6 @@ class Registration(Base):
     position: Mapped[int | None] = mapped_column(Integer)  # waitlist order
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class NoticeKind(enum.StrEnum):
-    """What a notice tells a member outside a reply to their own message."""
-
-    REMINDER_DAY_BEFORE = "reminder_day_before"
-    REMINDER_TWO_HOURS = "reminder_two_hours"
-    MOVED_UP = "moved_up"  # a seat came free: off the waitlist
-    EVENT_CHANGED = "event_changed"
-    EVENT_CANCELLED = "event_cancelled"
-    MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
 
 
 OPEN_NOTICE = "status IN ('pending', 'claimed')"

@@ -15,8 +15,8 @@ from bot.geo import default_gazetteer
 from bot.handlers.matrix import MatrixChannel
 from bot.handlers.telegram import TelegramChannel
 from bot.services.demo import load_demo_data
-from tests.conftest import BERLIN, NOW
 from tests.e2e.botapi import BotApiServer, Call
+from tests.support.clock import BERLIN, NOW
 
 # How long the bot must stay silent after its last call for a reply to count as complete.
 QUIET_SECONDS = 0.3

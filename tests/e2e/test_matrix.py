@@ -33,9 +33,9 @@ from nio.crypto.attachments import decrypt_attachment
 
 from bot.config import Settings
 from bot.handlers.matrix import MatrixChannel
-from tests.conftest import NOW
 from tests.e2e.conftest import RunningBot
 from tests.e2e.synapse import Synapse
+from tests.support.clock import NOW
 
 QUIET = 0.6  # seconds without a new notice after which a reply counts as complete
 
@@ -641,7 +641,7 @@ async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_
     from datetime import timedelta
 
     from bot.storage.models import EventFormat
-    from tests.test_signup_dialog import START, add_event
+    from tests.support.factories import START, add_event
 
     assert bot.app is not None and bot.channel is not None
     await member.reply(member.open_direct_chat(bot.user_id, encrypted))
@@ -676,7 +676,7 @@ async def test_a_member_who_left_the_chat_keeps_the_seat_and_gets_no_reminder(
 
     from bot.messages import AccountRef
     from bot.storage.models import EventFormat
-    from tests.test_signup_dialog import START, add_event
+    from tests.support.factories import START, add_event
 
     assert bot.app is not None and isinstance(bot.channel, MatrixChannel)
     room = await member.open_direct_chat(bot.user_id, encrypted=False)

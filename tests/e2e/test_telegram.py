@@ -24,7 +24,6 @@ from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_http import AiohttpRequest
 from bot.messages import AccountRef
 from bot.storage.models import ChannelAccount, EventFormat, Place
-from tests.conftest import NOW
 from tests.e2e.botapi import BOT_USERNAME, BotApiServer, Call
 from tests.e2e.conftest import (
     TelegramBot,
@@ -34,7 +33,8 @@ from tests.e2e.conftest import (
     telegram_settings,
     texts,
 )
-from tests.test_signup_dialog import START, add_event
+from tests.support.clock import NOW
+from tests.support.factories import START, add_event
 
 ERIKA = 1001
 

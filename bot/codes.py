@@ -1,0 +1,171 @@
+"""Every code Werkbank stores or passes around, written once (issue 11).
+
+The database keeps these values as plain strings, dialogs turn them into plain
+words (bot/dialogs/words.py), and the rules that belong to a code live here, on
+its enum. This module is the lowest layer: it imports nothing from `bot`, so the
+storage models, the services, the contracts and the dialogs may all use it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from typing import TypeVar
+
+
+class Role(enum.StrEnum):
+    """What a member may do beyond using the bot; granted with `werkbank admin grant`."""
+
+    MEMBER = "member"
+    ORGANISER = "organiser"  # publishes and runs events (their own)
+    ADMIN = "admin"  # an organiser who may act on anyone's events
+
+    @property
+    def may_organise(self) -> bool:
+        """Publish events and run them: the organiser menu is shown."""
+        return self in (Role.ORGANISER, Role.ADMIN)
+
+
+class Field(enum.StrEnum):
+    """What a member works in (DOMAIN.md: craft, design, digital fabrication)."""
+
+    CRAFT = "craft"
+    DESIGN = "design"
+    DIGITAL = "digital"
+    OTHER = "other"  # "just looking"
+
+
+class Channel(enum.StrEnum):
+    """The messenger an account writes from."""
+
+    CONSOLE = "console"
+    TELEGRAM = "telegram"
+    MATRIX = "matrix"
+
+
+class PlaceStatus(enum.StrEnum):
+    """Whether a place still exists."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"  # permanently closed: never shown as open
+
+
+class PlaceType(enum.StrEnum):
+    """What kind of place it is (a place may be several); the order is the menu's."""
+
+    WORKSHOP = "workshop"  # tech workshop / makerspace / FabLab: "Offene Werkstatt"
+    REPAIR_CAFE = "repair_cafe"
+    DIGITAL_LEARNING = "digital_learning"
+    INFO_PLACE = "info_place"
+    COLAB = "colab"
+    NETWORK = "network"
+    CRAFT_FIRM = "craft_firm"
+
+
+class Equipment(enum.StrEnum):
+    """Machines and tools a place has; the order is the menu's."""
+
+    PRINTER_3D = "3d_printer"
+    LASER_CUTTER = "laser_cutter"
+    VINYL_CUTTER = "vinyl_cutter"
+    CNC = "cnc"
+    SEWING = "sewing"
+    WOOD = "wood"
+    METAL = "metal"
+    SOLDERING = "soldering"
+
+
+class StepFree(enum.StrEnum):
+    """Whether a wheelchair gets in (OSM wheelchair=yes|limited|no); unknown is None."""
+
+    YES = "yes"
+    LIMITED = "limited"
+    NO = "no"
+
+
+# The seats the transfer workshop works best with (the pilot); the dialog suggests it.
+TRANSFER_SEATS = 5
+
+
+class EventFormat(enum.StrEnum):
+    """What kind of event it is (DOMAIN.md, the pilot's formats)."""
+
+    NETWORKING = "networking"
+    OPEN_WORKSHOP = "open_workshop"
+    TRANSFER = "transfer"  # a small workshop: TRANSFER_SEATS seats are recommended
+    PRO2PRO = "pro2pro"
+    OTHER = "other"
+
+    @property
+    def asks_expectation(self) -> bool:
+        """Members signing up are asked what they expect: the pilot found written-down
+        expectations make these formats work."""
+        return self in (EventFormat.TRANSFER, EventFormat.PRO2PRO)
+
+
+class EventStatus(enum.StrEnum):
+    """Where an event is in its life; only published ones can be signed up for."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(enum.StrEnum):
+    """A member's place at an event."""
+
+    REGISTERED = "registered"  # has a seat
+    WAITLISTED = "waitlisted"  # waits for a seat, in sign-up order
+    CANCELLED = "cancelled"  # gave it up (the row is kept and reused on a new sign-up)
+    ATTENDED = "attended"  # had a seat and came (marked by the organiser)
+
+    @property
+    def holds_seat(self) -> bool:
+        """Counts against the event's capacity."""
+        return self in (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+
+
+# The statuses that take a seat, for queries: `Registration.status.in_(HOLDS_SEAT)`.
+HOLDS_SEAT = tuple(status for status in RegistrationStatus if status.holds_seat)
+
+
+class WorkStatus(enum.StrEnum):
+    """Life of a durable job row (reminder, follow-up, delivery)."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class NoticeKind(enum.StrEnum):
+    """What a notice tells a member outside a reply to their own message."""
+
+    REMINDER_DAY_BEFORE = "reminder_day_before"
+    REMINDER_TWO_HOURS = "reminder_two_hours"
+    MOVED_UP = "moved_up"  # a seat came free: off the waitlist
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
+
+
+C = TypeVar("C", bound=enum.StrEnum)
+
+
+def known_code(kind: type[C], value: object) -> C | None:
+    """`value` as a `kind` code; None when it is None or no such code exists (any more),
+    for codes read from text the code did not write itself (a saved dialog state, a file)."""
+    if isinstance(value, kind):
+        return value
+    if not isinstance(value, str):
+        return None
+    try:
+        return kind(value)
+    except ValueError:
+        return None
+
+
+def known_codes(kind: type[C], values: Iterable[object]) -> tuple[C, ...]:
+    """The `kind` codes among `values`, in their order; unknown ones are left out."""
+    return tuple(code for code in (known_code(kind, v) for v in values) if code is not None)

@@ -1,0 +1,121 @@
+"""Typed button actions: one object builds a button's payload and parses it back.
+
+A payload is `name` or `name:value` (Telegram allows 64 bytes). Handlers never see
+the string: a table binds an action to a handler, and the handler receives the typed
+value (`seats=5`, `event_id=49`). A payload that does not parse (forged, or from an
+older version of a screen) raises `BadPayload`, which the dialog core answers kindly.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
+
+# Ids are positive and fit PostgreSQL's BIGINT; twelve digits are far beyond any table here.
+_ID = re.compile(r"[0-9]{1,12}")
+
+
+class BadPayload(ValueError):
+    """A payload that names a known action but whose value does not parse."""
+
+
+@dataclass(frozen=True)
+class Action:
+    """A button without a value: its payload is its name ("publish", "csv")."""
+
+    name: str
+
+    @property
+    def payload(self) -> str:
+        return self.name
+
+    def matches(self, payload: str) -> bool:
+        return payload == self.name
+
+
+@dataclass(frozen=True)
+class Codec(Generic[T]):
+    """How a value is written into a payload and read back."""
+
+    dump: Callable[[T], str]
+    load: Callable[[str], T]
+
+
+@dataclass(frozen=True)
+class ValueAction(Generic[T]):
+    """A button with one typed value: `SEATS(5)` is "seats:5", `SEATS.parse("seats:5")` is 5."""
+
+    name: str
+    codec: Codec[T]
+
+    def __call__(self, value: T) -> str:
+        return f"{self.name}:{self.codec.dump(value)}"
+
+    def matches(self, payload: str) -> bool:
+        return payload.startswith(self.name + ":")
+
+    def parse(self, payload: str) -> T:
+        if not self.matches(payload):
+            raise BadPayload(payload)
+        try:
+            return self.codec.load(payload[len(self.name) + 1 :])
+        except (ValueError, KeyError) as error:
+            raise BadPayload(payload) from error
+
+
+def _load_positive(text: str) -> int:
+    if not _ID.fullmatch(text) or int(text) == 0:
+        raise BadPayload(text)
+    return int(text)
+
+
+def _load_index(text: str) -> int:
+    if not _ID.fullmatch(text):
+        raise BadPayload(text)
+    return int(text)
+
+
+def _load_flag(text: str) -> bool:
+    if text not in ("0", "1"):
+        raise BadPayload(text)
+    return text == "1"
+
+
+def _load_count(text: str) -> int | None:
+    return None if text == "none" else _load_positive(text)
+
+
+# Ids, kilometres, seats: a whole number from 1.
+POSITIVE: Codec[int] = Codec(str, _load_positive)
+INDEX: Codec[int] = Codec(str, _load_index)  # a position in a list shown, from 0
+FLAG: Codec[bool] = Codec(lambda on: "1" if on else "0", _load_flag)
+# A count or "no limit" (None): seats, a minimum.
+COUNT: Codec[int | None] = Codec(lambda n: "none" if n is None else str(n), _load_count)
+
+
+def code(kind: type[E]) -> Codec[E]:
+    """A member of `kind` by its value: `code(EventFormat)` reads "transfer"."""
+    return Codec(lambda member: str(member.value), lambda text: kind(text))
+
+
+def one_of(*words: str) -> Codec[str]:
+    """One of a few fixed words ("start", "search", "new")."""
+    allowed = frozenset(words)
+
+    def load(text: str) -> str:
+        if text not in allowed:
+            raise BadPayload(text)
+        return text
+
+    return Codec(str, load)
+
+
+# Actions more than one dialog offers: an event's or a place's details.
+OPEN_EVENT = ValueAction("ev", POSITIVE)
+OPEN_PLACE = ValueAction("pl", POSITIVE)
