@@ -46,7 +46,7 @@ async def add_place(app: Werkbank, name: str = "Drechslerei Größenbühl") -> i
         return place.id
 
 
-async def add_ics_event(app: Werkbank, place_id: int | None, **values: object) -> int:
+async def add_ics_event(app: Werkbank, place_id: int | None, **values: Any) -> int:
     """The turning workshop these tests export: no end, sequence 4, a named organiser."""
     return await add_event(
         app,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import enum
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,53 @@ def test_the_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from telegram import Update\nimport sqlalchemy.orm\n")
     assert {"telegram", "sqlalchemy.orm"} <= imported_modules(bad)
+
+
+DIALOGS = BOT / "dialogs"
+
+
+def test_every_dialog_has_a_state_enum_and_a_screen_for_each_state() -> None:
+    from bot.dialogs.base import Input, Screen, UnknownState
+    from bot.dialogs.registry import FLOWS
+
+    for name, dialog in FLOWS.items():
+        assert dialog.name == name
+        assert issubclass(dialog.states, enum.StrEnum), f"{name} has no state enum"
+        assert set(dialog.screens) == {str(s) for s in dialog.states}, name
+        for state, screen in dialog.screens.items():
+            assert isinstance(screen, Screen), f"{name}.{state}"
+            # What a state takes is read off its screen, never listed beside it.
+            assert dialog.accepts(state) in Input
+        with pytest.raises(UnknownState):
+            dialog.screen("no_such_state")
+
+
+def test_a_dialog_missing_a_screen_fails_when_it_is_built() -> None:
+    from bot.dialogs.base import Dialog, Screen, UnknownState
+
+    class Half(enum.StrEnum):
+        ONE = "one"
+        TWO = "two"
+
+    class HalfDone(Dialog):
+        name = "half"
+        states = Half
+
+        def table(self) -> dict[enum.StrEnum, Screen]:
+            async def render(ctx: object) -> tuple[()]:
+                return ()
+
+            return {Half.ONE: Screen(render)}
+
+    with pytest.raises(UnknownState, match="two"):
+        HalfDone()
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in DIALOGS.glob("*.py") if p.name != "actions.py"), ids=lambda p: p.name
+)
+def test_no_dialog_cuts_payloads_apart(path: Path) -> None:
+    # Payloads are built and parsed by bot/dialogs/actions.py alone, never sliced by hand.
+    source = path.read_text(encoding="utf-8")
+    for pattern in ("payload[", ".removeprefix(", 'startswith("', ".payload.split"):
+        assert pattern not in source, f"{path.name} uses {pattern!r}"

@@ -29,7 +29,7 @@ async def begin_networking_meeting(olga: ChatUser) -> None:
     await olga.send("Stammtisch")
 
 
-async def create_transfer_workshop(olga: ChatUser, seats: str = "5") -> str:
+async def create_transfer_workshop(olga: ChatUser, seats: str = "5 Plätze") -> str:
     await olga.tap("Veranstaltung anlegen")
     await olga.tap("Transfer-Workshop")
     await olga.send("Holz trifft Laser")
@@ -79,14 +79,16 @@ async def test_more_than_five_seats_for_a_transfer_workshop_gets_a_warning(app: 
     await olga.tap("MakerSpace Mayen-Koblenz")
     await olga.send("25.11. 17:00-20:00")
     text = await olga.tap("Ja")
-    assert "3 bis 5" in text and olga.labels[0] == "5 (Standard)"
-    text = await olga.send("12")
+    assert "3 bis 5" in text and olga.labels[0] == "5 Plätze (Standard)"
+    text = await olga.send("12")  # a bare number is an option, and there is no 12th
+    assert "Die Nummer 12 gibt es hier nicht" in text and "„12 Plätze“" in text
+    text = await olga.send("12 Plätze")
     assert "⚠️" in text and "kleine Gruppen" in text
     await olga.send("Zurück")
     text = await olga.tap("Unbegrenzt")
     assert "⚠️ Ohne Grenze kann ein Transfer-Workshop groß werden" in text
     await olga.send("Zurück")
-    text = await olga.tap("5 (Standard)")
+    text = await olga.tap("5 Plätze (Standard)")
     assert "⚠️" not in text and "Mindestzahl" in text
 
 
@@ -241,7 +243,7 @@ async def test_a_long_description_is_kept_whole_and_a_too_long_one_is_asked_agai
     await olga.tap("MakerSpace Mayen-Koblenz, Bendorf")
     await olga.send("morgen 18 Uhr")
     await olga.tap("Ja")
-    await olga.send("10")
+    await olga.send("10 Plätze")
     await olga.tap("Kein Minimum")
     await olga.tap("Bis zum Beginn")
     await olga.tap("Veröffentlichen")

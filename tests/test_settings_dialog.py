@@ -31,7 +31,7 @@ async def test_radius_by_button_and_by_typing(user: ChatUser) -> None:
     await user.tap("Umkreis ändern")
     assert "Umkreis: 35 km" in await user.send("35 km")
     await user.tap("Umkreis ändern")
-    text = await user.send("9999")
+    text = await user.send("9999 km")
     assert "von 1 bis 500" in text
     assert "Wie weit" in text
 
@@ -69,11 +69,18 @@ async def test_back_after_saving_leads_out_of_settings_not_into_them_again(user:
     assert "Was möchtest du tun?" in await user.send("Zurück")
 
 
-async def test_a_small_typed_radius_is_kilometres_not_a_button_number(user: ChatUser) -> None:
+async def test_a_bare_number_is_the_option_and_kilometres_come_with_their_unit(
+    user: ChatUser,
+) -> None:
     await user.onboard()
     await user.tap("Einstellungen")
     await user.tap("Umkreis ändern")
-    assert "Umkreis: 5 km" in await user.send("5")
+    assert user.labels[3] == "100 km"
+    assert "Umkreis: 100 km" in await user.send("4")  # option 4, never 4 km
+    await user.tap("Umkreis ändern")
+    text = await user.send("30")  # no option 30: how to type 30 km
+    assert "Die Nummer 30 gibt es hier nicht" in text and "schreib „30 km“" in text
+    assert "Umkreis: 5 km" in await user.send("5 km")
     await user.tap("Umkreis ändern")
     assert "Umkreis: 30 km" in await user.send("30 Kilometer")
     await user.tap("Umkreis ändern")

@@ -168,7 +168,13 @@ class Dialog:
     states: ClassVar[type[enum.StrEnum]]
 
     def __init__(self) -> None:
-        self.screens: Mapping[str, Screen] = {str(s): screen for s, screen in self.table().items()}
+        table = self.table()
+        missing = [str(s) for s in self.states if s not in table]
+        strangers = [str(s) for s in table if not isinstance(s, self.states)]
+        if missing or strangers:
+            # At import time, not when a member reaches the screen.
+            raise UnknownState(f"{self.name}: no screen for {missing}; not states: {strangers}")
+        self.screens: Mapping[str, Screen] = {str(s): screen for s, screen in table.items()}
 
     def table(self) -> Mapping[enum.StrEnum, Screen]:
         raise NotImplementedError

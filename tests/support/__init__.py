@@ -3,7 +3,7 @@ for the database-backed tests, and in-memory fake services for fast dialog tests
 
 Test files import from here, never from each other:
 
-- `tests.support.clock`: `BERLIN`, `NOW` (the fixed moment every test starts at)
+- `tests.support.clock`: `BERLIN`, `NOW` (the moment every test starts at), `START`
 - `tests.support.chat`: `ChatUser`, who talks to a `Runner` as a channel would
 - `tests.support.inbox`: `Inbox`, a channel that records notices; `dispatcher`
 - `tests.support.factories`: `START`, `add_event`, `open_event` (on a real database)

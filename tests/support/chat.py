@@ -67,7 +67,8 @@ class ChatUser:
         """Settings → radius → type `km` → back to the menu (German screens)."""
         await self.send("/einstellungen")
         await self.tap("Umkreis ändern")
-        await self.send(km)
+        # A radius of its own is typed with its unit: a bare number picks an option.
+        await self.send(km if not km.isdigit() else f"{km} km")
         return await self.send("Menü")
 
     async def onboard(
