@@ -239,6 +239,31 @@ async def test_a_shared_location_and_places_with_links(bot: MatrixBot, member: M
     assert "geo:50." in text and "openstreetmap.org" in text
 
 
+async def test_numbered_options_take_bare_numbers_and_abbrechen_leaves_a_question(
+    bot: MatrixBot, member: Member
+) -> None:
+    """Matrix shows numbered options: a bare number is that option; kilometres of one's
+    own come with "km". "abbrechen" at a question leaves it and is not its answer."""
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    await member.reply(member.say("Einstellungen"))
+    text = await member.reply(member.say("Umkreis ändern"))
+    assert "4) 100 km" in text
+    assert "Umkreis: 100 km" in await member.reply(member.say("4"))
+    await member.reply(member.say("Umkreis ändern"))
+    text = await member.reply(member.say("30"))
+    assert "Die Nummer 30 gibt es hier nicht" in text and "„30 km“" in text
+    assert "Umkreis: 30 km" in await member.reply(member.say("30 km"))
+    text = await member.reply(member.say("Ort ändern"))
+    assert "Wo bist du?" in text
+    text = await member.reply(member.say("abbrechen"))
+    assert "Gut, abgebrochen." in text and "Was möchtest du tun?" in text
+    text = await member.reply(member.say("Einstellungen"))
+    assert "Dein Ort: Bendorf" in text
+
+
 async def test_in_a_room_with_several_people_the_bot_answers_only_when_addressed(
     synapse: Synapse, bot: MatrixBot, member: Member, tmp_path: Path
 ) -> None:

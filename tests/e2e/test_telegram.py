@@ -643,3 +643,34 @@ async def test_the_bot_api_transport_turns_a_slow_or_dead_server_into_ptb_errors
         assert botapi.token not in shown
     finally:
         await request.shutdown()
+
+
+async def test_typed_numbers_are_values_on_telegram_and_stop_leaves_a_question(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """Telegram shows buttons without numbers: a typed bare number is a value there, not
+    an option. "stop" at a question leaves it and is never stored as the answer."""
+    assert bot.app is not None
+    menu = await onboard(botapi)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, menu["Einstellungen"]))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Umkreis ändern"])
+    )
+    assert "100 km" in last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "4"))
+    assert "Umkreis: 4 km" in texts(calls)  # not the fourth button, 100 km
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Umkreis ändern"])
+    )
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "30 km"))
+    assert "Umkreis: 30 km" in texts(calls)
+
+    event_id = await add_event(bot.app)  # a transfer workshop: it asks for an expectation
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Anmelden"]))
+    assert "Was erwartest du" in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Stop"))
+    assert "Gut, abgebrochen." in texts(calls) and "Was möchtest du tun?" in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    assert "Anmelden" in last_keyboard(calls)  # still not signed up
+    assert "Erwartung" not in texts(calls)

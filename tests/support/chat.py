@@ -19,7 +19,11 @@ class ChatUser:
     # -- what the user does -------------------------------------------------
     async def send(self, text: str) -> str:
         kind = Kind.COMMAND if text.startswith("/") else Kind.TEXT
-        return await self._deliver(Incoming(self.account, kind, text=text))
+        # As on Telegram, where buttons show no numbers, or as on the console and Matrix.
+        numbered = self.account.channel != "telegram"
+        return await self._deliver(
+            Incoming(self.account, kind, text=text, options_numbered=numbered)
+        )
 
     async def tap(self, label: str) -> str:
         """Press the button whose label contains `label` (case-insensitive), like Telegram."""
