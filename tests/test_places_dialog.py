@@ -34,7 +34,7 @@ async def test_closed_place_details_say_it_is_closed_and_show_no_hours(app: Werk
     from sqlalchemy import select
 
     from bot.dialogs.base import Context
-    from bot.dialogs.places import place_text
+    from bot.dialogs.place_text import place_text
     from bot.i18n import translator
     from bot.storage.models import Place
 

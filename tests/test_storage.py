@@ -76,6 +76,23 @@ async def test_one_registration_per_member_and_event(app: Werkbank) -> None:
             )
 
 
+async def test_a_conversation_saved_in_the_old_organiser_flow_continues_after_the_update(
+    app: Werkbank, user: ChatUser
+) -> None:
+    """Until Dec 2026 creating and managing events was one flow, "organiser"; a member
+    who stood on one of its screens finds the same screen after the update."""
+    await user.onboard("Bendorf")
+    await app.members.set_role("console:anna", Role.ORGANISER)
+    conv = await app.runner.conversations.open(user.account)
+    history = [["menu", "main", {}], ["organiser", "format", {"draft": {}}]]
+    data = {"draft": {"format": "networking"}, "_history": history}
+    await app.runner.conversations.save(conv.account_id, "organiser", "title", data)
+    assert "Wie lautet der Titel?" in await user.open_chat()
+    assert "Was für eine Veranstaltung" in await user.send("Zurück")  # the old history too
+    await app.runner.conversations.save(conv.account_id, "organiser", "mine", {})
+    assert "noch keine Veranstaltungen" in await user.open_chat()
+
+
 async def test_a_redelivered_update_has_no_second_effect(app: Werkbank, user: ChatUser) -> None:
     await user.onboard("Bendorf")
     await user.tap("Einstellungen")

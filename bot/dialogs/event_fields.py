@@ -10,6 +10,7 @@ created or edited lives in the dialog state ("draft"), times as ISO text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.dialogs.base import (
     note,
     say,
 )
+from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import Translator
 from bot.messages import Button, Incoming
 from bot.services.contracts import NotAllowed
@@ -190,3 +192,33 @@ def transfer_warning(ctx: Context, event_format: Any, seats: int | None) -> tupl
             "I have noted {count}; you can change it later."
         ).format(count=seats)
     return note("⚠️ " + text)
+
+
+def draft_lines(ctx: Context, draft: Mapping[str, Any]) -> list[str]:
+    """An event being created, as its preview shows it."""
+    start, end = moment(draft.get("start_at")), moment(draft.get("end_at"))
+    assert start is not None
+    seats = draft.get("capacity")
+    lines = [
+        str(draft.get("title", "")),
+        word(ctx.t, FORMAT_WORDS, str(draft.get("format"))),
+        ctx.t.when(start, end),
+        ctx._("Place: {value}").format(value=draft.get("place_label", "")),
+        ctx._("Seats: {value}").format(value=seats if seats else ctx._("No limit")),
+    ]
+    if draft.get("minimum"):
+        by = moment(draft.get("minimum_by"))
+        lines.append(
+            ctx._("Minimum: {count} by {day}").format(
+                count=draft["minimum"], day=ctx.t.day(by) if by else "–"
+            )
+        )
+    deadline = moment(draft.get("deadline"))
+    lines.append(
+        ctx._("Sign-up until: {value}").format(
+            value=ctx.t.when(deadline, None) if deadline else ctx._("the start")
+        )
+    )
+    if draft.get("description"):
+        lines += ["", str(draft["description"])]
+    return lines

@@ -41,6 +41,7 @@ from bot.dialogs.event_fields import (
     ask_title,
     ask_when,
     confirm_when,
+    draft_lines,
     draft_of,
     iso,
     moment,
@@ -341,34 +342,7 @@ class NewEvent(OrganiserDialog):
 
     # -- preview, publish, discard ---------------------------------------------------
     async def _preview(self, ctx: Context) -> Screenful:
-        draft = draft_of(ctx)
-        start, end = moment(draft.get("start_at")), moment(draft.get("end_at"))
-        assert start is not None
-        seats = draft.get("capacity")
-        lines = [
-            ctx._("Preview:"),
-            "",
-            str(draft.get("title", "")),
-            word(ctx.t, FORMAT_WORDS, str(draft.get("format"))),
-            ctx.t.when(start, end),
-            ctx._("Place: {value}").format(value=draft.get("place_label", "")),
-            ctx._("Seats: {value}").format(value=seats if seats else ctx._("No limit")),
-        ]
-        if draft.get("minimum"):
-            by = moment(draft.get("minimum_by"))
-            lines.append(
-                ctx._("Minimum: {count} by {day}").format(
-                    count=draft["minimum"], day=ctx.t.day(by) if by else "–"
-                )
-            )
-        deadline = moment(draft.get("deadline"))
-        lines.append(
-            ctx._("Sign-up until: {value}").format(
-                value=ctx.t.when(deadline, None) if deadline else ctx._("the start")
-            )
-        )
-        if draft.get("description"):
-            lines += ["", str(draft["description"])]
+        lines = [ctx._("Preview:"), "", *draft_lines(ctx, draft_of(ctx))]
         rows = (
             (Button(ctx._("Publish"), PUBLISH.payload),),
             (Button(ctx._("Discard"), DISCARD.payload),),
