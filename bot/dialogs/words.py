@@ -2,44 +2,45 @@
 
 from __future__ import annotations
 
+from bot.codes import Equipment, EventFormat, Field, PlaceType, StepFree
 from bot.i18n import N_, Translator
 
-PLACE_TYPE_WORDS = {
-    "workshop": N_("Open workshop"),
-    "repair_cafe": N_("Repair café"),
-    "digital_learning": N_("Place to learn digital skills"),
-    "info_place": N_("Information and meeting place"),
-    "colab": N_("Hands-on lab"),
-    "network": N_("Meeting point for business, science and town"),
-    "craft_firm": N_("Craft business with an open workshop"),
+PLACE_TYPE_WORDS: dict[str, str] = {
+    PlaceType.WORKSHOP: N_("Open workshop"),
+    PlaceType.REPAIR_CAFE: N_("Repair café"),
+    PlaceType.DIGITAL_LEARNING: N_("Place to learn digital skills"),
+    PlaceType.INFO_PLACE: N_("Information and meeting place"),
+    PlaceType.COLAB: N_("Hands-on lab"),
+    PlaceType.NETWORK: N_("Meeting point for business, science and town"),
+    PlaceType.CRAFT_FIRM: N_("Craft business with an open workshop"),
 }
-EQUIPMENT_WORDS = {
-    "3d_printer": N_("3D printer"),
-    "laser_cutter": N_("Laser cutter"),
-    "vinyl_cutter": N_("Vinyl cutter"),
-    "cnc": N_("CNC mill"),
-    "sewing": N_("Sewing machines"),
-    "wood": N_("Woodworking"),
-    "metal": N_("Metalworking"),
-    "soldering": N_("Soldering station"),
+EQUIPMENT_WORDS: dict[str, str] = {
+    Equipment.PRINTER_3D: N_("3D printer"),
+    Equipment.LASER_CUTTER: N_("Laser cutter"),
+    Equipment.VINYL_CUTTER: N_("Vinyl cutter"),
+    Equipment.CNC: N_("CNC mill"),
+    Equipment.SEWING: N_("Sewing machines"),
+    Equipment.WOOD: N_("Woodworking"),
+    Equipment.METAL: N_("Metalworking"),
+    Equipment.SOLDERING: N_("Soldering station"),
 }
-FIELD_WORDS = {
-    "craft": N_("Craft"),
-    "design": N_("Design"),
-    "digital": N_("Digital fabrication"),
-    "other": N_("Just looking"),
+FIELD_WORDS: dict[str, str] = {
+    Field.CRAFT: N_("Craft"),
+    Field.DESIGN: N_("Design"),
+    Field.DIGITAL: N_("Digital fabrication"),
+    Field.OTHER: N_("Just looking"),
 }
-FORMAT_WORDS = {
-    "networking": N_("Networking meeting"),
-    "open_workshop": N_("Open workshop day"),
-    "transfer": N_("Transfer workshop"),
-    "pro2pro": N_("Pro2Pro training"),
-    "other": N_("Event"),
+FORMAT_WORDS: dict[str, str] = {
+    EventFormat.NETWORKING: N_("Networking meeting"),
+    EventFormat.OPEN_WORKSHOP: N_("Open workshop day"),
+    EventFormat.TRANSFER: N_("Transfer workshop"),
+    EventFormat.PRO2PRO: N_("Pro2Pro training"),
+    EventFormat.OTHER: N_("Event"),
 }
-STEP_FREE_WORDS = {
-    "yes": N_("step-free"),
-    "limited": N_("partly step-free"),
-    "no": N_("not step-free"),
+STEP_FREE_WORDS: dict[str, str] = {
+    StepFree.YES: N_("step-free"),
+    StepFree.LIMITED: N_("partly step-free"),
+    StepFree.NO: N_("not step-free"),
 }
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}  # each in its own language, never translated
 
