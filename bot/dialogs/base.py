@@ -108,7 +108,8 @@ class Input(enum.Enum):
     """What a screen takes besides its buttons."""
 
     NOTHING = "nothing"  # buttons only: typed text gets a hint and the screen again
-    TEXT = "text"  # free text, or a shared location
+    TEXT = "text"  # free text
+    PLACE = "place"  # a postcode or town typed, or a shared location
     # A value with its unit ("30 km", "12 Plätze"); a bare number still picks an option.
     NUMBER = "number"
 
@@ -145,19 +146,22 @@ def on(action: Action | ValueAction[Any], handler: Callable[..., Awaitable[Step]
 class Screen:
     """One state of a dialog: its render function, its buttons, what typed input it takes.
 
-    `answer` handles typed text (and a shared location); with `unit` (a number in words:
-    3 → "3 km") the screen takes a number with its unit, and the runner's hint for a
-    bare number that is no option shows how to type one."""
+    `answer` handles typed text (and, with `location`, a shared location); with `unit`
+    (a number in words: 3 → "3 km") the screen takes a number with its unit, and the
+    runner's hint for a bare number that is no option shows how to type one."""
 
     render: Render
     buttons: tuple[On, ...] = ()
     answer: Answer | None = None
     unit: Callable[[Translator, int], str] | None = None
+    location: bool = False
 
     @property
     def accepts(self) -> Input:
         if self.answer is None:
             return Input.NOTHING
+        if self.location:
+            return Input.PLACE
         return Input.NUMBER if self.unit else Input.TEXT
 
 

@@ -146,8 +146,10 @@ def location_screens(
         return Go(again, remember=False)
 
     return (
-        Screen(ask, answer=typed),
-        Screen(which, (on(TOWN, town), on(NONE_OF_THESE, none_of_these)), answer=typed),
+        Screen(ask, answer=typed, location=True),
+        Screen(
+            which, (on(TOWN, town), on(NONE_OF_THESE, none_of_these)), answer=typed, location=True
+        ),
     )
 
 

@@ -71,6 +71,8 @@ UNTIL_START = Action("deadline_start")
 DAY_BEFORE = Action("deadline_day_before")
 PUBLISH = Action("publish")
 DISCARD = Action("discard")
+# Its own action: a second tap on the preview's "Verwerfen" must not confirm.
+DISCARD_YES = Action("discard_yes")
 KEEP_GOING = Action("keep_going")
 # Leaving asks first once this many answers are given (the format alone is one tap).
 ANSWERS_WORTH_ASKING = 2
@@ -134,7 +136,8 @@ class NewEvent(OrganiserDialog):
                 self._preview, (on(PUBLISH, self._publish), on(DISCARD, self._confirm_discard))
             ),
             State.DISCARD: Screen(
-                self._ask_discard, (on(DISCARD, self._discard), on(KEEP_GOING, self._keep_going))
+                self._ask_discard,
+                (on(DISCARD_YES, self._discard), on(KEEP_GOING, self._keep_going)),
             ),
         }
 
@@ -143,9 +146,10 @@ class NewEvent(OrganiserDialog):
         return self.go(state, {"draft": {**draft_of(ctx), **answers}}, say=said)
 
     def pending(self, ctx: Context, state: str) -> Target | None:
-        if len(draft_of(ctx)) < ANSWERS_WORTH_ASKING or state == State.DISCARD:
+        if len(draft_of(ctx)) < ANSWERS_WORTH_ASKING:
             return None
-        return Target(self.name, State.DISCARD, {"resume": state})
+        resume = ctx.data.get("resume") if state == State.DISCARD else state
+        return Target(self.name, State.DISCARD, {"resume": resume})
 
     # -- format, title, description ----------------------------------------------
     async def _ask_format(self, ctx: Context) -> Screenful:
@@ -386,7 +390,7 @@ class NewEvent(OrganiserDialog):
     async def _ask_discard(self, ctx: Context) -> Screenful:
         text = ctx._("Discard this event? Your answers so far are lost; nothing was published.")
         rows = (
-            (Button(ctx._("Yes, discard"), DISCARD.payload),),
+            (Button(ctx._("Yes, discard"), DISCARD_YES.payload),),
             (Button(ctx._("No, continue"), KEEP_GOING.payload),),
         )
         return (say(text, *rows),)

@@ -127,7 +127,7 @@ def classify(msg: Incoming, offered: list[Button], accepts: Input, numbered: boo
     if msg.kind in (Kind.VOICE, Kind.FILE, Kind.OTHER):
         return Refuse(Refusal.NOT_TEXT)
     if msg.kind == Kind.LOCATION:
-        return Answer(msg) if accepts == Input.TEXT else Refuse(Refusal.NO_LOCATION)
+        return Answer(msg) if accepts == Input.PLACE else Refuse(Refusal.NO_LOCATION)
     text = msg.text[:MAX_TEXT].strip()
     if msg.kind == Kind.COMMAND or text.startswith("/"):
         word = text.split()[0].split("@")[0].lower() if text else ""
@@ -148,7 +148,7 @@ def _typed(
         if numbered or accepts == Input.NOTHING:
             if 1 <= number <= len(offered):
                 return _press(msg, offered[number - 1])
-            if accepts != Input.TEXT:
+            if accepts in (Input.NOTHING, Input.NUMBER):
                 return Refuse(Refusal.NO_SUCH_OPTION, typed)
     for button in offered:
         if typed and typed == plain(button.label):

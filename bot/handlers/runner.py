@@ -196,13 +196,10 @@ class Runner:
     async def _navigate(self, here: _Here, intent: Navigate, msg: Incoming) -> list[OutMessage]:
         conv, nav = here.conv, intent.to
         if nav in (Nav.MENU, Nav.LEAVE):
-            ctx = self._context(conv.member, here.t, here.data)
-            pending = here.dialog.pending(ctx, here.at.state)
-            if pending is not None:
-                # Several answers would be lost: ask first.
-                return await self._enter(conv, self._keep_history(here, pending), came_from=here.at)
-            said = (OutMessage(here.t._("Okay, stopped.")),) if nav == Nav.LEAVE else ()
-            return await self._go_home(here, said)
+            stopped = nav == Nav.LEAVE and conv.member.onboarded  # onboarding just goes on
+            return await self._leave(
+                here, (OutMessage(here.t._("Okay, stopped.")),) if stopped else ()
+            )
         if nav == Nav.START:
             return await self._go_home(here, ())
         if nav == Nav.BACK:
@@ -234,8 +231,15 @@ class Runner:
     async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
         t = here.t
         if intent.why == Refusal.STALE:
-            hint = t._("That button is no longer current. Here is the menu.")
-            return await self._go_home(here, (OutMessage(hint),))
+            pending = self._pending(here)
+            if pending is None:
+                hint = t._("That button is no longer current. Here is the menu.")
+                return await self._go_home(here, (OutMessage(hint),))
+            # Not the menu: that would lose the answers given so far.
+            again = (OutMessage(t._("That button is no longer current. Please choose again.")),)
+            if _same_screen(pending, here.at):
+                return await self._stay(here, again)
+            return await self._enter(here.conv, pending, again, came_from=here.at)
         if intent.why == Refusal.UNKNOWN_COMMAND:
             hint = t._("I don't know that command. Here is the menu.")
             return await self._go_home(here, (OutMessage(hint),))
@@ -287,6 +291,19 @@ class Runner:
     def _keep_history(self, here: _Here, to: Target) -> Target:
         """`to` with the member's data and history, for a screen that returns here."""
         return Target(to.flow, to.state, _merge(here.data, dict(to.data)))
+
+    async def _leave(self, here: _Here, said: Said) -> list[OutMessage]:
+        """To the menu after `said`; but where several answers would be lost, first to
+        the dialog's question whether to throw them away (asked there: leave)."""
+        pending = self._pending(here)
+        if pending is None or _same_screen(pending, here.at):
+            return await self._go_home(here, said)
+        return await self._enter(here.conv, pending, came_from=here.at)
+
+    def _pending(self, here: _Here) -> Target | None:
+        ctx = self._context(here.conv.member, here.t, here.data)
+        pending = here.dialog.pending(ctx, here.at.state)
+        return None if pending is None else self._keep_history(here, pending)
 
     async def _go_home(self, here: _Here, said: Said) -> list[OutMessage]:
         """The main menu; for someone not yet onboarded, the onboarding question they are at."""
@@ -399,6 +416,10 @@ def deep_link(msg: Incoming) -> Target | None:
     if match[1].lower() == "ev":
         return Target("events", "detail", {"event_id": int(match[2])})
     return Target("places", "detail", {"place_id": int(match[2])})
+
+
+def _same_screen(one: Target, other: Target) -> bool:
+    return (one.flow, str(one.state)) == (other.flow, str(other.state))
 
 
 def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:

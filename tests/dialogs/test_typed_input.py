@@ -121,3 +121,30 @@ async def test_one_tap_into_a_new_event_leaves_without_asking(world: FakeWorld) 
     await olga.tap("Netzwerktreffen")  # one answer: nothing worth asking about
     text = await olga.send("stop")
     assert "Gut, abgebrochen." in text and "Was möchtest du tun?" in text
+
+
+async def test_a_shared_location_is_no_answer_to_a_question_for_words(world: FakeWorld) -> None:
+    olga = await draft_with_two_answers(world)
+    text = await olga.share_location(50.43, 7.57)
+    assert "einen Standort brauche ich gerade nicht" in text
+    assert "Beschreibe sie" in text  # the same question, nothing stored
+    await olga.tap("Überspringen")
+    assert "Wo findet sie statt?" in olga.text
+
+
+async def test_a_second_tap_on_the_previews_discard_only_asks_again(world: FakeWorld) -> None:
+    olga = await draft_with_two_answers(world)
+    await olga.tap("Überspringen")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    await olga.send("Do 19 Uhr")
+    await olga.tap("Ja")
+    await olga.tap("Unbegrenzt")
+    await olga.tap("Kein Minimum")
+    await olga.tap("Bis zum Beginn")
+    discard = olga.button("Verwerfen").payload
+    assert "Diese Veranstaltung verwerfen?" in await olga.press(discard)
+    text = await olga.press(discard)  # the old preview's button, tapped again
+    assert "Verworfen" not in text and "Diese Veranstaltung verwerfen?" in text
+    assert "Vorschau" in await olga.tap("weitermachen")
+    await olga.press("seats:7")  # a forged button in the middle of a draft: it asks too
+    assert "Diese Veranstaltung verwerfen?" in olga.text

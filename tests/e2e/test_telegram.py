@@ -591,7 +591,7 @@ async def test_an_organiser_publishes_an_event_and_gets_the_attendee_list_as_a_f
     calls = await tap("MakerSpace Mayen-Koblenz, Bendorf")
     calls = await say("morgen 18 Uhr")
     calls = await tap("Ja")
-    calls = await tap("5 (Standard)")
+    calls = await tap("5 Plätze (Standard)")
     calls = await tap("Kein Minimum")
     calls = await tap("Bis zum Beginn")
     calls = await tap("Veröffentlichen")
