@@ -169,13 +169,9 @@ class Runner:
         """The saved screen (under today's name for it), or where a member starts."""
         now = current(conv.flow, conv.state)
         if now is None:
-            return Target(*self._first(conv.member)[:2], conv.data)
+            first = first_screen(conv.member)
+            return Target(first.flow, first.state, conv.data)
         return Target(now[0], now[1], conv.data)
-
-    @staticmethod
-    def _first(member: MemberView) -> tuple[str, str]:
-        first = first_screen(member)
-        return first.flow, first.state
 
     async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
         link = deep_link(msg)
@@ -231,19 +227,29 @@ class Runner:
     async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
         t = here.t
         if intent.why == Refusal.STALE:
-            pending = self._pending(here)
-            if pending is None:
-                hint = t._("That button is no longer current. Here is the menu.")
-                return await self._go_home(here, (OutMessage(hint),))
-            # Not the menu: that would lose the answers given so far.
-            again = (OutMessage(t._("That button is no longer current. Please choose again.")),)
-            if _same_screen(pending, here.at):
-                return await self._stay(here, again)
-            return await self._enter(here.conv, pending, again, came_from=here.at)
+            return await self._to_menu(
+                here,
+                t._("That button is no longer current. Here is the menu."),
+                t._("That button is no longer current. Please choose again."),
+            )
         if intent.why == Refusal.UNKNOWN_COMMAND:
-            hint = t._("I don't know that command. Here is the menu.")
-            return await self._go_home(here, (OutMessage(hint),))
+            return await self._to_menu(
+                here,
+                t._("I don't know that command. Here is the menu."),
+                t._("I don't know that command."),
+            )
         return await self._stay(here, (OutMessage(self._hint(here, intent)),))
+
+    async def _to_menu(self, here: _Here, hint: str, hint_in_draft: str) -> list[OutMessage]:
+        """The menu with `hint`; in a draft of several answers, which the menu would lose,
+        the dialog's question whether to throw them away, with `hint_in_draft`."""
+        pending = self._pending(here)
+        if pending is None:
+            return await self._go_home(here, (OutMessage(hint),))
+        said = (OutMessage(hint_in_draft),)
+        if _same_screen(pending, here.at):
+            return await self._stay(here, said)
+        return await self._enter(here.conv, pending, said, came_from=here.at)
 
     def _hint(self, here: _Here, intent: Refuse) -> str:
         t, count = here.t, len(here.offered)

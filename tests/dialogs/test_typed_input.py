@@ -35,7 +35,7 @@ async def test_where_buttons_show_no_numbers_a_bare_number_is_the_value(world: F
     assert "Umkreis: 4 km" in await erika.send("4")
 
 
-async def test_seats_of_ones_own_come_with_the_word(world: FakeWorld) -> None:
+async def draft_with_two_answers(world: FakeWorld) -> ChatUser:
     olga = world.user("olga")
     await olga.onboard("Bendorf")
     world.grant(olga)
@@ -43,6 +43,11 @@ async def test_seats_of_ones_own_come_with_the_word(world: FakeWorld) -> None:
     await olga.tap("Veranstaltung anlegen")
     await olga.tap("Netzwerktreffen")
     await olga.send("Stammtisch")
+    return olga
+
+
+async def test_seats_of_ones_own_come_with_the_word(world: FakeWorld) -> None:
+    olga = await draft_with_two_answers(world)
     await olga.tap("Überspringen")
     await olga.tap("MakerSpace Mayen-Koblenz")
     await olga.send("Do 19 Uhr")
@@ -80,17 +85,6 @@ async def test_every_word_for_leaving_leaves_and_is_never_saved(anna: ChatUser) 
     assert "Dein Ort: Bendorf" in await anna.tap("Einstellungen")
 
 
-async def draft_with_two_answers(world: FakeWorld) -> ChatUser:
-    olga = world.user("olga")
-    await olga.onboard("Bendorf")
-    world.grant(olga)
-    await olga.send("Menü")
-    await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
-    await olga.send("Stammtisch")
-    return olga
-
-
 async def test_leaving_a_draft_of_several_answers_asks_first(world: FakeWorld) -> None:
     olga = await draft_with_two_answers(world)
     text = await olga.send("abbrechen")
@@ -105,6 +99,13 @@ async def test_leaving_a_draft_of_several_answers_asks_first(world: FakeWorld) -
     assert "Verworfen. Es wurde nichts veröffentlicht." in text
     assert "Was möchtest du tun?" in text
     assert "noch keine Veranstaltungen" in await olga.tap("Meine Veranstaltungen")
+
+
+async def test_an_unknown_command_in_a_draft_keeps_the_draft(world: FakeWorld) -> None:
+    olga = await draft_with_two_answers(world)
+    text = await olga.send("/foo")
+    assert "Diesen Befehl kenne ich nicht." in text and "Diese Veranstaltung verwerfen?" in text
+    assert "Beschreibe sie" in await olga.tap("weitermachen")
 
 
 async def test_back_steps_through_a_draft_without_asking(world: FakeWorld) -> None:
