@@ -99,7 +99,10 @@ class Help(Dialog):
             ctx._("• “Events”: meetings and workshops this week, next weekend or later."),
             ctx._("• “My sign-ups”: the events you signed up for; cancel there if you can't come."),
             ctx._("• “Settings”: language, your town, how far you would travel, your interests."),
-            ctx._("Tap a button or type its number. “Menu”, “Back” and “Help” work at every step."),
+            ctx._(
+                "Tap a button or type its number. “Menu”, “Back”, “Help” and “Stop” "
+                "work at every step."
+            ),
             ctx._("Want to organise events? Send “my ID” and pass the answer to the operator."),
         ]
         return (say("\n".join(lines), nav_row(ctx)),)
