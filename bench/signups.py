@@ -40,6 +40,7 @@ from bench.statements import StatementClock  # noqa: E402
 from bot.app import Werkbank  # noqa: E402
 from bot.codes import EventFormat, EventStatus, Field, RegistrationStatus  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.dialogs.events import SIGN_UP  # noqa: E402
 from bot.messages import AccountRef, Incoming, Kind, OutMessage  # noqa: E402
 from bot.storage.models import (  # noqa: E402
     ChannelAccount,
@@ -244,7 +245,7 @@ class DialogMembers:
                 self.incoming(member, kind=Kind.COMMAND, text=f"/start ev_{event_id}")
             )
             payloads = {b.payload for m in shown for row in m.buttons for b in row}
-            assert f"signup:{event_id}" in payloads, shown
+            assert SIGN_UP(event_id) in payloads, shown
 
         await in_workers(jobs, stand_on)
 
@@ -253,7 +254,7 @@ class DialogMembers:
     ) -> Timing:
         async def sign_up(member: int, event_id: int) -> None:
             replies = await self.app.runner.handle(
-                self.incoming(member, kind=Kind.BUTTON, payload=f"signup:{event_id}")
+                self.incoming(member, kind=Kind.BUTTON, payload=SIGN_UP(event_id))
             )
             outcomes[dialog_outcome(replies)] += 1
 
@@ -434,7 +435,7 @@ async def bench(database_url: str, count: int, label: str) -> dict[str, Any]:
         async def step_alone(member: int, event_id: int) -> str:
             return dialog_outcome(
                 await app.runner.handle(
-                    dialog.incoming(member, kind=Kind.BUTTON, payload=f"signup:{event_id}")
+                    dialog.incoming(member, kind=Kind.BUTTON, payload=SIGN_UP(event_id))
                 )
             )
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.app import Werkbank
 from bot.codes import NoticeKind, Role, WorkStatus
 from bot.config import Settings
+from bot.dialogs.my_events import HOLD
 from bot.messages import AccountRef, Delivered
 from bot.services.notices import Notices
 from bot.storage.models import Notice
@@ -169,7 +170,7 @@ async def test_too_few_sign_ups_by_the_set_time_ask_the_organiser_to_hold_or_can
     asked = [text for name, text in inbox.got if name == "olga"]
     assert asked and "bisher 0 Anmeldungen" in asked[0] and "mindestens 3" in asked[0]
     # The notice opened the decision: its button is an option on Olga's screen now.
-    text = await olga.tap("Trotzdem")
+    text = await olga.press(HOLD.payload)
     assert "findet wie geplant statt" in text
     async with app.db.sessions() as session:
         kinds = (await session.scalars(select(Notice.kind).where(Notice.member_id != 0))).all()
