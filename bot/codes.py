@@ -160,10 +160,8 @@ def known_code(kind: type[C], value: object) -> C | None:
         return value
     if not isinstance(value, str):
         return None
-    try:
-        return kind(value)
-    except ValueError:
-        return None
+    # The enum's own value index: a dict lookup, where kind(value) raises and catches.
+    return kind._value2member_map_.get(value)  # type: ignore[return-value]
 
 
 def known_codes(kind: type[C], values: Iterable[object]) -> tuple[C, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from bot.codes import (
@@ -22,11 +23,14 @@ def split_codes(value: str | None) -> tuple[str, ...]:
     return tuple(code for code in (value or "").split("|") if code)
 
 
+# Cached: a search turns dozens of rows into hits, and the columns repeat a few values.
+@functools.lru_cache(maxsize=4096)
 def place_types(value: str | None) -> tuple[PlaceType, ...]:
     """A place's `types` column as codes; one this version does not know is left out."""
     return known_codes(PlaceType, split_codes(value))
 
 
+@functools.lru_cache(maxsize=4096)
 def equipment_codes(value: str | None) -> tuple[Equipment, ...]:
     """A place's `equipment` column as codes; one this version does not know is left out."""
     return known_codes(Equipment, split_codes(value))
