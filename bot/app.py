@@ -20,6 +20,7 @@ from bot.services.notices import Notices
 from bot.services.organising import Organising
 from bot.services.places import PlaceSearch
 from bot.services.registrations import Registrations
+from bot.services.topics import Topics
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Werkbank:
             events=EventQueries(db),
             registrations=registrations,
             organiser=Organising(db, settings.timezone),
+            topics=Topics(db),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)

@@ -148,6 +148,22 @@ class NoticeKind(enum.StrEnum):
     EVENT_CHANGED = "event_changed"
     EVENT_CANCELLED = "event_cancelled"
     MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
+    TOPIC_WITHDRAWN = "topic_withdrawn"  # to supporters: the author took the topic back
+
+
+class TopicStatus(enum.StrEnum):
+    """Where a topic members proposed stands."""
+
+    OPEN = "open"  # gathering supporters
+    PLANNED = "planned"  # a workshop was made of it
+    DONE = "done"  # that workshop took place
+    WITHDRAWN = "withdrawn"  # its author took it back
+    MERGED = "merged"  # an organiser joined it into another
+    CLOSED = "closed"  # an organiser closed it, with a reason
+
+
+# Keys of Member.consents, each asked where it first matters and changeable in the settings.
+INVITATIONS = "invitations"  # organisers may invite the member personally into a small group
 
 
 C = TypeVar("C", bound=enum.StrEnum)

@@ -22,10 +22,12 @@ async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> 
     assert "Was interessiert dich" in text
     text = await user.tap("Handwerk")
     assert "Was möchtest du tun?" in text
-    assert user.labels[:5] == [
+    assert user.labels[:7] == [
         "Offene Werkstätten in der Nähe",
         "Veranstaltungen",
         "Meine Anmeldungen",
+        "Themen in der Nähe",
+        "Thema vorschlagen",
         "Einstellungen",
         "Hilfe",
     ]

@@ -28,6 +28,8 @@ DESTINATIONS: Mapping[str, Target] = {
     "registrations": Target("registrations", "list"),
     "new_event": Target("new_event", "format"),
     "my_events": Target("my_events", "list"),
+    "topics": Target("topics", "list"),
+    "propose": Target("topics", "title"),
     "settings": Target("settings", "main"),
 }
 OPEN = ValueAction("go", one_of(*DESTINATIONS))
@@ -37,6 +39,8 @@ FRESH: Mapping[str, object] = {
     "window": None,
     "draft": {},
     "event_id": None,
+    "proposal": {},
+    "topic_id": None,
 }
 
 
@@ -45,6 +49,10 @@ def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
         (Button(ctx._("Open workshops nearby"), OPEN("places")),),
         (Button(ctx._("Events"), OPEN("events")),),
         (Button(ctx._("My sign-ups"), OPEN("registrations")),),
+        (
+            Button(ctx._("Topics nearby"), OPEN("topics")),
+            Button(ctx._("Propose a topic"), OPEN("propose")),
+        ),
     ]
     if ctx.member.is_organiser:
         rows.append(

@@ -73,4 +73,10 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
         text += "\n" + _when_where(ctx, n) + "\n\n"
         text += ctx._("Hold the event anyway, or cancel it now, while people can still plan?")
         return (OutMessage(text),), Target("my_events", "minimum_check", {"event_id": n.event_id})
+    if n.kind == NoticeKind.TOPIC_WITHDRAWN:
+        text = ctx._(
+            "The topic “{title}” you supported was withdrawn by the person who proposed it."
+        ).format(title=title)
+        text += "\n" + ctx._("Under “Topics nearby” you find others, or propose your own.")
+        return (OutMessage(text),), None
     raise ValueError(f"unknown notice kind {n.kind!r}")

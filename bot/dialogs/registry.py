@@ -11,6 +11,7 @@ from bot.dialogs.onboarding import Onboarding
 from bot.dialogs.places import Places
 from bot.dialogs.registrations import Registrations
 from bot.dialogs.settings import Settings
+from bot.dialogs.topics import Topics
 from bot.services.contracts import MemberView
 
 FLOWS: dict[str, Dialog] = {
@@ -25,6 +26,7 @@ FLOWS: dict[str, Dialog] = {
         Registrations(),
         NewEvent(),
         MyEvents(),
+        Topics(),
     )
 }
 START = Target("onboarding", "language")

@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 
-from bot.codes import Field
+from bot.codes import INVITATIONS, Field
 from bot.dialogs.actions import FLAG, POSITIVE, ValueAction, one_of
 from bot.dialogs.base import (
     Context,
@@ -23,6 +23,7 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.location import location_screens
 from bot.dialogs.onboarding import FIELD, LANGUAGE, field_buttons, language_buttons
+from bot.dialogs.topics import invitations_line
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES, word
 from bot.messages import Button, Incoming
 from bot.services.contracts import RADIUS_CHOICES_KM
@@ -37,6 +38,7 @@ CHANGE = ValueAction("set", one_of("language", "location", "radius", "field"))
 RADIUS = ValueAction("radius", POSITIVE)
 DAY_BEFORE = ValueAction("day_before", FLAG)
 TWO_HOURS = ValueAction("two_hours", FLAG)
+INVITE = ValueAction("invitations", FLAG)
 
 
 class State(enum.StrEnum):
@@ -61,6 +63,7 @@ class Settings(Dialog):
                     on(CHANGE, self._change),
                     on(DAY_BEFORE, self._day_before),
                     on(TWO_HOURS, self._two_hours),
+                    on(INVITE, self._invitations),
                 ),
             ),
             State.LANGUAGE: Screen(self._ask_language, (on(LANGUAGE, self._language),)),
@@ -92,6 +95,7 @@ class Settings(Dialog):
             ctx._("Reminder 2 hours before: {value}").format(
                 value=_on_off(ctx, m.remind_two_hours)
             ),
+            invitations_line(ctx, bool(m.invitations)),
         ]
         rows = (
             (Button(ctx._("Change language"), CHANGE("language")),),
@@ -102,6 +106,7 @@ class Settings(Dialog):
                 Button(ctx._("Reminder the day before"), DAY_BEFORE(not m.remind_day_before)),
                 Button(ctx._("Reminder 2 hours before"), TWO_HOURS(not m.remind_two_hours)),
             ),
+            (Button(ctx._("Personal invitations"), INVITE(not m.invitations)),),
             nav_row(ctx),
         )
         return (say("\n".join(lines), *rows),)
@@ -117,6 +122,10 @@ class Settings(Dialog):
     async def _two_hours(self, ctx: Context, on: bool) -> Step:
         await ctx.services.members.set_reminders(ctx.member.id, two_hours=on)
         return Stay(say=note(_switched(ctx, on)))
+
+    async def _invitations(self, ctx: Context, yes: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, INVITATIONS, yes)
+        return Stay(say=note(invitations_line(ctx, yes)))
 
     async def _ask_language(self, ctx: Context) -> Screenful:
         return (say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),)

@@ -21,6 +21,7 @@ from bot.codes import (
     RegistrationStatus,
     Role,
     StepFree,
+    TopicStatus,
     known_code,
 )
 from bot.geo import Gazetteer, GeoPoint
@@ -54,6 +55,8 @@ class MemberView:
     onboarded: bool
     remind_day_before: bool = True
     remind_two_hours: bool = True
+    # May organisers invite them personally into a small group? None: not asked yet.
+    invitations: bool | None = None
 
     @property
     def is_organiser(self) -> bool:
@@ -215,6 +218,7 @@ class MemberService(Protocol):
     async def set_reminders(
         self, member_id: int, day_before: bool | None = None, two_hours: bool | None = None
     ) -> None: ...
+    async def set_consent(self, member_id: int, key: str, value: bool) -> None: ...
 
 
 class PlaceService(Protocol):
@@ -351,6 +355,67 @@ class OrganiserService(Protocol):
     async def attendee_csv(self, member_id: int, event_id: int) -> bytes: ...
 
 
+# Topics: what members want to learn; others support them ("Ich auch").
+MAX_TOPIC_TITLE = 120
+MAX_TOPIC_SENTENCE = 300
+
+
+@dataclass(frozen=True)
+class TopicView:
+    """A topic as a member sees it: never who supports it, only how many near them."""
+
+    id: int
+    title: str
+    sentence: str | None
+    fields: tuple[Field, ...]
+    status: TopicStatus
+    near: int  # supporters (the author included) within the viewer's radius
+    mine: bool  # the viewer proposed it
+    supported: bool  # the viewer supports it
+    expectation: str | None = None  # the viewer's, when supporting
+
+
+class Proposed(enum.StrEnum):
+    NEW = "new"
+    ALREADY = "already"  # the same member proposed the same title before: that one
+
+
+class Supported(enum.StrEnum):
+    ADDED = "added"
+    ALREADY = "already"  # a second tap changes nothing
+    OWN = "own"  # one's own topic is supported by proposing it
+    GONE = "gone"  # withdrawn, merged or closed meanwhile
+
+
+class TopicService(Protocol):
+    async def propose(
+        self,
+        member_id: int,
+        title: str,
+        sentence: str | None,
+        fields: Sequence[Field],
+        now: datetime,
+    ) -> tuple[Proposed, int]: ...
+    async def similar(
+        self, member_id: int, point: GeoPoint, radius_km: float, title: str
+    ) -> Sequence[TopicView]: ...
+    async def nearby(
+        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+    ) -> tuple[Sequence[TopicView], bool]: ...
+    async def get(
+        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+    ) -> TopicView | None: ...
+    async def mine(self, member_id: int) -> Sequence[TopicView]: ...
+    async def support(
+        self, member_id: int, topic_id: int, expectation: str | None = None
+    ) -> Supported: ...
+    async def unsupport(self, member_id: int, topic_id: int) -> None: ...
+    async def edit(
+        self, member_id: int, topic_id: int, title: str | None, sentence: str | None, now: datetime
+    ) -> None: ...
+    async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int: ...
+
+
 @dataclass(frozen=True)
 class Services:
     members: MemberService
@@ -358,4 +423,5 @@ class Services:
     events: EventService
     registrations: RegistrationService
     organiser: OrganiserService
+    topics: TopicService
     gazetteer: Gazetteer

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.codes import Channel, Field, Role, known_code
+from bot.codes import INVITATIONS, Channel, Field, Role, known_code
 from bot.geo import GeoPoint
 from bot.services import ServiceError
 from bot.services.contracts import MemberView
@@ -35,6 +35,7 @@ def member_view(member: Any) -> MemberView:
         onboarded=member.onboarded,
         remind_day_before=member.remind_day_before,
         remind_two_hours=member.remind_two_hours,
+        invitations=(member.consents or {}).get(INVITATIONS),
     )
 
 
@@ -94,6 +95,14 @@ class Members:
         }
         if values:
             await self._update(member_id, **values)
+
+    async def set_consent(self, member_id: int, key: str, value: bool) -> None:
+        """Record a yes or no to one of the consents (`bot.codes`: INVITATIONS …)."""
+        async with self.db.transaction() as session:
+            member = await session.get(Member, member_id)
+            if member is None:
+                raise UnknownAccount(f"member {member_id}")
+            member.consents = {**(member.consents or {}), key: value}
 
     async def set_role(self, account: str, role: Role, actor: str = "cli") -> MemberView:
         """Grant or revoke a role by account (`werkbank admin grant organiser telegram:123`)."""

@@ -66,6 +66,8 @@ def skip_reason(
     takes over), the two-hours one until the start."""
     if member.deleted_at is not None:
         return "member deleted"
+    if kind == NoticeKind.TOPIC_WITHDRAWN:
+        return None  # about a topic, not an event: always worth the one message
     if event is None:
         return "event gone"
     if kind == NoticeKind.EVENT_CANCELLED:
@@ -116,7 +118,7 @@ def _work(
         member_id=member.id,
         event_id=event.id if event else None,
         registration_id=notice.registration_id,
-        title=event.title if event else "",
+        title=event.title if event else str(notice.params.get("title", "")),
         start_at=event.start_at if event else None,
         end_at=event.end_at if event else None,
         place_name=place.name if place else None,

@@ -174,26 +174,38 @@ class Place(Base):
 
 
 class Topic(Base):
+    """What a member wants to learn or work on; others support it ("Ich auch")."""
+
     __tablename__ = "topic"
+    __table_args__ = (Index("ix_topic_box", "status", "lat_band", "lon"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     proposer_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default="open")  # a TopicStatus
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fields: Mapped[str] = mapped_column(String(100), default="")  # |craft|design|
+    # Where it was proposed (the author's home), so "near me" finds it by the box index.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat_band: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime | None]
 
 
 class TopicInterest(Base):
+    """One member's support of a topic, with what they hope for."""
+
     __tablename__ = "topic_interest"
 
     topic_id: Mapped[int] = mapped_column(
         ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True
     )
     member_id: Mapped[int] = mapped_column(
-        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("member.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expectation: Mapped[str | None] = mapped_column(Text)
 
 
 class Event(Base):

@@ -9,6 +9,8 @@ MENU = [
     "Offene Werkstätten in der Nähe",
     "Veranstaltungen",
     "Meine Anmeldungen",
+    "Themen in der Nähe",
+    "Thema vorschlagen",
     "Einstellungen",
     "Hilfe",
 ]

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bot.codes import (
+    INVITATIONS,
     Equipment,
     EventFormat,
     EventStatus,
@@ -38,11 +39,13 @@ from bot.codes import (
     RegistrationStatus,
     Role,
     StepFree,
+    TopicStatus,
 )
 from bot.geo import GeoPoint, default_gazetteer, haversine_km
 from bot.handlers.runner import Runner
 from bot.hours import HoursError, parse_hours
 from bot.i18n import normalise_locale
+from bot.matching import most_similar, title_key
 from bot.messages import AccountRef
 from bot.services.contracts import (
     MAX_EXPECTATION,
@@ -66,11 +69,15 @@ from bot.services.contracts import (
     PlaceFilter,
     PlaceHit,
     PlaceService,
+    Proposed,
     RegistrationService,
     Roster,
     ServiceError,
     Services,
     SignUp,
+    Supported,
+    TopicService,
+    TopicView,
 )
 from bot.services.conversations import Conversation, Conversations
 from tests.support.chat import ChatUser
@@ -139,6 +146,17 @@ class FakeNotice:
 
 
 @dataclass
+class FakeTopic:
+    id: int
+    title: str
+    sentence: str | None
+    fields: tuple[Field, ...]
+    author: int
+    point: GeoPoint | None
+    status: TopicStatus = TopicStatus.OPEN
+
+
+@dataclass
 class FakeStore:
     """Everything the fakes know; tests may read and change it directly."""
 
@@ -151,6 +169,8 @@ class FakeStore:
     events: dict[int, FakeEvent] = field(default_factory=dict)
     registrations: dict[int, FakeRegistration] = field(default_factory=dict)
     notices: list[FakeNotice] = field(default_factory=list)
+    topics: dict[int, FakeTopic] = field(default_factory=dict)
+    interests: dict[tuple[int, int], str | None] = field(default_factory=dict)  # -> wish
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -359,6 +379,11 @@ class FakeMembers:
             self.store.change_member(member_id, remind_day_before=day_before)
         if two_hours is not None:
             self.store.change_member(member_id, remind_two_hours=two_hours)
+
+    async def set_consent(self, member_id: int, key: str, value: bool) -> None:
+        if key != INVITATIONS:
+            raise ServiceError(f"unknown consent {key!r}")
+        self.store.change_member(member_id, invitations=value)
 
 
 class FakePlaces:
@@ -848,6 +873,132 @@ def _check_seats(capacity: int | None, minimum: int | None) -> None:
 
 
 # -- conversations --------------------------------------------------------------------
+
+
+class FakeTopics:
+    """TopicService: topics in a dict, matched with the real `bot.matching`."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def _view(self, t: FakeTopic, viewer: int, point: GeoPoint | None, radius: float) -> TopicView:
+        people = [t.author] + [m for (tid, m) in self.store.interests if tid == t.id]
+
+        def near(member_id: int) -> bool:
+            home = self.store.member(member_id).home
+            return point is None or (home is not None and haversine_km(point, home) <= radius)
+
+        return TopicView(
+            id=t.id,
+            title=t.title,
+            sentence=t.sentence,
+            fields=t.fields,
+            status=t.status,
+            near=sum(1 for p in people if near(p)),
+            mine=t.author == viewer,
+            supported=(t.id, viewer) in self.store.interests,
+            expectation=self.store.interests.get((t.id, viewer)),
+        )
+
+    def _open_near(self, point: GeoPoint, radius: float) -> list[FakeTopic]:
+        return [
+            t
+            for t in self.store.topics.values()
+            if t.status == TopicStatus.OPEN
+            and t.point is not None
+            and haversine_km(point, t.point) <= radius
+        ]
+
+    async def propose(
+        self,
+        member_id: int,
+        title: str,
+        sentence: str | None,
+        fields: Sequence[Field],
+        now: datetime,
+    ) -> tuple[Proposed, int]:
+        for t in self.store.topics.values():
+            if t.author == member_id and t.status == TopicStatus.OPEN and t.title == title:
+                return Proposed.ALREADY, t.id
+        topic = FakeTopic(
+            self.store.next_id(),
+            title,
+            sentence,
+            tuple(fields),
+            member_id,
+            self.store.member(member_id).home,
+        )
+        self.store.topics[topic.id] = topic
+        return Proposed.NEW, topic.id
+
+    async def similar(
+        self, member_id: int, point: GeoPoint, radius_km: float, title: str
+    ) -> Sequence[TopicView]:
+        topics = self._open_near(point, radius_km)
+        found = most_similar(title, [title_key(t.title) for t in topics])
+        return [self._view(topics[i], member_id, point, radius_km) for i, _ in found]
+
+    async def nearby(
+        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+    ) -> tuple[Sequence[TopicView], bool]:
+        views = [
+            self._view(t, member_id, point, radius_km) for t in self._open_near(point, radius_km)
+        ]
+        views.sort(key=lambda v: (-v.near, -v.id))
+        return views[offset : offset + limit], len(views) > offset + limit
+
+    async def get(
+        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+    ) -> TopicView | None:
+        topic = self.store.topics.get(topic_id)
+        return None if topic is None else self._view(topic, member_id, point, radius_km)
+
+    async def mine(self, member_id: int) -> Sequence[TopicView]:
+        return [
+            self._view(t, member_id, None, 0)
+            for t in self.store.topics.values()
+            if t.author == member_id or (t.id, member_id) in self.store.interests
+        ]
+
+    async def support(
+        self, member_id: int, topic_id: int, expectation: str | None = None
+    ) -> Supported:
+        topic = self.store.topics.get(topic_id)
+        if topic is None or topic.status != TopicStatus.OPEN:
+            return Supported.GONE
+        if topic.author == member_id:
+            return Supported.OWN
+        if (topic_id, member_id) in self.store.interests:
+            return Supported.ALREADY
+        self.store.interests[(topic_id, member_id)] = expectation
+        return Supported.ADDED
+
+    async def unsupport(self, member_id: int, topic_id: int) -> None:
+        self.store.interests.pop((topic_id, member_id), None)
+
+    def _own_open(self, member_id: int, topic_id: int) -> FakeTopic:
+        topic = self.store.topics.get(topic_id)
+        if topic is None or topic.author != member_id:
+            raise NotAllowed(f"topic {topic_id} is not member {member_id}'s")
+        if topic.status != TopicStatus.OPEN:
+            raise ServiceError(f"topic {topic_id} is {topic.status}")
+        return topic
+
+    async def edit(
+        self, member_id: int, topic_id: int, title: str | None, sentence: str | None, now: datetime
+    ) -> None:
+        topic = self._own_open(member_id, topic_id)
+        if title is not None:
+            topic.title = title
+        if sentence is not None:
+            topic.sentence = sentence
+
+    async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int:
+        topic = self._own_open(member_id, topic_id)
+        topic.status = TopicStatus.WITHDRAWN
+        return sum(1 for tid, _ in self.store.interests if tid == topic_id)
+
+
 class RunnerConversations(Protocol):
     """What `Runner` uses of `bot.services.conversations.Conversations`."""
 
@@ -1028,6 +1179,7 @@ def fake_world(now: datetime = NOW, *, places: bool = True) -> FakeWorld:
         events=FakeEvents(store),
         registrations=FakeRegistrations(store),
         organiser=FakeOrganiser(store, fake_places),
+        topics=FakeTopics(store),
         gazetteer=default_gazetteer(),
     )
     conversations = FakeConversations(store)
@@ -1049,5 +1201,6 @@ if TYPE_CHECKING:
         _events: EventService = FakeEvents(store)
         _registrations: RegistrationService = FakeRegistrations(store)
         _organiser: OrganiserService = FakeOrganiser(store, FakePlaces(store))
+        _topics: TopicService = FakeTopics(store)
         _conversations: RunnerConversations = FakeConversations(store)
         _real: RunnerConversations = real

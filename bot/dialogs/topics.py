@@ -1,0 +1,413 @@
+"""Topics: "Thema vorschlagen" and "Themen in der Nähe", "Ich auch", and one's own topics.
+
+Proposing asks for a title, shows open topics nearby that look the same ("Ist es
+eines davon?": joining is a tap, never forced), then one sentence and the fields it
+touches. Supporting asks for an optional one-line wish and, once, whether organisers
+may invite the member personally into a small group. Nobody sees who supports a topic.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from bot.codes import INVITATIONS, Field, TopicStatus
+from bot.dialogs.actions import FLAG, INDEX, POSITIVE, Action, ValueAction, code
+from bot.dialogs.base import (
+    ButtonRow,
+    Context,
+    Dialog,
+    Go,
+    Screen,
+    Screenful,
+    Stay,
+    Step,
+    Target,
+    nav_row,
+    note,
+    on,
+    say,
+    too_long,
+)
+from bot.dialogs.location import where_unknown
+from bot.dialogs.places import short
+from bot.dialogs.words import FIELD_WORDS, word
+from bot.messages import Button, Incoming
+from bot.services.contracts import (
+    MAX_TOPIC_SENTENCE,
+    MAX_TOPIC_TITLE,
+    NotAllowed,
+    Proposed,
+    ServiceError,
+    Supported,
+    TopicView,
+)
+
+PAGE_SIZE = 5
+# The fields a topic can touch (DOMAIN.md: craft, design, digital fabrication).
+TOPIC_FIELDS = (Field.CRAFT, Field.DESIGN, Field.DIGITAL)
+MAX_WISH = 200
+
+TOPIC = ValueAction("topic", POSITIVE)
+MORE = ValueAction("more", INDEX)
+PROPOSE = Action("propose")
+JOIN = ValueAction("join", POSITIVE)
+NEW_ANYWAY = Action("new_anyway")
+SKIP = Action("skip")
+FIELD_ON = ValueAction("field_on", code(Field))
+FIELD_OFF = ValueAction("field_off", code(Field))
+DONE = Action("done")
+ME_TOO = Action("me_too")
+NOT_ANY_MORE = Action("unsupport")
+INVITE = ValueAction("invite", FLAG)
+CHANGE_TITLE = Action("edit_title")
+CHANGE_SENTENCE = Action("edit_sentence")
+WITHDRAW = Action("withdraw")
+WITHDRAW_YES = Action("withdraw_yes")
+WITHDRAW_NO = Action("withdraw_no")
+
+
+class State(enum.StrEnum):
+    LIST = "list"
+    DETAIL = "detail"
+    TITLE = "title"
+    SIMILAR = "similar"
+    SENTENCE = "sentence"
+    FIELDS = "fields"
+    WISH = "wish"
+    INVITATIONS = "invitations"
+    EDIT_TITLE = "edit_title"
+    EDIT_SENTENCE = "edit_sentence"
+    WITHDRAW = "withdraw"
+
+
+class Topics(Dialog):
+    name = "topics"
+    states = State
+
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {
+            State.LIST: Screen(
+                self._list,
+                (on(TOPIC, self._open), on(MORE, self._more), on(PROPOSE, self._propose)),
+            ),
+            State.DETAIL: Screen(
+                self._detail,
+                (
+                    on(ME_TOO, self._me_too),
+                    on(NOT_ANY_MORE, self._not_any_more),
+                    on(CHANGE_TITLE, self._to(State.EDIT_TITLE)),
+                    on(CHANGE_SENTENCE, self._to(State.EDIT_SENTENCE)),
+                    on(WITHDRAW, self._to(State.WITHDRAW)),
+                ),
+            ),
+            State.TITLE: Screen(self._ask_title, answer=self._title),
+            State.SIMILAR: Screen(
+                self._similar, (on(JOIN, self._join), on(NEW_ANYWAY, self._new_anyway))
+            ),
+            State.SENTENCE: Screen(
+                self._ask_sentence, (on(SKIP, self._no_sentence),), self._sentence
+            ),
+            State.FIELDS: Screen(
+                self._ask_fields,
+                (
+                    on(FIELD_ON, self._field_on),
+                    on(FIELD_OFF, self._field_off),
+                    on(DONE, self._done),
+                ),
+            ),
+            State.WISH: Screen(self._ask_wish, (on(SKIP, self._no_wish),), self._wish),
+            State.INVITATIONS: Screen(self._ask_invitations, (on(INVITE, self._invitations),)),
+            State.EDIT_TITLE: Screen(self._ask_title, answer=self._new_title),
+            State.EDIT_SENTENCE: Screen(self._ask_sentence, answer=self._new_sentence),
+            State.WITHDRAW: Screen(
+                self._ask_withdraw,
+                (on(WITHDRAW_YES, self._withdraw), on(WITHDRAW_NO, self._to(State.DETAIL))),
+            ),
+        }
+
+    def _to(self, state: State) -> Callable[[Context], Awaitable[Step]]:
+        async def go(ctx: Context) -> Step:
+            return self.go(state, remember=state != State.DETAIL)
+
+        return go
+
+    async def _topic(self, ctx: Context) -> TopicView | None:
+        topic_id = ctx.data.get("topic_id")
+        if not isinstance(topic_id, int):
+            return None
+        m = ctx.member
+        return await ctx.services.topics.get(m.id, topic_id, m.home, m.radius_km)
+
+    # -- "Themen in der Nähe" ----------------------------------------------------------
+    async def _list(self, ctx: Context) -> Screenful:
+        m = ctx.member
+        if m.home is None:
+            return where_unknown(ctx)
+        offset = int(ctx.data.get("offset", 0))
+        topics, has_more = await ctx.services.topics.nearby(
+            m.id, m.home, m.radius_km, offset=offset, limit=PAGE_SIZE
+        )
+        propose = (Button(ctx._("Propose a topic"), PROPOSE.payload),)
+        if not topics:
+            text = ctx._("No topics within {radius} yet. What would you like to learn?").format(
+                radius=ctx.t.distance(m.radius_km)
+            )
+            return (say(text, propose, nav_row(ctx)),)
+        lines = [
+            ctx._("What people within {radius} want to learn:").format(
+                radius=ctx.t.distance(m.radius_km)
+            )
+        ]
+        lines += [f"{offset + n}. {_lines(ctx, t)}" for n, t in enumerate(topics, 1)]
+        rows: list[ButtonRow] = [(Button(short(t.title), TOPIC(t.id)),) for t in topics]
+        if has_more:
+            rows.append((Button(ctx._("More"), MORE(offset + PAGE_SIZE)),))
+        return (say("\n\n".join(lines), *rows, propose, nav_row(ctx)),)
+
+    async def _open(self, ctx: Context, topic_id: int) -> Step:
+        return self.go(State.DETAIL, {"topic_id": topic_id})
+
+    async def _more(self, ctx: Context, offset: int) -> Step:
+        return self.go(State.LIST, {"offset": offset})
+
+    async def _propose(self, ctx: Context) -> Step:
+        return self.go(State.TITLE, {"proposal": {}})
+
+    # -- one topic -----------------------------------------------------------------------
+    async def _detail(self, ctx: Context) -> Screenful:
+        topic = await self._topic(ctx)
+        if topic is None:
+            return (say(ctx._("This topic is no longer there."), nav_row(ctx)),)
+        lines = [_lines(ctx, topic)]
+        rows: list[ButtonRow] = []
+        if topic.status != TopicStatus.OPEN:
+            lines.append(ctx._("This topic is closed."))
+        elif topic.mine:
+            lines.append(ctx._("You proposed this topic."))
+            rows.append(
+                (
+                    Button(ctx._("Change the title"), CHANGE_TITLE.payload),
+                    Button(ctx._("Change the sentence"), CHANGE_SENTENCE.payload),
+                )
+            )
+            rows.append((Button(ctx._("Withdraw the topic"), WITHDRAW.payload),))
+        elif topic.supported:
+            lines.append("✅ " + ctx._("You want this too."))
+            if topic.expectation:
+                lines.append(ctx._("Your wish: {text}").format(text=topic.expectation))
+            rows.append((Button(ctx._("I no longer want this"), NOT_ANY_MORE.payload),))
+        else:
+            rows.append((Button(ctx._("Me too"), ME_TOO.payload),))
+        return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _me_too(self, ctx: Context) -> Step:
+        return self.go(State.WISH)
+
+    async def _not_any_more(self, ctx: Context) -> Step:
+        topic = await self._topic(ctx)
+        if topic is not None:
+            await ctx.services.topics.unsupport(ctx.member.id, topic.id)
+        text = ctx._("Done: you no longer support this topic.")
+        return self.go(State.DETAIL, say=note(text), remember=False)
+
+    # -- supporting ----------------------------------------------------------------------
+    async def _ask_wish(self, ctx: Context) -> Screenful:
+        text = ctx._("Would you like to say in one line what you hope for? You can skip this.")
+        return (say(text, (Button(ctx._("Skip"), SKIP.payload),), nav_row(ctx)),)
+
+    async def _wish(self, ctx: Context, msg: Incoming) -> Step:
+        return too_long(ctx, msg.text, MAX_WISH) or await self._support(ctx, msg.text)
+
+    async def _no_wish(self, ctx: Context) -> Step:
+        return await self._support(ctx, None)
+
+    async def _support(self, ctx: Context, wish: str | None) -> Step:
+        topic_id = ctx.data.get("topic_id")
+        if not isinstance(topic_id, int):
+            return Go(Target("menu", "main"))
+        outcome = await ctx.services.topics.support(ctx.member.id, topic_id, wish)
+        said = {
+            Supported.ADDED: ctx._("Noted: you want this too."),
+            Supported.ALREADY: ctx._("You support this topic already."),
+            Supported.OWN: ctx._("It is your own topic: you count already."),
+            Supported.GONE: ctx._("This topic is no longer open."),
+        }[outcome]
+        if outcome == Supported.ADDED and ctx.member.invitations is None:
+            return self.go(State.INVITATIONS, say=note(said), remember=False)
+        return self.go(State.DETAIL, say=note(said), remember=False)
+
+    async def _ask_invitations(self, ctx: Context) -> Screenful:
+        text = ctx._(
+            "May organisers invite you personally into a small group for topics you support? "
+            "Otherwise you only hear when a workshop is announced. "
+            "You can change this in the settings."
+        )
+        rows = ((Button(ctx._("Yes"), INVITE(True)), Button(ctx._("No"), INVITE(False))),)
+        return (say(text, *rows),)
+
+    async def _invitations(self, ctx: Context, yes: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, INVITATIONS, yes)
+        return self.go(State.DETAIL, say=note(invitations_line(ctx, yes)), remember=False)
+
+    # -- proposing -----------------------------------------------------------------------
+    async def _ask_title(self, ctx: Context) -> Screenful:
+        text = ctx._(
+            "What is it about? A short title, for example “Lasercutter für Holz” "
+            "(up to {count} characters)."
+        ).format(count=MAX_TOPIC_TITLE)
+        return (say(text, nav_row(ctx)),)
+
+    def _no_title(self, ctx: Context, title: str) -> Stay | None:
+        if not any(c.isalnum() for c in title):
+            return Stay(say=note(ctx._("Please write the title in words.")))
+        return too_long(ctx, title, MAX_TOPIC_TITLE)
+
+    async def _title(self, ctx: Context, msg: Incoming) -> Step:
+        if refused := self._no_title(ctx, msg.text):
+            return refused
+        proposal = {"title": msg.text}
+        m = ctx.member
+        if m.home is not None:
+            alike = await ctx.services.topics.similar(m.id, m.home, m.radius_km, msg.text)
+            others = [[t.id, t.title] for t in alike if not t.mine]
+            if others:
+                return self.go(State.SIMILAR, {"proposal": proposal, "alike": others})
+        return self.go(State.SENTENCE, {"proposal": proposal})
+
+    async def _similar(self, ctx: Context) -> Screenful:
+        alike = ctx.data.get("alike") or []
+        text = ctx._("There are similar topics near you already. Is it one of these?")
+        rows: list[ButtonRow] = [
+            (Button(ctx._("Me too: {title}").format(title=short(title, 36)), JOIN(tid)),)
+            for tid, title in alike
+        ]
+        rows.append((Button(ctx._("No, mine is new"), NEW_ANYWAY.payload),))
+        return (say(text, *rows, nav_row(ctx)),)
+
+    async def _join(self, ctx: Context, topic_id: int) -> Step:
+        return self.go(State.WISH, {"topic_id": topic_id, "proposal": None, "alike": None})
+
+    async def _new_anyway(self, ctx: Context) -> Step:
+        return self.go(State.SENTENCE, {"alike": None})
+
+    async def _ask_sentence(self, ctx: Context) -> Screenful:
+        text = ctx._("In one sentence: what would you like to learn or do?")
+        skip = (Button(ctx._("Skip"), SKIP.payload),) if ctx.data.get("proposal") else ()
+        return (say(text, skip, nav_row(ctx)),)
+
+    async def _sentence(self, ctx: Context, msg: Incoming) -> Step:
+        return too_long(ctx, msg.text, MAX_TOPIC_SENTENCE) or self._with(
+            ctx, State.FIELDS, sentence=msg.text
+        )
+
+    async def _no_sentence(self, ctx: Context) -> Step:
+        return self._with(ctx, State.FIELDS, sentence=None)
+
+    def _with(self, ctx: Context, state: State, **answers: Any) -> Go:
+        return self.go(state, {"proposal": {**(ctx.data.get("proposal") or {}), **answers}})
+
+    async def _ask_fields(self, ctx: Context) -> Screenful:
+        chosen = set((ctx.data.get("proposal") or {}).get("fields") or [])
+        text = ctx._("Which fields does it touch? Tap all that fit, then “Next”.")
+        rows: list[ButtonRow] = [
+            (
+                Button("✓ " + word(ctx.t, FIELD_WORDS, f), FIELD_OFF(f))
+                if f in chosen
+                else Button(word(ctx.t, FIELD_WORDS, f), FIELD_ON(f)),
+            )
+            for f in TOPIC_FIELDS
+        ]
+        rows.append((Button(ctx._("Next"), DONE.payload),))
+        return (say(text, *rows, nav_row(ctx)),)
+
+    def _fields(self, ctx: Context) -> list[str]:
+        return list((ctx.data.get("proposal") or {}).get("fields") or [])
+
+    async def _field_on(self, ctx: Context, field: Field) -> Step:
+        fields = [f for f in self._fields(ctx) if f != field] + [str(field)]
+        return Stay(data={"proposal": {**ctx.data.get("proposal", {}), "fields": fields}})
+
+    async def _field_off(self, ctx: Context, field: Field) -> Step:
+        fields = [f for f in self._fields(ctx) if f != field]
+        return Stay(data={"proposal": {**ctx.data.get("proposal", {}), "fields": fields}})
+
+    async def _done(self, ctx: Context) -> Step:
+        proposal = ctx.data.get("proposal") or {}
+        fields = [Field(f) for f in self._fields(ctx) if f in set(TOPIC_FIELDS)]
+        if not fields:
+            return Stay(say=note(ctx._("Please choose at least one field.")))
+        if not proposal.get("title"):
+            return self.go(State.TITLE)
+        outcome, topic_id = await ctx.services.topics.propose(
+            ctx.member.id, str(proposal["title"]), proposal.get("sentence"), fields, ctx.now
+        )
+        said = (
+            ctx._("You proposed this topic before; here it is.")
+            if outcome == Proposed.ALREADY
+            else ctx._("Your topic is in. People near you can now say “Me too”.")
+        )
+        data = {"topic_id": topic_id, "proposal": None}
+        return self.go(State.DETAIL, data, say=note(said), remember=False)
+
+    # -- the author's: edit, withdraw ------------------------------------------------
+    async def _new_title(self, ctx: Context, msg: Incoming) -> Step:
+        if refused := self._no_title(ctx, msg.text):
+            return refused
+        return await self._edit(ctx, msg.text, None)
+
+    async def _new_sentence(self, ctx: Context, msg: Incoming) -> Step:
+        return too_long(ctx, msg.text, MAX_TOPIC_SENTENCE) or await self._edit(ctx, None, msg.text)
+
+    async def _edit(self, ctx: Context, title: str | None, sentence: str | None) -> Step:
+        topic = await self._topic(ctx)
+        try:
+            if topic is None:
+                raise NotAllowed("no topic on this screen")
+            await ctx.services.topics.edit(ctx.member.id, topic.id, title, sentence, ctx.now)
+        except ServiceError:
+            text = ctx._("That topic can no longer be changed.")
+            return self.go(State.DETAIL, say=note(text), remember=False)
+        return self.go(State.DETAIL, say=note(ctx._("Changed.")), remember=False)
+
+    async def _ask_withdraw(self, ctx: Context) -> Screenful:
+        text = ctx._("Withdraw the topic? Everyone who supports it will be told once.")
+        rows = (
+            (Button(ctx._("Yes, withdraw"), WITHDRAW_YES.payload),),
+            (Button(ctx._("No"), WITHDRAW_NO.payload),),
+        )
+        return (say(text, *rows),)
+
+    async def _withdraw(self, ctx: Context) -> Step:
+        topic = await self._topic(ctx)
+        try:
+            if topic is None:
+                raise NotAllowed("no topic on this screen")
+            told = await ctx.services.topics.withdraw(ctx.member.id, topic.id, ctx.now)
+        except ServiceError:
+            text = ctx._("That topic can no longer be changed.")
+            return self.go(State.DETAIL, say=note(text), remember=False)
+        text = ctx.t.ngettext(
+            "The topic is withdrawn. I am telling {n} person.",
+            "The topic is withdrawn. I am telling {n} people.",
+            told,
+        ).format(n=told)
+        return Go(Target("menu", "main"), say=note(text), remember=False)
+
+
+def _lines(ctx: Context, t: TopicView) -> str:
+    fields = ", ".join(word(ctx.t, FIELD_WORDS, f) for f in t.fields)
+    near = ctx.t.ngettext("{n} person near you", "{n} people near you", t.near).format(n=t.near)
+    lines = [t.title]
+    if t.sentence:
+        lines.append(t.sentence)
+    lines.append(" · ".join(p for p in (fields, near) if p))
+    return "\n   ".join(lines)
+
+
+def invitations_line(ctx: Context, yes: bool) -> str:
+    """The consent as the settings show it."""
+    return ctx._("Personal invitations to small groups: {value}").format(
+        value=ctx._("on") if yes else ctx._("off")
+    )

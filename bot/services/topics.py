@@ -1,0 +1,303 @@
+"""Topics: what members want to learn or work on, and who nearby wants the same.
+
+A topic lies where its author lives (`lat`, `lon`, found by the box index
+`ix_topic_box`); "near me" counts its author and supporters whose home lies within
+the viewer's radius. Nobody ever sees who supports a topic, only how many near them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.codes import Field, NoticeKind, TopicStatus, known_codes
+from bot.geo import GeoPoint, haversine_km, search_box
+from bot.matching import TitleKey, score, title_key
+from bot.matching import most_similar as most_similar_titles
+from bot.services import NotAllowed, ServiceError
+from bot.services.contracts import (
+    MAX_TOPIC_SENTENCE,
+    MAX_TOPIC_TITLE,
+    Proposed,
+    Supported,
+    TopicView,
+)
+from bot.services.database import Database
+from bot.services.views import join_codes, split_codes
+from bot.storage.models import Member, Notice, Topic, TopicInterest, lat_band
+
+# A title the same member proposes again scores this much against their earlier one.
+SAME_TITLE = 95
+_INSERT: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+
+
+class Topics:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- proposing ---------------------------------------------------------------
+    async def propose(
+        self,
+        member_id: int,
+        title: str,
+        sentence: str | None,
+        fields: Sequence[Field],
+        now: datetime,
+    ) -> tuple[Proposed, int]:
+        """A new open topic where the member lives; the same title again is the old one."""
+        title, sentence = title.strip(), (sentence or "").strip() or None
+        if not title or len(title) > MAX_TOPIC_TITLE or not any(c.isalnum() for c in title):
+            raise ServiceError("a topic needs a title of words, up to 120 characters")
+        if sentence is not None and len(sentence) > MAX_TOPIC_SENTENCE:
+            raise ServiceError("the sentence is too long")
+        async with self.db.transaction() as session:
+            member = await session.get(Member, member_id, with_for_update=True)
+            if member is None:
+                raise NotAllowed(f"no member {member_id}")
+            earlier = await session.scalars(
+                select(Topic).where(
+                    Topic.proposer_id == member_id, Topic.status == TopicStatus.OPEN
+                )
+            )
+            key = title_key(title)
+            for topic in earlier:
+                if _same(key, topic.title):
+                    return Proposed.ALREADY, topic.id
+            topic = Topic(
+                title=title,
+                description=sentence,
+                proposer_id=member_id,
+                status=TopicStatus.OPEN,
+                fields=join_codes([str(f) for f in fields]),
+                lat=member.home_lat,
+                lon=member.home_lon,
+                lat_band=lat_band(member.home_lat) if member.home_lat is not None else None,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(topic)
+            await session.flush()
+            return Proposed.NEW, topic.id
+
+    async def similar(
+        self, member_id: int, point: GeoPoint, radius_km: float, title: str
+    ) -> Sequence[TopicView]:
+        """Open topics within the radius whose title looks like `title`, most alike first."""
+        async with self.db.sessions() as session:
+            topics = await _open_near(session, point, radius_km)
+            found = most_similar_titles(title, [title_key(t.title) for t in topics])
+            chosen = [topics[index] for index, _ in found]
+            return await _views(session, chosen, member_id, point, radius_km)
+
+    # -- reading -----------------------------------------------------------------
+    async def nearby(
+        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+    ) -> tuple[Sequence[TopicView], bool]:
+        """Open topics within the radius, most supporters near the member first."""
+        async with self.db.sessions() as session:
+            topics = await _open_near(session, point, radius_km)
+            views = await _views(session, topics, member_id, point, radius_km)
+        ranked = sorted(views, key=lambda v: (-v.near, -v.id))
+        return ranked[offset : offset + limit], len(ranked) > offset + limit
+
+    async def get(
+        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+    ) -> TopicView | None:
+        async with self.db.sessions() as session:
+            topic = await session.get(Topic, topic_id)
+            if topic is None:
+                return None
+            [view] = await _views(session, [topic], member_id, point, radius_km)
+            return view
+
+    async def mine(self, member_id: int) -> Sequence[TopicView]:
+        """The open topics the member proposed or supports."""
+        async with self.db.sessions() as session:
+            supported = select(TopicInterest.topic_id).where(TopicInterest.member_id == member_id)
+            topics = (
+                await session.scalars(
+                    select(Topic)
+                    .where(
+                        Topic.status.in_((TopicStatus.OPEN, TopicStatus.PLANNED)),
+                        (Topic.proposer_id == member_id) | Topic.id.in_(supported),
+                    )
+                    .order_by(Topic.id.desc())
+                )
+            ).all()
+            return await _views(session, list(topics), member_id, None, 0)
+
+    # -- supporting ----------------------------------------------------------------
+    async def support(
+        self, member_id: int, topic_id: int, expectation: str | None = None
+    ) -> Supported:
+        async with self.db.transaction() as session:
+            topic = await session.get(Topic, topic_id)
+            if topic is None or topic.status != TopicStatus.OPEN:
+                return Supported.GONE
+            if topic.proposer_id == member_id:
+                return Supported.OWN
+            insert = _INSERT[self.db.engine.dialect.name]
+            added = await session.execute(
+                insert(TopicInterest)
+                .values(topic_id=topic_id, member_id=member_id, expectation=expectation)
+                .on_conflict_do_nothing()
+            )
+            if added.rowcount:  # type: ignore[attr-defined]
+                return Supported.ADDED
+            if expectation:  # "Ich auch" again, now with a wish: keep the wish
+                interest = await session.get(TopicInterest, (topic_id, member_id))
+                if interest is not None:
+                    interest.expectation = expectation
+            return Supported.ALREADY
+
+    async def unsupport(self, member_id: int, topic_id: int) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                delete(TopicInterest).where(
+                    TopicInterest.topic_id == topic_id, TopicInterest.member_id == member_id
+                )
+            )
+
+    # -- the author's ------------------------------------------------------------------
+    async def edit(
+        self, member_id: int, topic_id: int, title: str | None, sentence: str | None, now: datetime
+    ) -> None:
+        async with self.db.transaction() as session:
+            topic = await _own_open(session, member_id, topic_id)
+            if title is not None:
+                if not title.strip() or len(title) > MAX_TOPIC_TITLE:
+                    raise ServiceError("a topic needs a title, up to 120 characters")
+                topic.title = title.strip()
+            if sentence is not None:
+                if len(sentence) > MAX_TOPIC_SENTENCE:
+                    raise ServiceError("the sentence is too long")
+                topic.description = sentence.strip() or None
+            topic.updated_at = now
+
+    async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int:
+        """The author takes the topic back; each supporter hears of it once. Returns how
+        many are told."""
+        async with self.db.transaction() as session:
+            topic = await _own_open(session, member_id, topic_id)
+            topic.status = TopicStatus.WITHDRAWN
+            topic.updated_at = now
+            supporters = (
+                await session.scalars(
+                    select(TopicInterest.member_id).where(TopicInterest.topic_id == topic_id)
+                )
+            ).all()
+            for supporter in supporters:
+                session.add(
+                    Notice(
+                        member_id=supporter,
+                        kind=NoticeKind.TOPIC_WITHDRAWN,
+                        params={"title": topic.title},
+                        # Exactly once, however often the withdrawal is retried.
+                        dedupe=f"topic_withdrawn:{topic_id}:{supporter}",
+                        due_at=now,
+                        created_at=now,
+                    )
+                )
+            return len(supporters)
+
+
+def _same(key: TitleKey, title: str) -> bool:
+    return score(key, title_key(title)) >= SAME_TITLE
+
+
+async def _own_open(session: AsyncSession, member_id: int, topic_id: int) -> Topic:
+    topic = await session.get(Topic, topic_id, with_for_update=True)
+    if topic is None or topic.proposer_id != member_id:
+        raise NotAllowed(f"topic {topic_id} is not member {member_id}'s")
+    if topic.status != TopicStatus.OPEN:
+        raise ServiceError(f"topic {topic_id} is {topic.status}")
+    return topic
+
+
+async def _open_near(session: AsyncSession, point: GeoPoint, radius_km: float) -> list[Topic]:
+    """Open topics proposed within `radius_km` of `point`, by the box index then exactly."""
+    min_lat, max_lat, min_lon, max_lon = search_box(point, radius_km)
+    rows = await session.scalars(
+        select(Topic).where(
+            Topic.status == TopicStatus.OPEN,
+            Topic.lat_band.between(lat_band(min_lat), lat_band(max_lat)),
+            Topic.lon.between(min_lon, max_lon),
+            Topic.lat.between(min_lat, max_lat),
+        )
+    )
+    return [
+        t
+        for t in rows
+        if t.lat is not None
+        and t.lon is not None
+        and haversine_km(point, GeoPoint(t.lat, t.lon)) <= radius_km
+    ]
+
+
+async def _views(
+    session: AsyncSession,
+    topics: Sequence[Topic],
+    viewer: int,
+    point: GeoPoint | None,
+    radius_km: float,
+) -> list[TopicView]:
+    """Topics as the viewer sees them, with how many people near them want each."""
+    if not topics:
+        return []
+    ids = [t.id for t in topics]
+    rows = await session.execute(
+        select(
+            TopicInterest.topic_id,
+            TopicInterest.expectation,
+            Member.id,
+            Member.home_lat,
+            Member.home_lon,
+        )
+        .join(Member, Member.id == TopicInterest.member_id)
+        .where(TopicInterest.topic_id.in_(ids), Member.deleted_at.is_(None))
+    )
+    people: dict[int, list[tuple[int, float | None, float | None]]] = defaultdict(list)
+    mine: dict[int, str | None] = {}
+    for topic_id, expectation, member_id, lat, lon in rows.all():
+        people[topic_id].append((member_id, lat, lon))
+        if member_id == viewer:
+            mine[topic_id] = expectation
+    return [
+        TopicView(
+            id=t.id,
+            title=t.title,
+            sentence=t.description,
+            fields=known_codes(Field, split_codes(t.fields)),
+            status=TopicStatus(t.status),
+            near=_near(point, radius_km, [*people[t.id], (t.proposer_id or 0, t.lat, t.lon)]),
+            mine=t.proposer_id == viewer,
+            supported=t.id in mine,
+            expectation=mine.get(t.id),
+        )
+        for t in topics
+    ]
+
+
+def _near(
+    point: GeoPoint | None,
+    radius_km: float,
+    people: Iterable[tuple[int, float | None, float | None]],
+) -> int:
+    """How many of `people` live within `radius_km` of `point` (all of them without one)."""
+    homes = [(lat, lon) for _, lat, lon in people]
+    if point is None:
+        return len(homes)
+    return sum(
+        1
+        for lat, lon in homes
+        if lat is not None
+        and lon is not None
+        and haversine_km(point, GeoPoint(lat, lon)) <= radius_km
+    )

@@ -1,0 +1,138 @@
+"""Topics on SQLite and PostgreSQL: proposing, the similar topics nearby, supporting
+(a second tap harmless, two taps at once one support), what others see, and a
+withdrawal told to each supporter exactly once through the notice outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Werkbank
+from bot.codes import Field, TopicStatus
+from bot.geo import GeoPoint
+from bot.services import NotAllowed, ServiceError
+from bot.services.contracts import Proposed, Supported
+from bot.storage.models import TopicInterest
+from tests.support.chat import ChatUser
+from tests.support.clock import NOW
+from tests.support.inbox import Inbox, dispatcher
+
+BENDORF = GeoPoint(50.43, 7.57)
+KOBLENZ = GeoPoint(50.36, 7.59)  # 8 km from Bendorf
+BERLIN = GeoPoint(52.52, 13.40)
+
+
+async def member_at(app: Werkbank, name: str, point: GeoPoint, radius_km: int = 25) -> int:
+    user = ChatUser(app.runner, name)
+    await user.send("/start")
+    conv = await app.runner.conversations.open(user.account)
+    await app.members.set_home(conv.member.id, point, name)
+    await app.members.set_radius(conv.member.id, radius_km)
+    return conv.member.id
+
+
+async def test_similar_topics_are_found_nearby_only(app: Werkbank) -> None:
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    berta = await member_at(app, "berta", BERLIN)
+    ben = await member_at(app, "ben", KOBLENZ)
+    _, near = await topics.propose(anna, "Lasercutter für Holz", None, [Field.CRAFT], NOW)
+    await topics.propose(berta, "Lasercutter für Holz", None, [Field.CRAFT], NOW)
+    await topics.propose(anna, "Löten für Anfänger", None, [Field.DIGITAL], NOW)
+    found = await topics.similar(ben, KOBLENZ, 25, "Laser-Cutter fuer Hölzer")
+    assert [t.id for t in found] == [near]  # not Berlin's, not the soldering one
+    assert found[0].near == 1 and not found[0].mine and not found[0].supported
+
+
+async def test_supporting_twice_or_at_once_counts_once_and_never_ones_own(app: Werkbank) -> None:
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    ben = await member_at(app, "ben", KOBLENZ)
+    _, topic = await topics.propose(anna, "Drechseln", "Schalen aus Kirschholz", [Field.CRAFT], NOW)
+    results = await asyncio.gather(*(topics.support(ben, topic, "Schalen") for _ in range(5)))
+    assert sorted(results) == sorted([Supported.ADDED] + [Supported.ALREADY] * 4)
+    assert await topics.support(anna, topic) == Supported.OWN
+    async with app.db.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(TopicInterest))
+    assert count == 1
+    view = await topics.get(ben, topic, KOBLENZ, 25)
+    assert view is not None and view.supported and view.expectation == "Schalen"
+    assert view.near == 2
+    await topics.unsupport(ben, topic)
+    view = await topics.get(ben, topic, KOBLENZ, 25)
+    assert view is not None and not view.supported and view.near == 1
+
+
+async def test_nearby_ranks_by_supporters_near_the_member(app: Werkbank) -> None:
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    fans = [await member_at(app, f"fan{i}", KOBLENZ) for i in range(3)]
+    far = await member_at(app, "far", BERLIN)
+    _, quiet = await topics.propose(anna, "Siebdruck", None, [Field.DESIGN], NOW)
+    _, popular = await topics.propose(anna, "Fräsen mit CNC", None, [Field.DIGITAL], NOW)
+    for fan in fans:
+        await topics.support(fan, popular)
+    await topics.support(far, quiet)  # lives in Berlin: not "near" in Koblenz
+    shown, more = await topics.nearby(fans[0], KOBLENZ, 25)
+    assert [(t.id, t.near) for t in shown] == [(popular, 4), (quiet, 1)] and not more
+
+
+async def test_proposing_checks_the_title_and_the_same_title_twice_is_one_topic(
+    app: Werkbank,
+) -> None:
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    first = await topics.propose(anna, "Lasercutter für Holz", None, [Field.CRAFT], NOW)
+    again = await topics.propose(anna, "lasercutter fuer holz", None, [Field.CRAFT], NOW)
+    assert first[0] == Proposed.NEW and again == (Proposed.ALREADY, first[1])
+    for bad in ("", "   ", "🔥🔥", "x" * 121):
+        with pytest.raises(ServiceError):
+            await topics.propose(anna, bad, None, [Field.CRAFT], NOW)
+
+
+async def test_only_the_author_edits_or_withdraws_and_supporters_hear_it_once(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    ben = await member_at(app, "ben", KOBLENZ)
+    _, topic = await topics.propose(anna, "Drechseln", None, [Field.CRAFT], NOW)
+    await topics.support(ben, topic)
+    with pytest.raises(NotAllowed):
+        await topics.withdraw(ben, topic, NOW)
+    with pytest.raises(NotAllowed):
+        await topics.edit(ben, topic, "Mein Titel", None, NOW)
+    await topics.edit(anna, topic, "Drechseln an der Wippdrehbank", None, NOW)
+    assert await topics.withdraw(anna, topic, NOW) == 1
+    with pytest.raises(ServiceError):
+        await topics.withdraw(anna, topic, NOW)  # a second withdrawal changes nothing
+    assert await topics.support(ben, topic) == Supported.GONE
+    view = await topics.get(ben, topic, KOBLENZ, 25)
+    assert view is not None and view.status == TopicStatus.WITHDRAWN
+
+    inbox = Inbox()
+    sent = await dispatcher(app, inbox, clock).run_once()
+    assert sent == 1 and "Drechseln an der Wippdrehbank" in inbox.text("ben")
+    assert "zurückgezogen" in inbox.text("ben")
+    assert await dispatcher(app, inbox, clock).run_once() == 0  # never twice
+
+
+async def test_in_the_chat_a_second_member_joins_the_first_ones_topic(app: Werkbank) -> None:
+    anna, ben = ChatUser(app.runner, "anna"), ChatUser(app.runner, "ben")
+    await anna.onboard("Bendorf")
+    await anna.tap("Thema vorschlagen")
+    await anna.send("Lasercutter für Holz")
+    await anna.send("Intarsien für Möbel")
+    await anna.tap("Handwerk")
+    assert "Dein Thema ist eingetragen" in await anna.tap("Weiter")
+    await ben.onboard("Koblenz")
+    await ben.tap("Thema vorschlagen")
+    assert "Ist es eines davon?" in await ben.send("Laser Cutter Holz")
+    await ben.tap("Ich auch: Lasercutter")
+    await ben.send("Schwalbenschwänze")
+    text = await ben.tap("Ja")
+    assert "2 Leute in deiner Nähe" in text and "Dein Wunsch: Schwalbenschwänze" in text
+    assert "Persönliche Einladungen in kleine Gruppen: an" in await ben.send("/einstellungen")
