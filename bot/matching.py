@@ -15,6 +15,7 @@ the exact score: 10 000 titles take a few milliseconds.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -25,8 +26,11 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 # Scores from 0 to 100; at or above this a topic is offered as "Ist es eines davon?".
 SIMILAR = 75
-# The cheap first pass keeps every title at least this close, word sets or letters.
+# The cheap first pass keeps the titles at least this close, word sets or letters, and
+# of those only the closest few for the exact score (a common word like "Holz" brings
+# hundreds of weak candidates in a big region).
 _CANDIDATE = 50
+_CANDIDATES_PER_PASS = 25
 _UMLAUTS = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _SPELLED_UMLAUT = re.compile(r"(?<=[a-z])(?:ae|oe|ue)")
 _INNER_HYPHEN = re.compile(r"(?<=\w)[-‐‑/](?=\w)")
@@ -37,7 +41,8 @@ _SMALL = frozenset(
         "der die das den dem des ein eine einen einem einer eines und oder mit ohne fur "
         "von vom zum zur im in am an auf aus bei ich wir wie was mal mehr uber unter nach "
         "vor alle neu neue neuen neues lernen lerne machen selbst anfanger einsteiger "
-        "workshop thema kurs grundlagen the a and or with for of to on how learn"
+        "workshop thema kurs grundlagen mochte will wurde gern gerne bitte etwas "
+        "the a and or with for of to on how learn i want would like"
     ).split()
 )
 # Endings cut from words longer than five letters, longest first: "holzer" → "holz",
@@ -67,6 +72,9 @@ def _fold(word: str) -> str:
     return _SPELLED_UMLAUT.sub(lambda m: m[0][0], word)
 
 
+# Cached: a search compares against every open topic nearby, and their titles repeat
+# from call to call (a long-running bot sees the same topics over and over).
+@functools.lru_cache(maxsize=65536)
 def title_key(title: str) -> TitleKey:
     plain = _INNER_HYPHEN.sub("", title.casefold().translate(_UMLAUTS))
     words = [_fold(w) for w in _WORD.findall(plain)]
@@ -75,20 +83,21 @@ def title_key(title: str) -> TitleKey:
 
 
 def _alike(one: str, other: str) -> bool:
+    """The same stem, or the same but for one slip of the keyboard (two in long words):
+    "kermaik" is "keramik", but "modellbau" is not "mobelbau"."""
     if one == other:
         return True
     if min(len(one), len(other)) < 5:
         return False  # "holz" and "hols" are different words; short ones must be equal
-    return DamerauLevenshtein.normalized_similarity(one, other) >= 0.8
+    slips = 2 if min(len(one), len(other)) >= 10 else 1
+    return DamerauLevenshtein.distance(one, other, score_cutoff=slips) <= slips
 
 
-def _with_pairs(stems: tuple[str, ...]) -> list[str]:
-    return [*stems, *(a + b for a, b in itertools.pairwise(stems))]
-
-
-def _matched(stems: tuple[str, ...], other: list[str]) -> int:
-    """How many of `stems` find a partner in `other` (itself, or with a neighbour)."""
-    found = [any(_alike(s, o) for o in other) for s in stems]
+def _matched(stems: tuple[str, ...], other: tuple[str, ...]) -> int:
+    """How many of `stems` find a partner in `other`: a stem alike, or a stem that is
+    two neighbouring ones run together ("lasercutt" and "laser", "cutt")."""
+    joined = [a + b for a, b in itertools.pairwise(other)]
+    found = [any(_alike(s, o) for o in (*other, *joined)) for s in stems]
     for i in range(len(stems) - 1):
         if not (found[i] and found[i + 1]) and any(
             _alike(stems[i] + stems[i + 1], o) for o in other
@@ -101,9 +110,7 @@ def score(one: TitleKey, other: TitleKey) -> float:
     """0–100: the share of both titles' words that find a partner on the other side."""
     if not one.stems or not other.stems:
         return 0.0
-    matched = _matched(one.stems, _with_pairs(other.stems)) + _matched(
-        other.stems, _with_pairs(one.stems)
-    )
+    matched = _matched(one.stems, other.stems) + _matched(other.stems, one.stems)
     return 100.0 * matched / (len(one.stems) + len(other.stems))
 
 
@@ -121,7 +128,12 @@ def most_similar(
     )
     for text, choices, scorer in passes:
         for _, _value, index in process.extract(
-            text, choices, scorer=scorer, limit=None, score_cutoff=_CANDIDATE, processor=None
+            text,
+            choices,
+            scorer=scorer,
+            limit=_CANDIDATES_PER_PASS,
+            score_cutoff=_CANDIDATE,
+            processor=None,
         ):
             candidates.add(index)
     scored = ((index, score(query, keys[index])) for index in candidates)
