@@ -50,7 +50,7 @@ class Werkbank:
             events=EventQueries(db),
             registrations=registrations,
             organiser=Organising(db, settings.timezone),
-            topics=Topics(db),
+            topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)

@@ -149,6 +149,8 @@ class NoticeKind(enum.StrEnum):
     EVENT_CANCELLED = "event_cancelled"
     MINIMUM_CHECK = "minimum_check"  # to the organiser: too few sign-ups, hold or cancel?
     TOPIC_WITHDRAWN = "topic_withdrawn"  # to supporters: the author took the topic back
+    TOPIC_DEMAND = "topic_demand"  # to organisers: enough people near each other want it
+    TOPIC_PLANNED = "topic_planned"  # to its people: a workshop was made of their topic
 
 
 class TopicStatus(enum.StrEnum):

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Berlin"
     default_locale: str = "de"
     default_radius_km: int = 25
+    # Topics: organisers hear of one when this many of its people (the author included)
+    # live within this many kilometres of one of them.
+    topic_demand_people: int = 3
+    topic_demand_km: int = 30
 
     # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.
     telegram_token: SecretStr | None = None
@@ -94,11 +98,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
-    @field_validator("default_radius_km")
+    @field_validator("default_radius_km", "topic_demand_km")
     @classmethod
     def _sane_radius(cls, value: int) -> int:
         if not 1 <= value <= 500:
             raise ValueError("must be between 1 and 500")
+        return value
+
+    @field_validator("topic_demand_people")
+    @classmethod
+    def _sane_group(cls, value: int) -> int:
+        if not 2 <= value <= 50:
+            raise ValueError("must be between 2 and 50")
         return value
 
     @field_validator("matrix_trust", mode="before")

@@ -8,14 +8,14 @@ import asyncio
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.app import Werkbank
 from bot.codes import Field, TopicStatus
 from bot.geo import GeoPoint
 from bot.services import NotAllowed, ServiceError
 from bot.services.contracts import Proposed, Supported
-from bot.storage.models import TopicInterest
+from bot.storage.models import Event, TopicInterest
 from tests.support.chat import ChatUser
 from tests.support.clock import NOW
 from tests.support.inbox import Inbox, dispatcher
@@ -136,3 +136,94 @@ async def test_in_the_chat_a_second_member_joins_the_first_ones_topic(app: Werkb
     text = await ben.tap("Ja")
     assert "2 Leute in deiner Nähe" in text and "Dein Wunsch: Schwalbenschwänze" in text
     assert "Persönliche Einladungen in kleine Gruppen: an" in await ben.send("/einstellungen")
+
+
+async def test_organisers_near_a_group_hear_once_and_get_a_daily_update_at_most(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from datetime import timedelta
+
+    from bot.codes import Role
+    from tests.support.factories import add_event
+
+    topics = app.services.topics
+    olga = await member_at(app, "olga", BENDORF)
+    fritz = await member_at(app, "fritz", BERLIN)
+    for organiser in ("console:olga", "console:fritz"):
+        await app.members.set_role(organiser, Role.ORGANISER)
+    event = await add_event(app, "Stammtisch")  # at the MakerSpace near Bendorf
+    async with app.db.transaction() as session:
+        await session.execute(update(Event).where(Event.id == event).values(organiser_id=olga))
+    anna = await member_at(app, "anna", BENDORF)
+    _, topic = await topics.propose(anna, "Lasercutter für Holz", None, [Field.CRAFT], NOW)
+    ben, carl, dora = [await member_at(app, n, KOBLENZ) for n in ("ben", "carl", "dora")]
+    await app.members.set_field(ben, Field.DESIGN)
+    await topics.support(ben, topic, now=NOW)
+
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock).run_once() == 0  # two people: no demand yet
+    await topics.support(carl, topic, now=NOW)
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    told = inbox.text("olga")
+    assert "Nachfrage in deiner Region: 3 Leute wollen „Lasercutter für Holz“ lernen." in told
+    assert "Ihre Bereiche: Gestaltung (Design) 1" in told
+    assert "Workshop daraus machen" in inbox.labels("olga")
+    assert inbox.text("fritz") == ""  # Berlin is not this region
+    assert fritz != olga
+
+    await topics.support(dora, topic, now=NOW)  # a fourth the same day: no notice per tap
+    assert await dispatcher(app, inbox, clock).run_once() == 0
+    clock[0] = NOW + timedelta(days=1, hours=10)
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    assert "4 Leute wollen" in inbox.text("olga")
+
+
+async def test_a_workshop_made_of_a_topic_reaches_its_people(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from bot.codes import Role
+    from bot.dialogs.events import SIGN_UP
+
+    olga, anna, ben = (ChatUser(app.runner, n) for n in ("olga", "anna", "ben"))
+    await olga.onboard("Bendorf")
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    await anna.onboard("Bendorf")
+    await anna.tap("Thema vorschlagen")
+    await anna.send("Lasercutter für Holz")
+    await anna.send("Intarsien für Möbel")
+    await anna.tap("Handwerk")
+    await anna.tap("Weiter")
+    await ben.onboard("Koblenz")
+    await ben.tap("Themen in der Nähe")
+    await ben.tap("Lasercutter für Holz")
+    await ben.tap("Ich auch")
+    await ben.tap("Überspringen")
+    await ben.tap("Ja")
+
+    await olga.send("Menü")
+    await olga.tap("Themen in der Nähe")
+    await olga.tap("Lasercutter für Holz")
+    text = await olga.tap("Workshop daraus machen")
+    assert "Wo findet sie statt?" in text  # format, title and sentence are filled in
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    await olga.send("Do 17-20 Uhr")
+    await olga.tap("Ja")
+    assert olga.labels[0] == "5 Plätze (Standard)"
+    await olga.tap("5 Plätze (Standard)")
+    await olga.tap("Kein Minimum")
+    text = await olga.tap("Bis zum Beginn")
+    assert "Transfer-Workshop" in text and "Intarsien für Möbel" in text
+    await olga.tap("Veröffentlichen")
+
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock).run_once() == 2  # anna and ben
+    assert "gibt es jetzt einen Workshop: „Lasercutter für Holz“" in inbox.text("ben")
+    assert "Anmelden" in inbox.labels("ben")
+    async with app.db.sessions() as session:
+        event = await session.scalar(select(Event).where(Event.title == "Lasercutter für Holz"))
+    assert event is not None and event.topic_id is not None
+    text = await ben.press(SIGN_UP(event.id))
+    assert "Was erwartest du" in text
+    assert "Du bist angemeldet" in await ben.tap("Überspringen")
+    await anna.send("Menü")
+    assert "Lasercutter für Holz" not in await anna.tap("Themen in der Nähe")  # planned now

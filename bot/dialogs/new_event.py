@@ -369,6 +369,7 @@ class NewEvent(OrganiserDialog):
             minimum=draft.get("minimum"),
             minimum_by=moment(draft.get("minimum_by")),
             deadline=moment(draft.get("deadline")),
+            topic_id=draft.get("topic_id"),
         )
         try:
             event_id = await ctx.services.organiser.create(ctx.member.id, event, ctx.now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.codes import NoticeKind
 from bot.dialogs.base import Context, Target
+from bot.dialogs.words import FIELD_WORDS, word
 from bot.messages import OutMessage
 from bot.services.contracts import NoticeView
 
@@ -79,4 +80,23 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
         ).format(title=title)
         text += "\n" + ctx._("Under “Topics nearby” you find others, or propose your own.")
         return (OutMessage(text),), None
+    if n.kind == NoticeKind.TOPIC_DEMAND:
+        text = ctx.t.ngettext(
+            "Demand near you: {n} person wants to learn “{title}”.",
+            "Demand near you: {n} people want to learn “{title}”.",
+            n.people,
+        ).format(n=n.people, title=title)
+        if n.fields:
+            mix = ", ".join(
+                f"{word(ctx.t, FIELD_WORDS, f)} {count}" for f, count in n.fields.items()
+            )
+            text += "\n" + ctx._("Their fields: {mix}").format(mix=mix)
+        text += "\n" + ctx._("A small transfer workshop could come of it.")
+        return (OutMessage(text),), Target("topics", "detail", {"topic_id": n.topic_id})
+    if n.kind == NoticeKind.TOPIC_PLANNED:
+        text = "🎉 " + ctx._("A workshop was made of a topic you want: “{title}”.").format(
+            title=title
+        )
+        text += "\n" + _when_where(ctx, n)
+        return (OutMessage(text),), Target("events", "detail", {"event_id": n.event_id})
     raise ValueError(f"unknown notice kind {n.kind!r}")

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.codes import INVITATIONS, Field, TopicStatus
+from bot.codes import INVITATIONS, TRANSFER_SEATS, EventFormat, Field, TopicStatus
 from bot.dialogs.actions import FLAG, INDEX, POSITIVE, Action, ValueAction, code
 from bot.dialogs.base import (
     ButtonRow,
@@ -66,6 +66,7 @@ CHANGE_SENTENCE = Action("edit_sentence")
 WITHDRAW = Action("withdraw")
 WITHDRAW_YES = Action("withdraw_yes")
 WITHDRAW_NO = Action("withdraw_no")
+MAKE_WORKSHOP = Action("make_workshop")
 
 
 class State(enum.StrEnum):
@@ -100,6 +101,7 @@ class Topics(Dialog):
                     on(CHANGE_TITLE, self._to(State.EDIT_TITLE)),
                     on(CHANGE_SENTENCE, self._to(State.EDIT_SENTENCE)),
                     on(WITHDRAW, self._to(State.WITHDRAW)),
+                    on(MAKE_WORKSHOP, self._make_workshop),
                 ),
             ),
             State.TITLE: Screen(self._ask_title, answer=self._title),
@@ -182,7 +184,9 @@ class Topics(Dialog):
             return (say(ctx._("This topic is no longer there."), nav_row(ctx)),)
         lines = [_lines(ctx, topic)]
         rows: list[ButtonRow] = []
-        if topic.status != TopicStatus.OPEN:
+        if topic.status == TopicStatus.PLANNED:
+            lines.append("📅 " + ctx._("A workshop is planned for this topic."))
+        elif topic.status != TopicStatus.OPEN:
             lines.append(ctx._("This topic is closed."))
         elif topic.mine:
             lines.append(ctx._("You proposed this topic."))
@@ -200,7 +204,24 @@ class Topics(Dialog):
             rows.append((Button(ctx._("I no longer want this"), NOT_ANY_MORE.payload),))
         else:
             rows.append((Button(ctx._("Me too"), ME_TOO.payload),))
+        if ctx.member.is_organiser and topic.status == TopicStatus.OPEN:
+            rows.append((Button(ctx._("Make a workshop of it"), MAKE_WORKSHOP.payload),))
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _make_workshop(self, ctx: Context) -> Step:
+        """The event dialog, filled in: a transfer workshop with the topic's words and the
+        pilot's five seats; the organiser picks the place and the date."""
+        topic = await self._topic(ctx)
+        if topic is None or topic.status != TopicStatus.OPEN:
+            return self.go(State.DETAIL, say=note(ctx._("This topic is no longer open.")))
+        draft = {
+            "format": str(EventFormat.TRANSFER),
+            "title": topic.title,
+            "description": topic.sentence,
+            "capacity": TRANSFER_SEATS,
+            "topic_id": topic.id,
+        }
+        return Go(Target("new_event", "place", {"draft": draft}))
 
     async def _me_too(self, ctx: Context) -> Step:
         return self.go(State.WISH)
@@ -227,7 +248,7 @@ class Topics(Dialog):
         topic_id = ctx.data.get("topic_id")
         if not isinstance(topic_id, int):
             return Go(Target("menu", "main"))
-        outcome = await ctx.services.topics.support(ctx.member.id, topic_id, wish)
+        outcome = await ctx.services.topics.support(ctx.member.id, topic_id, wish, ctx.now)
         said = {
             Supported.ADDED: ctx._("Noted: you want this too."),
             Supported.ALREADY: ctx._("You support this topic already."),

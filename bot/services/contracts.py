@@ -7,7 +7,7 @@ with any object that has these methods.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -207,6 +207,10 @@ class NoticeView:
     params: dict[str, object] = field(default_factory=dict)
     registered: int = 0
     minimum: int | None = None
+    # A topic's notices: its id, and how many want it with the mix of their fields.
+    topic_id: int | None = None
+    people: int = 0
+    fields: Mapping[Field, int] = field(default_factory=dict)
 
 
 class MemberService(Protocol):
@@ -278,6 +282,7 @@ class EventDraft:
     minimum: int | None = None
     minimum_by: datetime | None = None  # when the minimum must be reached
     deadline: datetime | None = None  # sign-up closes (at the start when None)
+    topic_id: int | None = None  # the topic it was made of ("Workshop daraus machen")
 
 
 @dataclass(frozen=True)
@@ -407,7 +412,11 @@ class TopicService(Protocol):
     ) -> TopicView | None: ...
     async def mine(self, member_id: int) -> Sequence[TopicView]: ...
     async def support(
-        self, member_id: int, topic_id: int, expectation: str | None = None
+        self,
+        member_id: int,
+        topic_id: int,
+        expectation: str | None = None,
+        now: datetime | None = None,
     ) -> Supported: ...
     async def unsupport(self, member_id: int, topic_id: int) -> None: ...
     async def edit(

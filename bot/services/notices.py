@@ -9,6 +9,7 @@ is taken over, so nothing is lost (at worst that one message arrives twice).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +17,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.codes import HOLDS_SEAT, EventStatus, NoticeKind, RegistrationStatus, WorkStatus
+from bot.codes import (
+    HOLDS_SEAT,
+    EventStatus,
+    Field,
+    NoticeKind,
+    RegistrationStatus,
+    TopicStatus,
+    WorkStatus,
+)
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
@@ -29,6 +38,8 @@ from bot.storage.models import (
     Notice,
     Place,
     Registration,
+    Topic,
+    TopicInterest,
 )
 
 LEASE = timedelta(minutes=5)
@@ -58,6 +69,7 @@ def skip_reason(
     registration_status: RegistrationStatus | None,
     member: Member,
     registered: int,
+    topic_open: bool = False,
 ) -> str | None:
     """Why a due notice must not be sent any more, or None to send it.
 
@@ -68,6 +80,8 @@ def skip_reason(
         return "member deleted"
     if kind == NoticeKind.TOPIC_WITHDRAWN:
         return None  # about a topic, not an event: always worth the one message
+    if kind == NoticeKind.TOPIC_DEMAND:
+        return None if topic_open else "topic not open"
     if event is None:
         return "event gone"
     if kind == NoticeKind.EVENT_CANCELLED:
@@ -102,6 +116,7 @@ def _work(
     accounts: Sequence[ChannelAccount],
     registered: int,
     now: datetime,
+    topic: TopicFacts | None = None,
 ) -> Work:
     if notice.kind != NoticeKind.MINIMUM_CHECK:
         registered = 0
@@ -118,7 +133,11 @@ def _work(
         member_id=member.id,
         event_id=event.id if event else None,
         registration_id=notice.registration_id,
-        title=event.title if event else str(notice.params.get("title", "")),
+        title=event.title
+        if event
+        else topic.title
+        if topic
+        else str(notice.params.get("title", "")),
         start_at=event.start_at if event else None,
         end_at=event.end_at if event else None,
         place_name=place.name if place else None,
@@ -126,9 +145,56 @@ def _work(
         params=dict(notice.params or {}),
         registered=registered,
         minimum=event.minimum if event else None,
+        topic_id=topic.id if topic else None,
+        people=topic.people if topic else 0,
+        fields=topic.fields if topic else {},
     )
-    reason = skip_reason(notice.kind, now, event, reg.status if reg else None, member, registered)
+    reason = skip_reason(
+        notice.kind,
+        now,
+        event,
+        reg.status if reg else None,
+        member,
+        registered,
+        topic_open=topic is not None and topic.status == TopicStatus.OPEN,
+    )
     return Work(view, recipient, reason)
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    """A topic as its notices tell it, read at send time: a digest counts today's people."""
+
+    id: int
+    title: str
+    status: str
+    people: int  # the author and the supporters
+    fields: Mapping[Field, int]
+
+
+async def _topic_facts(session: AsyncSession, topic_ids: set[int]) -> dict[int, TopicFacts]:
+    if not topic_ids:
+        return {}
+    topics = (await session.scalars(select(Topic).where(Topic.id.in_(topic_ids)))).all()
+    people: dict[int, Counter[Field]] = {t.id: Counter() for t in topics}
+    counts: dict[int, int] = dict.fromkeys(people, 0)
+    rows = await session.execute(
+        select(TopicInterest.topic_id, Member.field)
+        .join(Member, Member.id == TopicInterest.member_id)
+        .where(TopicInterest.topic_id.in_(topic_ids), Member.deleted_at.is_(None))
+        .union_all(
+            select(Topic.id, Member.field)
+            .join(Member, Member.id == Topic.proposer_id)
+            .where(Topic.id.in_(topic_ids))
+        )
+    )
+    for topic_id, field in rows.all():
+        counts[topic_id] += 1
+        if field is not None and field != Field.OTHER:
+            people[topic_id][Field(field)] += 1
+    return {
+        t.id: TopicFacts(t.id, t.title, t.status, counts[t.id], dict(people[t.id])) for t in topics
+    }
 
 
 class Notices:
@@ -220,6 +286,14 @@ class Notices:
                 .group_by(Registration.event_id)
             )
             registered = {event_id: int(n) for event_id, n in counts.all()}
+        topics = await _topic_facts(
+            session,
+            {
+                int(n.params["topic_id"])
+                for n, *_ in rows
+                if isinstance((n.params or {}).get("topic_id"), int)
+            },
+        )
         accounts: dict[int, list[ChannelAccount]] = {}
         for account in (
             await session.scalars(
@@ -244,6 +318,7 @@ class Notices:
                 accounts.get(member.id, []),
                 registered.get(event.id, 0) if event is not None else 0,
                 now,
+                topics.get(int((notice.params or {}).get("topic_id") or 0)),
             )
             for notice, member, event, place, reg in rows
         ]

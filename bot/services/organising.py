@@ -32,6 +32,7 @@ from bot.codes import (
     PlaceStatus,
     RegistrationStatus,
     Role,
+    TopicStatus,
     WorkStatus,
     known_code,
 )
@@ -54,7 +55,17 @@ from bot.services.registrations import (
     fill_free_seats,
     reschedule_reminders,
 )
-from bot.storage.models import AuditLog, Event, Member, Notice, Place, Registration, lat_band
+from bot.storage.models import (
+    AuditLog,
+    Event,
+    Member,
+    Notice,
+    Place,
+    Registration,
+    Topic,
+    TopicInterest,
+    lat_band,
+)
 
 MAX_CHOICES = 8
 # Events stay in "Meine Veranstaltungen" this long after they end: time to mark attendance.
@@ -231,6 +242,8 @@ class Organising:
                         due_at=event.minimum_by,
                     )
                 )
+            if draft.topic_id is not None:
+                await _plan_topic(session, draft.topic_id, event, now)
             _audit(session, member_id, "event.create", event, {"title": title})
             return event.id
 
@@ -603,3 +616,28 @@ def _attendee(reg: Registration, name: str, number: int | None) -> Attendee:
         expectation=reg.expectation,
         waitlist_number=number,
     )
+
+
+async def _plan_topic(session: AsyncSession, topic_id: int, event: Event, now: datetime) -> None:
+    """The workshop was made of an open topic: link them, and tell the topic's people once
+    (each notice opens the workshop, so signing up is one tap)."""
+    topic = await session.get(Topic, topic_id, with_for_update=True)
+    if topic is None or topic.status != TopicStatus.OPEN:
+        return  # withdrawn or planned meanwhile: the workshop stands on its own
+    topic.status = TopicStatus.PLANNED
+    event.topic_id = topic.id
+    supporters = select(TopicInterest.member_id).where(TopicInterest.topic_id == topic.id)
+    people = set((await session.scalars(supporters)).all())
+    if topic.proposer_id is not None:
+        people.add(topic.proposer_id)
+    for person in sorted(people - {event.organiser_id}):
+        session.add(
+            Notice(
+                member_id=person,
+                kind=NoticeKind.TOPIC_PLANNED,
+                event_id=event.id,
+                params={"topic_id": topic.id},
+                dedupe=f"topic_planned:{topic.id}:{person}",
+                due_at=now,
+            )
+        )

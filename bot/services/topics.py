@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.codes import Field, NoticeKind, TopicStatus, known_codes
+from bot.codes import Field, NoticeKind, Role, TopicStatus, WorkStatus, known_codes
 from bot.geo import GeoPoint, haversine_km, search_box
 from bot.matching import TitleKey, score, title_key
 from bot.matching import most_similar as most_similar_titles
@@ -31,7 +31,7 @@ from bot.services.contracts import (
 )
 from bot.services.database import Database
 from bot.services.views import join_codes, split_codes
-from bot.storage.models import Member, Notice, Topic, TopicInterest, lat_band
+from bot.storage.models import Event, Member, Notice, Place, Topic, TopicInterest, lat_band
 
 # A title the same member proposes again scores this much against their earlier one.
 SAME_TITLE = 95
@@ -39,8 +39,11 @@ _INSERT: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
 class Topics:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, demand_people: int = 3, demand_km: float = 30) -> None:
         self.db = db
+        # Organisers hear of a topic once this many of its people live this near together.
+        self.demand_people = demand_people
+        self.demand_km = demand_km
 
     # -- proposing ---------------------------------------------------------------
     async def propose(
@@ -135,8 +138,14 @@ class Topics:
 
     # -- supporting ----------------------------------------------------------------
     async def support(
-        self, member_id: int, topic_id: int, expectation: str | None = None
+        self,
+        member_id: int,
+        topic_id: int,
+        expectation: str | None = None,
+        now: datetime | None = None,
     ) -> Supported:
+        """Add the member's support; organisers hear when a group near each other forms."""
+        now = now or datetime.now(UTC)
         async with self.db.transaction() as session:
             topic = await session.get(Topic, topic_id)
             if topic is None or topic.status != TopicStatus.OPEN:
@@ -150,12 +159,38 @@ class Topics:
                 .on_conflict_do_nothing()
             )
             if added.rowcount:  # type: ignore[attr-defined]
+                await self._tell_organisers(session, topic, now)
                 return Supported.ADDED
             if expectation:  # "Ich auch" again, now with a wish: keep the wish
                 interest = await session.get(TopicInterest, (topic_id, member_id))
                 if interest is not None:
                     interest.expectation = expectation
             return Supported.ALREADY
+
+    async def _tell_organisers(self, session: AsyncSession, topic: Topic, now: datetime) -> None:
+        """Where enough of the topic's people live near each other, its organisers get one
+        notice; later supporters bring at most one update a day (never one per tap)."""
+        people = await _people(session, topic)
+        centre = demand_centre(people, self.demand_people, self.demand_km)
+        if centre is None:
+            return
+        insert = _INSERT[self.db.engine.dialect.name]
+        tomorrow = (now + timedelta(days=1)).date()
+        for organiser in await _organisers_near(session, centre, self.demand_km):
+            first = f"topic_demand:{topic.id}:{organiser}"
+            told = await session.execute(
+                insert(Notice)
+                .values(_demand_notice(organiser, topic.id, first, now))
+                .on_conflict_do_nothing()
+            )
+            if told.rowcount:  # type: ignore[attr-defined]
+                continue
+            digest = datetime.combine(tomorrow, time(8, 0), UTC)  # about 9 or 10 in Germany
+            await session.execute(
+                insert(Notice)
+                .values(_demand_notice(organiser, topic.id, f"{first}:{tomorrow}", digest))
+                .on_conflict_do_nothing()
+            )
 
     async def unsupport(self, member_id: int, topic_id: int) -> None:
         async with self.db.transaction() as session:
@@ -206,6 +241,71 @@ class Topics:
                     )
                 )
             return len(supporters)
+
+
+def demand_centre(people: Sequence[GeoPoint], enough: int, km: float) -> GeoPoint | None:
+    """The home of one of `people` with at least `enough` of them (itself included)
+    within `km`, the most crowded one; None when there is none."""
+    best, most = None, 0
+    for centre in people:
+        near = sum(1 for p in people if haversine_km(centre, p) <= km)
+        if near >= enough and near > most:
+            best, most = centre, near
+    return best
+
+
+def _demand_notice(organiser: int, topic_id: int, dedupe: str, due: datetime) -> dict[str, Any]:
+    return {
+        "member_id": organiser,
+        "kind": NoticeKind.TOPIC_DEMAND,
+        "params": {"topic_id": topic_id},
+        "dedupe": dedupe,
+        "due_at": due,
+        "status": WorkStatus.PENDING,
+        "attempts": 0,
+        "created_at": due,
+    }
+
+
+async def _people(session: AsyncSession, topic: Topic) -> list[GeoPoint]:
+    """Where the topic's author and supporters live (those who said where)."""
+    supporters = select(TopicInterest.member_id).where(TopicInterest.topic_id == topic.id)
+    rows = await session.execute(
+        select(Member.home_lat, Member.home_lon).where(
+            (Member.id.in_(supporters)) | (Member.id == topic.proposer_id),
+            Member.deleted_at.is_(None),
+            Member.home_lat.is_not(None),
+            Member.home_lon.is_not(None),
+        )
+    )
+    return [GeoPoint(lat, lon) for lat, lon in rows.all() if lat is not None and lon is not None]
+
+
+async def _organisers_near(session: AsyncSession, centre: GeoPoint, km: float) -> list[int]:
+    """Organisers with an event at a place within `km` of `centre`; all organisers when
+    none has (a region nobody serves yet must still be heard)."""
+    organisers = select(Member.id).where(
+        Member.role.in_([r for r in Role if r.may_organise]), Member.deleted_at.is_(None)
+    )
+    min_lat, max_lat, min_lon, max_lon = search_box(centre, km)
+    rows = await session.execute(
+        select(Event.organiser_id, Place.lat, Place.lon)
+        .join(Place, Place.id == Event.place_id)
+        .where(
+            Event.organiser_id.in_(organisers),
+            Place.lat.between(min_lat, max_lat),
+            Place.lon.between(min_lon, max_lon),
+        )
+        .distinct()
+    )
+    near = {
+        o
+        for o, lat, lon in rows.all()
+        if o is not None and haversine_km(centre, GeoPoint(lat, lon)) <= km
+    }
+    if near:
+        return sorted(near)
+    return list((await session.scalars(organisers.order_by(Member.id))).all())
 
 
 def _same(key: TitleKey, title: str) -> bool:

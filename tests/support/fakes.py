@@ -961,7 +961,11 @@ class FakeTopics:
         ]
 
     async def support(
-        self, member_id: int, topic_id: int, expectation: str | None = None
+        self,
+        member_id: int,
+        topic_id: int,
+        expectation: str | None = None,
+        now: datetime | None = None,
     ) -> Supported:
         topic = self.store.topics.get(topic_id)
         if topic is None or topic.status != TopicStatus.OPEN:
