@@ -37,25 +37,68 @@ sys.path.insert(0, str(ROOT))
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from bot.codes import Field  # noqa: E402
-from bot.geo import GeoPoint  # noqa: E402
+from bot.geo import GeoPoint, haversine_km  # noqa: E402
+from bot.grouping import Candidate, crowded_centre, propose_group  # noqa: E402
+from bot.grouping import quality as group_quality  # noqa: E402
 from bot.matching import SIMILAR, most_similar, score, title_key  # noqa: E402
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 Pair = tuple[str, str, bool, str]  # (one title, another, the same topic?, how written)
 BASELINE_CUTOFF = 85
 SUBJECTS = (
-    "Lasercutter", "3D-Druck", "CNC-Fräse", "Nähmaschine", "Löten", "Schweißen",
-    "Drechseln", "Keramik", "Siebdruck", "Holzverbindungen", "Epoxidharz", "Leder",
-    "Textildruck", "Upcycling", "Fahrradreparatur", "Elektronik", "Arduino", "Plotter",
-    "Stickmaschine", "Glasperlen", "Schmieden", "Polstern", "Vergolden", "Buchbinden",
-    "Korbflechten", "Steinmetz", "Gießen", "Fotogravur", "Schablonen", "Intarsien",
-)  # fmt: skip
+    "Lasercutter",
+    "3D-Druck",
+    "CNC-Fräse",
+    "Nähmaschine",
+    "Löten",
+    "Schweißen",
+    "Drechseln",
+    "Keramik",
+    "Siebdruck",
+    "Holzverbindungen",
+    "Epoxidharz",
+    "Leder",
+    "Textildruck",
+    "Upcycling",
+    "Fahrradreparatur",
+    "Elektronik",
+    "Arduino",
+    "Plotter",
+    "Stickmaschine",
+    "Glasperlen",
+    "Schmieden",
+    "Polstern",
+    "Vergolden",
+    "Buchbinden",
+    "Korbflechten",
+    "Steinmetz",
+    "Gießen",
+    "Fotogravur",
+    "Schablonen",
+    "Intarsien",
+)
 OBJECTS = (
-    "für Holz", "für Acryl", "für Tischler", "im Möbelbau", "für Schmuck", "für Ersatzteile",
-    "für Prototypen", "mit Kindern", "für Anfänger", "für Profis", "für Schilder",
-    "für Taschen", "im Handwerksbetrieb", "für Designer", "mit Recyclingmaterial",
-    "für Lampen", "für Fliesen", "für Textilien", "für Modellbau", "für Werkzeuge",
-)  # fmt: skip
+    "für Holz",
+    "für Acryl",
+    "für Tischler",
+    "im Möbelbau",
+    "für Schmuck",
+    "für Ersatzteile",
+    "für Prototypen",
+    "mit Kindern",
+    "für Anfänger",
+    "für Profis",
+    "für Schilder",
+    "für Taschen",
+    "im Handwerksbetrieb",
+    "für Designer",
+    "mit Recyclingmaterial",
+    "für Lampen",
+    "für Fliesen",
+    "für Textilien",
+    "für Modellbau",
+    "für Werkzeuge",
+)
 # Labelled pairs written by hand, beside the generated ones.
 SAME_BY_HAND = (
     ("Lasercutter für Holz", "Holz lasern mit dem Laser Cutter"),
@@ -193,6 +236,69 @@ def speed(args: argparse.Namespace, rng: random.Random) -> dict[str, object]:
     }
 
 
+def demand(rng: random.Random, topics: int = 1_000, people: int = 100) -> dict[str, Any]:
+    """`crowded_centre` over `topics` × `people` homes (100 000 supports), against
+    comparing every pair, the baseline, on a tenth of the topics (it is that slow)."""
+    homes = [
+        [GeoPoint(rng.uniform(47.5, 54.8), rng.uniform(6.0, 14.8)) for _ in range(people)]
+        for _ in range(topics)
+    ]
+    start = time.perf_counter()
+    found = sum(crowded_centre(h, 3, 30) is not None for h in homes)
+    ours = time.perf_counter() - start
+
+    def every_pair(points: list[GeoPoint]) -> bool:
+        return any(sum(haversine_km(p, q) <= 30 for q in points) >= 3 for p in points)
+
+    tenth = homes[: topics // 10]
+    start = time.perf_counter()
+    agree = sum(every_pair(h) == (crowded_centre(h, 3, 30) is not None) for h in tenth)
+    pairs = time.perf_counter() - start
+    return {
+        "supports": topics * people,
+        "ours_s": ours,
+        "with_demand": found,
+        "baseline_s_per_topic": pairs / len(tenth),
+        "ours_s_per_topic": ours / topics,
+        "agree": f"{agree}/{len(tenth)}",
+    }
+
+
+def grouping(rng: random.Random, supporters: int = 200, rounds: int = 100) -> dict[str, Any]:
+    """`propose_group` for a topic with 200 consenting supporters within 30 km, against
+    random groups of the same size: time, fields covered, longest trip."""
+    place = GeoPoint(51.37, 7.70)
+    fields = [Field.CRAFT, Field.CRAFT, Field.CRAFT, Field.DESIGN, Field.DIGITAL, Field.OTHER]
+    spent, ours_fields, ours_km, rand_fields, rand_km = [], [], [], [], []
+    for _ in range(rounds):
+        people = [
+            Candidate(
+                i,
+                rng.choice(fields),
+                GeoPoint(
+                    place.lat + rng.uniform(-0.27, 0.27), place.lon + rng.uniform(-0.42, 0.42)
+                ),
+            )
+            for i in range(supporters)
+        ]
+        spent.append(timed(propose_group, people, place))
+        group = propose_group(people, place)
+        assert group is not None
+        ours_fields.append(len(group.fields))
+        ours_km.append(group.longest_km)
+        other = group_quality(rng.sample(people, len(group.members)), place)
+        rand_fields.append(len(other.fields))
+        rand_km.append(other.longest_km)
+    return {
+        "supporters": supporters,
+        "median_ms": statistics.median(spent),
+        "fields": statistics.mean(ours_fields),
+        "longest_km": statistics.mean(ours_km),
+        "random_fields": statistics.mean(rand_fields),
+        "random_longest_km": statistics.mean(rand_km),
+    }
+
+
 async def service(args: argparse.Namespace, rng: random.Random) -> dict[str, object]:
     """`Topics.similar` on SQLite, the topics' authors spread over Germany."""
     from sqlalchemy import insert
@@ -211,9 +317,19 @@ async def service(args: argparse.Namespace, rng: random.Random) -> dict[str, obj
                 rows = []
                 for i, title in enumerate(titles(rng, args.topics), 1):
                     lat, lon = rng.uniform(47.5, 54.8), rng.uniform(6.0, 14.8)
-                    rows.append({"id": i, "title": title, "proposer_id": 1, "status": "open",
-                                 "fields": f"|{Field.CRAFT}|", "lat": lat, "lon": lon,
-                                 "lat_band": lat_band(lat), "created_at": NOW})  # fmt: skip
+                    rows.append(
+                        {
+                            "id": i,
+                            "title": title,
+                            "proposer_id": 1,
+                            "status": "open",
+                            "fields": f"|{Field.CRAFT}|",
+                            "lat": lat,
+                            "lon": lon,
+                            "lat_band": lat_band(lat),
+                            "created_at": NOW,
+                        }
+                    )
                 await session.execute(insert(Topic), rows)
             topics = Topics(db)
             point = GeoPoint(51.37, 7.70)
@@ -252,11 +368,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     fast = speed(args, rng)
     retrieval = found_among(pairs, titles(rng, args.topics))
     db = asyncio.run(service(args, rng))
+    crowds = demand(rng)
+    groups = grouping(rng)
     report(args, len(pairs), fast, ours_q, base_q, retrieval, db, misses)
+    print(
+        f"\nDemand over {crowds['supports']:,} supports (1 000 topics): {crowds['ours_s']:.2f} s, "
+        f"{crowds['ours_s_per_topic'] * 1000:.2f} ms a topic; every pair compared: "
+        f"{crowds['baseline_s_per_topic'] * 1000:.1f} ms a topic; the same answer on "
+        f"{crowds['agree']} topics; {crowds['with_demand']} topics with a group."
+    )
+    print(
+        f"Group of 5 from {groups['supporters']} supporters: {groups['median_ms']:.2f} ms; "
+        f"fields {groups['fields']:.2f} of 3, longest trip {groups['longest_km']:.1f} km; "
+        f"random groups: fields {groups['random_fields']:.2f}, "
+        f"longest trip {groups['random_longest_km']:.1f} km."
+    )
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     figures = {"speed": fast, "service": db, "ours": ours_q, "baseline": base_q}
-    figures |= {"retrieval": retrieval, "misses": misses}
+    figures |= {"retrieval": retrieval, "misses": misses, "demand": crowds, "grouping": groups}
     (out / "topics.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     return 0
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import Field, NoticeKind, Role, TopicStatus, WorkStatus, known_codes
 from bot.geo import GeoPoint, haversine_km, search_box
+from bot.grouping import crowded_centre
 from bot.matching import TitleKey, score, title_key
 from bot.matching import most_similar as most_similar_titles
 from bot.services import NotAllowed, ServiceError
@@ -171,7 +172,7 @@ class Topics:
         """Where enough of the topic's people live near each other, its organisers get one
         notice; later supporters bring at most one update a day (never one per tap)."""
         people = await _people(session, topic)
-        centre = demand_centre(people, self.demand_people, self.demand_km)
+        centre = crowded_centre(people, self.demand_people, self.demand_km)
         if centre is None:
             return
         insert = _INSERT[self.db.engine.dialect.name]
@@ -241,17 +242,6 @@ class Topics:
                     )
                 )
             return len(supporters)
-
-
-def demand_centre(people: Sequence[GeoPoint], enough: int, km: float) -> GeoPoint | None:
-    """The home of one of `people` with at least `enough` of them (itself included)
-    within `km`, the most crowded one; None when there is none."""
-    best, most = None, 0
-    for centre in people:
-        near = sum(1 for p in people if haversine_km(centre, p) <= km)
-        if near >= enough and near > most:
-            best, most = centre, near
-    return best
 
 
 def _demand_notice(organiser: int, topic_id: int, dedupe: str, due: datetime) -> dict[str, Any]:
