@@ -151,6 +151,7 @@ class NoticeKind(enum.StrEnum):
     TOPIC_WITHDRAWN = "topic_withdrawn"  # to supporters: the author took the topic back
     TOPIC_DEMAND = "topic_demand"  # to organisers: enough people near each other want it
     TOPIC_PLANNED = "topic_planned"  # to its people: a workshop was made of their topic
+    TOPIC_INVITED = "topic_invited"  # to the proposed group: a personal invitation
 
 
 class TopicStatus(enum.StrEnum):

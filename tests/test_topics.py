@@ -178,37 +178,49 @@ async def test_organisers_near_a_group_hear_once_and_get_a_daily_update_at_most(
     assert "4 Leute wollen" in inbox.text("olga")
 
 
-async def test_a_workshop_made_of_a_topic_reaches_its_people(
+async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others(
     app: Werkbank, clock: list[datetime]
 ) -> None:
     from bot.codes import Role
     from bot.dialogs.events import SIGN_UP
+    from tests.support.factories import add_event
 
-    olga, anna, ben = (ChatUser(app.runner, n) for n in ("olga", "anna", "ben"))
+    olga, anna = ChatUser(app.runner, "olga"), ChatUser(app.runner, "anna")
     await olga.onboard("Bendorf")
     await app.members.set_role("console:olga", Role.ORGANISER)
-    await anna.onboard("Bendorf")
+    olga_id = (await app.runner.conversations.open(olga.account)).member.id
+    stammtisch = await add_event(app, "Stammtisch")  # Olga's place: the MakerSpace
+    async with app.db.transaction() as session:
+        await session.execute(
+            update(Event).where(Event.id == stammtisch).values(organiser_id=olga_id)
+        )
+    await anna.onboard("Bendorf")  # proposes, and will not be asked about invitations
     await anna.tap("Thema vorschlagen")
     await anna.send("Lasercutter für Holz")
     await anna.send("Intarsien für Möbel")
     await anna.tap("Handwerk")
     await anna.tap("Weiter")
-    await ben.onboard("Koblenz")
-    await ben.tap("Themen in der Nähe")
-    await ben.tap("Lasercutter für Holz")
-    await ben.tap("Ich auch")
-    await ben.tap("Überspringen")
-    await ben.tap("Ja")
+    people = {}
+    for name, field in (("ben", "Gestaltung"), ("carl", "Handwerk"), ("dora", "Digitale")):
+        person = ChatUser(app.runner, name, display_name=f"{name.title()} Muster")
+        await person.onboard("Koblenz", field=field)
+        await person.tap("Themen in der Nähe")
+        await person.tap("Lasercutter für Holz")
+        await person.tap("Ich auch")
+        await person.tap("Überspringen")
+        await person.tap("Ja")  # organisers may invite them
+        people[name] = person
 
     await olga.send("Menü")
     await olga.tap("Themen in der Nähe")
-    await olga.tap("Lasercutter für Holz")
+    text = await olga.tap("Lasercutter für Holz")
+    assert "Vorgeschlagene Gruppe, Treffpunkt MakerSpace Mayen-Koblenz:" in text
+    assert "• Ben (Gestaltung (Design), Koblenz)" in text and "Muster" not in text
+    assert "Anna" not in text  # she never agreed to be invited personally
     text = await olga.tap("Workshop daraus machen")
-    assert "Wo findet sie statt?" in text  # format, title and sentence are filled in
-    await olga.tap("MakerSpace Mayen-Koblenz")
+    assert "Wann?" in text  # the group's place is chosen: on to the date
     await olga.send("Do 17-20 Uhr")
     await olga.tap("Ja")
-    assert olga.labels[0] == "5 Plätze (Standard)"
     await olga.tap("5 Plätze (Standard)")
     await olga.tap("Kein Minimum")
     text = await olga.tap("Bis zum Beginn")
@@ -216,14 +228,16 @@ async def test_a_workshop_made_of_a_topic_reaches_its_people(
     await olga.tap("Veröffentlichen")
 
     inbox = Inbox()
-    assert await dispatcher(app, inbox, clock).run_once() == 2  # anna and ben
-    assert "gibt es jetzt einen Workshop: „Lasercutter für Holz“" in inbox.text("ben")
-    assert "Anmelden" in inbox.labels("ben")
+    assert await dispatcher(app, inbox, clock).run_once() == 4
+    for name in people:
+        assert "Du bist persönlich eingeladen" in inbox.text(name)
+        assert "Anmelden" in inbox.labels(name)
+    assert "gibt es jetzt einen Workshop: „Lasercutter für Holz“" in inbox.text("anna")
     async with app.db.sessions() as session:
         event = await session.scalar(select(Event).where(Event.title == "Lasercutter für Holz"))
     assert event is not None and event.topic_id is not None
-    text = await ben.press(SIGN_UP(event.id))
-    assert "Was erwartest du" in text
+    ben = people["ben"]
+    assert "Was erwartest du" in await ben.press(SIGN_UP(event.id))
     assert "Du bist angemeldet" in await ben.tap("Überspringen")
     await anna.send("Menü")
     assert "Lasercutter für Holz" not in await anna.tap("Themen in der Nähe")  # planned now

@@ -370,6 +370,7 @@ class NewEvent(OrganiserDialog):
             minimum_by=moment(draft.get("minimum_by")),
             deadline=moment(draft.get("deadline")),
             topic_id=draft.get("topic_id"),
+            invite=tuple(int(m) for m in draft.get("invite") or ()),
         )
         try:
             event_id = await ctx.services.organiser.create(ctx.member.id, event, ctx.now)

@@ -93,6 +93,13 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
             text += "\n" + ctx._("Their fields: {mix}").format(mix=mix)
         text += "\n" + ctx._("A small transfer workshop could come of it.")
         return (OutMessage(text),), Target("topics", "detail", {"topic_id": n.topic_id})
+    if n.kind == NoticeKind.TOPIC_INVITED:
+        text = "✉️ " + ctx._(
+            "You are invited personally: a small workshop on a topic you want, “{title}”, "
+            "with 3 to 5 people from different fields."
+        ).format(title=title)
+        text += "\n" + _when_where(ctx, n)
+        return (OutMessage(text),), Target("events", "detail", {"event_id": n.event_id})
     if n.kind == NoticeKind.TOPIC_PLANNED:
         text = "🎉 " + ctx._("A workshop was made of a topic you want: “{title}”.").format(
             title=title

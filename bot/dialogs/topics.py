@@ -205,6 +205,7 @@ class Topics(Dialog):
         else:
             rows.append((Button(ctx._("Me too"), ME_TOO.payload),))
         if ctx.member.is_organiser and topic.status == TopicStatus.OPEN:
+            lines += await _group_lines(ctx, topic)
             rows.append((Button(ctx._("Make a workshop of it"), MAKE_WORKSHOP.payload),))
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
 
@@ -214,14 +215,22 @@ class Topics(Dialog):
         topic = await self._topic(ctx)
         if topic is None or topic.status != TopicStatus.OPEN:
             return self.go(State.DETAIL, say=note(ctx._("This topic is no longer open.")))
-        draft = {
+        draft: dict[str, Any] = {
             "format": str(EventFormat.TRANSFER),
             "title": topic.title,
             "description": topic.sentence,
             "capacity": TRANSFER_SEATS,
             "topic_id": topic.id,
         }
-        return Go(Target("new_event", "place", {"draft": draft}))
+        group = await ctx.services.topics.group(ctx.member.id, topic.id)
+        if group is None:
+            return Go(Target("new_event", "place", {"draft": draft}))
+        draft["invite"] = [m.member_id for m in group.members]
+        if group.place_id is None:
+            return Go(Target("new_event", "place", {"draft": draft}))
+        # The place that keeps the group's trips short: on to the date.
+        draft |= {"place_id": group.place_id, "place_label": group.place_name or ""}
+        return Go(Target("new_event", "when", {"draft": draft}))
 
     async def _me_too(self, ctx: Context) -> Step:
         return self.go(State.WISH)
@@ -415,6 +424,23 @@ class Topics(Dialog):
             told,
         ).format(n=told)
         return Go(Target("menu", "main"), say=note(text), remember=False)
+
+
+async def _group_lines(ctx: Context, topic: TopicView) -> list[str]:
+    """What an organiser sees of the group proposed for a topic: first names, fields and
+    towns of those who agreed to a personal invitation, and where they would meet."""
+    group = await ctx.services.topics.group(ctx.member.id, topic.id)
+    if group is None:
+        return ["", ctx._("Not enough of its people have agreed to a personal invitation yet.")]
+    where = group.place_name or ctx._("near the topic")
+    lines = ["", ctx._("Proposed group, at {place}:").format(place=where)]
+    for m in group.members:
+        facts = ", ".join(p for p in (word(ctx.t, FIELD_WORDS, m.field), m.town) if p)
+        lines.append(f"• {m.first_name}" + (f" ({facts})" if facts else ""))
+    lines.append(
+        ctx._("Longest trip: {distance}").format(distance=ctx.t.distance(group.longest_km))
+    )
+    return lines
 
 
 def _lines(ctx: Context, t: TopicView) -> str:

@@ -283,6 +283,7 @@ class EventDraft:
     minimum_by: datetime | None = None  # when the minimum must be reached
     deadline: datetime | None = None  # sign-up closes (at the start when None)
     topic_id: int | None = None  # the topic it was made of ("Workshop daraus machen")
+    invite: tuple[int, ...] = ()  # the topic's proposed group: invited personally
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,26 @@ class TopicView:
     expectation: str | None = None  # the viewer's, when supporting
 
 
+@dataclass(frozen=True)
+class GroupMember:
+    """One person of a proposed group, as the organiser sees them (they agreed to it)."""
+
+    member_id: int
+    first_name: str
+    field: Field | None
+    town: str | None
+
+
+@dataclass(frozen=True)
+class TopicGroup:
+    """Whom to invite into a small workshop for a topic, and where."""
+
+    members: tuple[GroupMember, ...]
+    place_id: int | None
+    place_name: str | None
+    longest_km: float
+
+
 class Proposed(enum.StrEnum):
     NEW = "new"
     ALREADY = "already"  # the same member proposed the same title before: that one
@@ -423,6 +444,7 @@ class TopicService(Protocol):
         self, member_id: int, topic_id: int, title: str | None, sentence: str | None, now: datetime
     ) -> None: ...
     async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int: ...
+    async def group(self, organiser_id: int, topic_id: int) -> TopicGroup | None: ...
 
 
 @dataclass(frozen=True)

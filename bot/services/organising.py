@@ -243,7 +243,7 @@ class Organising:
                     )
                 )
             if draft.topic_id is not None:
-                await _plan_topic(session, draft.topic_id, event, now)
+                await _plan_topic(session, draft.topic_id, event, now, set(draft.invite))
             _audit(session, member_id, "event.create", event, {"title": title})
             return event.id
 
@@ -618,9 +618,12 @@ def _attendee(reg: Registration, name: str, number: int | None) -> Attendee:
     )
 
 
-async def _plan_topic(session: AsyncSession, topic_id: int, event: Event, now: datetime) -> None:
+async def _plan_topic(
+    session: AsyncSession, topic_id: int, event: Event, now: datetime, invited: set[int]
+) -> None:
     """The workshop was made of an open topic: link them, and tell the topic's people once
-    (each notice opens the workshop, so signing up is one tap)."""
+    (each notice opens the workshop, so signing up is one tap): the proposed group by a
+    personal invitation, the others that it exists."""
     topic = await session.get(Topic, topic_id, with_for_update=True)
     if topic is None or topic.status != TopicStatus.OPEN:
         return  # withdrawn or planned meanwhile: the workshop stands on its own
@@ -634,7 +637,7 @@ async def _plan_topic(session: AsyncSession, topic_id: int, event: Event, now: d
         session.add(
             Notice(
                 member_id=person,
-                kind=NoticeKind.TOPIC_PLANNED,
+                kind=NoticeKind.TOPIC_INVITED if person in invited else NoticeKind.TOPIC_PLANNED,
                 event_id=event.id,
                 params={"topic_id": topic.id},
                 dedupe=f"topic_planned:{topic.id}:{person}",

@@ -17,17 +17,28 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.codes import Field, NoticeKind, Role, TopicStatus, WorkStatus, known_codes
+from bot.codes import (
+    INVITATIONS,
+    Field,
+    NoticeKind,
+    Role,
+    TopicStatus,
+    WorkStatus,
+    known_code,
+    known_codes,
+)
 from bot.geo import GeoPoint, haversine_km, search_box
-from bot.grouping import crowded_centre
+from bot.grouping import Candidate, Group, crowded_centre, propose_group
 from bot.matching import TitleKey, score, title_key
 from bot.matching import most_similar as most_similar_titles
 from bot.services import NotAllowed, ServiceError
 from bot.services.contracts import (
     MAX_TOPIC_SENTENCE,
     MAX_TOPIC_TITLE,
+    GroupMember,
     Proposed,
     Supported,
+    TopicGroup,
     TopicView,
 )
 from bot.services.database import Database
@@ -193,6 +204,62 @@ class Topics:
                 .on_conflict_do_nothing()
             )
 
+    async def group(self, organiser_id: int, topic_id: int) -> TopicGroup | None:
+        """A group of 3–5 of the topic's people who agreed to personal invitations,
+        different fields where they allow it, at the organiser's place nearest for all
+        (or around the topic when the organiser has none there yet)."""
+        async with self.db.sessions() as session:
+            organiser = await session.get(Member, organiser_id)
+            if organiser is None or not Role(organiser.role).may_organise:
+                raise NotAllowed(f"member {organiser_id} is no organiser")
+            topic = await session.get(Topic, topic_id)
+            if topic is None or topic.lat is None or topic.lon is None:
+                return None
+            supporters = select(TopicInterest.member_id).where(TopicInterest.topic_id == topic_id)
+            people = (
+                await session.scalars(
+                    select(Member).where(
+                        Member.id.in_(supporters) | (Member.id == topic.proposer_id),
+                        Member.deleted_at.is_(None),
+                        Member.home_lat.is_not(None),
+                        Member.home_lon.is_not(None),
+                    )
+                )
+            ).all()
+            willing = {m.id: m for m in people if (m.consents or {}).get(INVITATIONS) is True}
+            candidates = [
+                Candidate(m.id, known_code(Field, m.field), GeoPoint(m.home_lat, m.home_lon))
+                for m in willing.values()
+                if m.home_lat is not None and m.home_lon is not None
+            ]
+            centre = GeoPoint(topic.lat, topic.lon)
+            places = await _organisers_places(session, organiser_id, centre, self.demand_km)
+            options: list[tuple[int | None, str | None, GeoPoint]] = [*places]
+            if not options:
+                options = [(None, None, centre)]
+            best: tuple[Group, int | None, str | None] | None = None
+            for pid, name, point in options:
+                found = propose_group(candidates, point)
+                if found is not None and (
+                    best is None
+                    or (-len(found.fields), found.longest_km)
+                    < (-len(best[0].fields), best[0].longest_km)
+                ):
+                    best = (found, pid, name)
+            if best is None:
+                return None
+            group, place_id, place_name = best
+            members = tuple(
+                GroupMember(
+                    c.member_id,
+                    _first_name(willing[c.member_id].display_name),
+                    c.field,
+                    willing[c.member_id].home_label,
+                )
+                for c in group.members
+            )
+            return TopicGroup(members, place_id, place_name, group.longest_km)
+
     async def unsupport(self, member_id: int, topic_id: int) -> None:
         async with self.db.transaction() as session:
             await session.execute(
@@ -242,6 +309,32 @@ class Topics:
                     )
                 )
             return len(supporters)
+
+
+def _first_name(display_name: str) -> str:
+    return (display_name.split() or ["?"])[0][:40]
+
+
+async def _organisers_places(
+    session: AsyncSession, organiser_id: int, centre: GeoPoint, km: float
+) -> list[tuple[int, str, GeoPoint]]:
+    """The places of the organiser's events within `km` of `centre`."""
+    min_lat, max_lat, min_lon, max_lon = search_box(centre, km)
+    rows = await session.execute(
+        select(Place.id, Place.name, Place.lat, Place.lon)
+        .join(Event, Event.place_id == Place.id)
+        .where(
+            Event.organiser_id == organiser_id,
+            Place.lat.between(min_lat, max_lat),
+            Place.lon.between(min_lon, max_lon),
+        )
+        .distinct()
+    )
+    return [
+        (pid, name, GeoPoint(lat, lon))
+        for pid, name, lat, lon in rows.all()
+        if haversine_km(centre, GeoPoint(lat, lon)) <= km
+    ]
 
 
 def _demand_notice(organiser: int, topic_id: int, dedupe: str, due: datetime) -> dict[str, Any]:

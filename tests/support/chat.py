@@ -9,10 +9,17 @@ from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbere
 
 class ChatUser:
     def __init__(
-        self, runner: Runner, name: str, channel: str = "console", language: str | None = None
+        self,
+        runner: Runner,
+        name: str,
+        channel: str = "console",
+        language: str | None = None,
+        display_name: str | None = None,
     ):
         self.runner = runner
-        self.account = AccountRef(channel, name, chat_id=name, display_name=name, language=language)
+        self.account = AccountRef(
+            channel, name, chat_id=name, display_name=display_name or name, language=language
+        )
         self.last: list[OutMessage] = []
         self._update = 0
 

@@ -42,6 +42,7 @@ from bot.codes import (
     TopicStatus,
 )
 from bot.geo import GeoPoint, default_gazetteer, haversine_km
+from bot.grouping import Candidate, propose_group
 from bot.handlers.runner import Runner
 from bot.hours import HoursError, parse_hours
 from bot.i18n import normalise_locale
@@ -56,6 +57,7 @@ from bot.services.contracts import (
     EventDraft,
     EventHit,
     EventService,
+    GroupMember,
     MemberService,
     MemberView,
     MyRegistration,
@@ -76,6 +78,7 @@ from bot.services.contracts import (
     Services,
     SignUp,
     Supported,
+    TopicGroup,
     TopicService,
     TopicView,
 )
@@ -996,6 +999,24 @@ class FakeTopics:
             topic.title = title
         if sentence is not None:
             topic.sentence = sentence
+
+    async def group(self, organiser_id: int, topic_id: int) -> TopicGroup | None:
+        """The real grouping over the members who agreed; around the topic (the fakes
+        keep no organisers' places)."""
+        topic = self.store.topics.get(topic_id)
+        if topic is None or topic.point is None:
+            return None
+        ids = [topic.author] + [m for (tid, m) in self.store.interests if tid == topic_id]
+        people = [self.store.member(i) for i in ids]
+        candidates = [Candidate(m.id, m.field, m.home) for m in people if m.invitations and m.home]
+        found = propose_group(candidates, topic.point)
+        if found is None:
+            return None
+        members = tuple(
+            GroupMember(c.member_id, self.store.member(c.member_id).display_name, c.field, None)
+            for c in found.members
+        )
+        return TopicGroup(members, None, None, found.longest_km)
 
     async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int:
         topic = self._own_open(member_id, topic_id)
