@@ -146,6 +146,7 @@ class EventDetails:
     registered: int
     place: PlaceDetails | None
     open_for_sign_up: bool = False
+    topic_id: int | None = None  # the members' topic it was made of
 
 
 class Outcome(enum.StrEnum):

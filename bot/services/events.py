@@ -126,7 +126,7 @@ class EventQueries:
         """One published or cancelled event; drafts are the organiser's business."""
         statement = (
             _hit_columns()
-            .add_columns(Event.description, Event.deadline)
+            .add_columns(Event.description, Event.deadline, Event.topic_id)
             .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
         )
         async with self.db.sessions() as session:
@@ -145,4 +145,5 @@ class EventQueries:
                     and row.status == EventStatus.PUBLISHED
                     and now < min(row.start_at, row.deadline or row.start_at)
                 ),
+                topic_id=row.topic_id,
             )

@@ -728,3 +728,62 @@ async def test_a_member_who_left_the_chat_keeps_the_seat_and_gets_no_reminder(
     bot.clock[0] = START - timedelta(hours=2)
     sent = await member.reply(bot.app.dispatcher({"matrix": bot.channel}).run_once())
     assert "beginnt in zwei Stunden" in sent
+
+
+async def test_a_topic_supported_in_matrix_brings_an_invitation_answered_with_one_word(
+    bot: MatrixBot, member: Member
+) -> None:
+    """The short path: in Element, a member supports a topic by numbers and words, agrees
+    to invitations, and when a workshop is made of it, signs up with one answer."""
+    from bot.codes import Role
+    from tests.support.chat import ChatUser
+
+    assert bot.app is not None and bot.channel is not None
+    anna, ben, olga = (ChatUser(bot.app.runner, n) for n in ("anna", "ben", "olga"))
+    await olga.onboard("Bendorf")
+    await bot.app.members.set_role("console:olga", Role.ORGANISER)
+    await anna.onboard("Bendorf")
+    await anna.tap("Thema vorschlagen")
+    await anna.send("Lasercutter für Holz")
+    await anna.send("Intarsien für Möbel")
+    await anna.tap("Handwerk")
+    await anna.tap("Weiter")
+    await anna.send("/einstellungen")
+    await anna.tap("Persönliche Einladungen")
+
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Koblenz"))
+    await member.reply(member.say("Gestaltung"))
+    text = await member.reply(member.say("Themen in der Nähe"))
+    assert "Lasercutter für Holz" in text and "1 Person in deiner Nähe" in text
+    await member.reply(member.say("1"))  # the first topic
+    await member.reply(member.say("Ich auch"))
+    text = await member.reply(member.say("Feine Muster"))
+    assert "Dürfen Veranstalter dich persönlich" in text
+    text = await member.reply(member.say("Ja"))
+    assert "2 Leute in deiner Nähe" in text
+
+    await ben.onboard("Neuwied")
+    await ben.tap("Themen in der Nähe")
+    await ben.tap("Lasercutter für Holz")
+    await ben.tap("Ich auch")
+    await ben.tap("Überspringen")
+    await ben.tap("Ja")
+    await olga.send("Menü")
+    await olga.tap("Themen in der Nähe")
+    await olga.tap("Lasercutter für Holz")
+    await olga.tap("Workshop daraus machen")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    await olga.send("Do 17-20 Uhr")
+    await olga.tap("Ja")
+    await olga.tap("5 Plätze")
+    await olga.tap("Kein Minimum")
+    await olga.tap("Bis zum Beginn")
+    assert "Veröffentlicht" in await olga.tap("Veröffentlichen")
+
+    dispatcher = bot.app.dispatcher({"matrix": bot.channel})
+    text = await member.reply(dispatcher.run_once())
+    assert "Du bist persönlich eingeladen" in text and "Anmelden" in text
+    text = await member.reply(member.say("Anmelden"))
+    assert "Du bist angemeldet" in text  # her wish is her expectation: no second question

@@ -674,3 +674,85 @@ async def test_typed_numbers_are_values_on_telegram_and_stop_leaves_a_question(
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
     assert "Anmelden" in last_keyboard(calls)  # still not signed up
     assert "Erwartung" not in texts(calls)
+
+
+async def test_a_topic_becomes_a_workshop_and_its_group_signs_up_with_one_tap(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """Two members propose similar topics, the second joins the first, a third supports;
+    the organiser hears of the demand, makes the workshop; the group is invited and
+    signs up with one tap."""
+    from bot.codes import Role
+
+    assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+    erika, jan, mia, olga = ERIKA, 1002, 1003, 1004
+
+    async def tap(user: int, calls: list[Call], label: str) -> list[Call]:
+        keyboard = last_keyboard(calls)
+        key = next((k for k in keyboard if label in k), None)
+        assert key is not None, (label, keyboard, texts(calls))
+        return await exchange(botapi, lambda: botapi.press(user, keyboard[key]))
+
+    async def say(user: int, text: str) -> list[Call]:
+        return await exchange(botapi, lambda: botapi.send_text(user, text))
+
+    await onboard(botapi, olga, "Bendorf")
+    await bot.app.members.set_role(f"telegram:{olga}", Role.ORGANISER)
+    menu = await onboard(botapi, erika, "Bendorf")
+    calls = await exchange(botapi, lambda: botapi.press(erika, menu["Thema vorschlagen"]))
+    await say(erika, "Lasercutter für Holz")
+    calls = await say(erika, "Intarsien für Möbel schneiden")
+    calls = await tap(erika, calls, "Handwerk")
+    calls = await tap(erika, calls, "Weiter")
+    assert "Dein Thema ist eingetragen" in texts(calls)
+    calls = await say(erika, "/einstellungen")
+    calls = await tap(erika, calls, "Persönliche Einladungen")  # she may be invited too
+
+    menu = await onboard(botapi, jan, "Koblenz")
+    await exchange(botapi, lambda: botapi.press(jan, menu["Thema vorschlagen"]))
+    calls = await say(jan, "Laser-Cutter fuer Hölzer")
+    assert "Ist es eines davon?" in texts(calls)
+    calls = await tap(jan, calls, "Ich auch: Lasercutter für Holz")
+    calls = await tap(jan, calls, "Überspringen")
+    calls = await tap(jan, calls, "Ja")
+
+    menu = await onboard(botapi, mia, "Neuwied")
+    calls = await exchange(botapi, lambda: botapi.press(mia, menu["Themen in der Nähe"]))
+    assert "2 Leute in deiner Nähe" in texts(calls)
+    calls = await tap(mia, calls, "Lasercutter für Holz")
+    calls = await tap(mia, calls, "Ich auch")
+    calls = await say(mia, "Schwalbenschwänze")
+    calls = await tap(mia, calls, "Ja")
+
+    before = len(botapi.calls)
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 1
+    [demand] = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
+    assert int(demand.params["chat_id"]) == olga
+    assert "Nachfrage in deiner Region: 3 Leute wollen „Lasercutter für Holz“" in str(
+        demand.params["text"]
+    )
+    calls = await exchange(
+        botapi, lambda: botapi.press(olga, buttons(demand)["Workshop daraus machen"])
+    )
+    assert "Wo findet sie statt?" in texts(calls)  # no place of hers yet: she picks one
+    calls = await tap(olga, calls, "MakerSpace Mayen-Koblenz")
+    await say(olga, "Do 17-20 Uhr")
+    calls = await tap(olga, await say(olga, "ja"), "5 Plätze")
+    calls = await tap(olga, calls, "Kein Minimum")
+    calls = await tap(olga, calls, "Bis zum Beginn")
+    calls = await tap(olga, calls, "Veröffentlichen")
+    assert "Veröffentlicht" in texts(calls)
+
+    before = len(botapi.calls)
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 3
+    sent = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
+    said: dict[int, str] = {}
+    anmelden: dict[int, str] = {}
+    for call in sent:
+        user = int(call.params["chat_id"])
+        said[user] = said.get(user, "") + str(call.params["text"])
+        anmelden.update({user: buttons(call)["Anmelden"]} if "Anmelden" in buttons(call) else {})
+    assert set(said) == {erika, jan, mia}
+    assert all("Du bist persönlich eingeladen" in text for text in said.values()), said
+    calls = await exchange(botapi, lambda: botapi.press(mia, anmelden[mia]))
+    assert "Du bist angemeldet" in texts(calls)  # one tap: her wish is her expectation
