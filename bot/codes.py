@@ -152,6 +152,8 @@ class NoticeKind(enum.StrEnum):
     TOPIC_DEMAND = "topic_demand"  # to organisers: enough people near each other want it
     TOPIC_PLANNED = "topic_planned"  # to its people: a workshop was made of their topic
     TOPIC_INVITED = "topic_invited"  # to the proposed group: a personal invitation
+    TOPIC_CLOSED = "topic_closed"  # to its people: an organiser closed it, with a reason
+    TOPIC_MERGED = "topic_merged"  # to its supporters: joined into another; move along?
 
 
 class TopicStatus(enum.StrEnum):

@@ -240,3 +240,54 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     assert "Du bist angemeldet" in await ben.press(SIGN_UP(event.id))  # one tap
     await anna.send("Menü")
     assert "Lasercutter für Holz" not in await anna.tap("Themen in der Nähe")  # planned now
+
+
+async def test_an_organiser_closes_a_topic_and_merges_a_duplicate(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from bot.codes import Role
+    from bot.dialogs.topics import MOVE
+
+    olga, anna, ben, carl = (ChatUser(app.runner, n) for n in ("olga", "anna", "ben", "carl"))
+    await olga.onboard("Bendorf")
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    topics = app.services.topics
+    await anna.onboard("Bendorf")
+    await ben.onboard("Koblenz")
+    await carl.onboard("Koblenz")
+    anna_id = (await app.runner.conversations.open(anna.account)).member.id
+    ben_id = (await app.runner.conversations.open(ben.account)).member.id
+    carl_id = (await app.runner.conversations.open(carl.account)).member.id
+    craft, design = [Field.CRAFT], [Field.DESIGN]
+    _, keep = await topics.propose(anna_id, "Lasercutter für Holz", None, craft, NOW)
+    _, twin = await topics.propose(ben_id, "Holz lasern mit dem Lasercutter", None, design, NOW)
+    _, dull = await topics.propose(ben_id, "Plotter für Schilder", None, [Field.DIGITAL], NOW)
+    await topics.support(carl_id, twin, now=NOW)
+
+    with pytest.raises(NotAllowed):
+        await topics.close(anna_id, dull, "Kein Interesse", NOW)  # members may not
+    await olga.send("Menü")
+    await olga.tap("Themen in der Nähe")
+    await olga.tap("Plotter für Schilder")
+    await olga.tap("Thema schließen")
+    text = await olga.send("Dafür gibt es schon einen Kurs in Koblenz.")
+    assert "„Plotter für Schilder“ schließen" in text
+    assert "Das Thema ist geschlossen. Ich sage es 1 Person." in await olga.tap("Ja, schließen")
+
+    await olga.tap("Holz lasern mit dem Lasercutter")
+    await olga.tap("Zusammenlegen")
+    text = await olga.tap("Lasercutter für Holz")
+    assert "„Holz lasern mit dem Lasercutter“ mit „Lasercutter für Holz“ zusammenlegen?" in text
+    assert "Ich frage 2 Personen" in await olga.tap("Ja, zusammenlegen")
+
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock).run_once() == 3  # ben twice, carl once
+    assert "Grund: Dafür gibt es schon einen Kurs in Koblenz." in inbox.text("ben")
+    assert "wurde mit „Lasercutter für Holz“ zusammengelegt" in inbox.text("carl")
+    assert "Unterstützung auf „Lasercutter für Holz“ übertragen?" in inbox.text("carl")
+    view = await topics.get(carl_id, keep, None, 0)
+    assert view is not None and not view.supported  # nothing moves without a yes
+    assert "Notiert" in await carl.press(MOVE(True))
+    view = await topics.get(carl_id, keep, None, 0)
+    assert view is not None and view.supported
+    assert await topics.support(carl_id, twin, now=NOW) == Supported.GONE

@@ -93,6 +93,18 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
             text += "\n" + ctx._("Their fields: {mix}").format(mix=mix)
         text += "\n" + ctx._("A small transfer workshop could come of it.")
         return (OutMessage(text),), Target("topics", "detail", {"topic_id": n.topic_id})
+    if n.kind == NoticeKind.TOPIC_CLOSED:
+        text = ctx._("The topic “{title}” you want was closed by an organiser.").format(title=title)
+        text += "\n" + ctx._("Reason: {reason}").format(reason=n.params.get("reason", ""))
+        return (OutMessage(text),), None
+    if n.kind == NoticeKind.TOPIC_MERGED:
+        text = ctx._("The topic “{title}” was merged into “{into}”.").format(
+            title=title, into=n.params.get("into_title", "")
+        )
+        into = n.params.get("into")
+        if not isinstance(into, int):
+            return (OutMessage(text),), None
+        return (OutMessage(text),), Target("topics", "transfer", {"topic_id": into})
     if n.kind == NoticeKind.TOPIC_INVITED:
         text = "✉️ " + ctx._(
             "You are invited personally: a small workshop on a topic you want, “{title}”, "

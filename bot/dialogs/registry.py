@@ -11,6 +11,7 @@ from bot.dialogs.onboarding import Onboarding
 from bot.dialogs.places import Places
 from bot.dialogs.registrations import Registrations
 from bot.dialogs.settings import Settings
+from bot.dialogs.topic_care import TopicCare
 from bot.dialogs.topics import Topics
 from bot.services.contracts import MemberView
 
@@ -27,6 +28,7 @@ FLOWS: dict[str, Dialog] = {
         NewEvent(),
         MyEvents(),
         Topics(),
+        TopicCare(),
     )
 }
 START = Target("onboarding", "language")

@@ -67,6 +67,9 @@ WITHDRAW = Action("withdraw")
 WITHDRAW_YES = Action("withdraw_yes")
 WITHDRAW_NO = Action("withdraw_no")
 MAKE_WORKSHOP = Action("make_workshop")
+CLOSE = Action("close")
+MERGE = Action("merge")
+MOVE = ValueAction("move", FLAG)
 
 
 class State(enum.StrEnum):
@@ -81,6 +84,7 @@ class State(enum.StrEnum):
     EDIT_TITLE = "edit_title"
     EDIT_SENTENCE = "edit_sentence"
     WITHDRAW = "withdraw"
+    TRANSFER = "transfer"  # after a merge: move one's support to the other topic?
 
 
 class Topics(Dialog):
@@ -102,8 +106,11 @@ class Topics(Dialog):
                     on(CHANGE_SENTENCE, self._to(State.EDIT_SENTENCE)),
                     on(WITHDRAW, self._to(State.WITHDRAW)),
                     on(MAKE_WORKSHOP, self._make_workshop),
+                    on(CLOSE, self._care("close_reason")),
+                    on(MERGE, self._care("merge_pick")),
                 ),
             ),
+            State.TRANSFER: Screen(self._ask_transfer, (on(MOVE, self._transfer),)),
             State.TITLE: Screen(self._ask_title, answer=self._title),
             State.SIMILAR: Screen(
                 self._similar, (on(JOIN, self._join), on(NEW_ANYWAY, self._new_anyway))
@@ -207,7 +214,32 @@ class Topics(Dialog):
         if ctx.member.is_organiser and topic.status == TopicStatus.OPEN:
             lines += await _group_lines(ctx, topic)
             rows.append((Button(ctx._("Make a workshop of it"), MAKE_WORKSHOP.payload),))
+            rows.append(
+                (
+                    Button(ctx._("Merge"), MERGE.payload),
+                    Button(ctx._("Close the topic"), CLOSE.payload),
+                )
+            )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    def _care(self, state: str) -> Callable[[Context], Awaitable[Step]]:
+        async def go(ctx: Context) -> Step:
+            return Go(Target("topic_care", state))
+
+        return go
+
+    async def _ask_transfer(self, ctx: Context) -> Screenful:
+        topic = await self._topic(ctx)
+        if topic is None or topic.status != TopicStatus.OPEN:
+            return (say(ctx._("This topic is no longer open."), nav_row(ctx)),)
+        text = ctx._("Move your support to “{title}”?").format(title=topic.title)
+        rows = ((Button(ctx._("Yes"), MOVE(True)), Button(ctx._("No"), MOVE(False))),)
+        return (say(text, *rows, nav_row(ctx)),)
+
+    async def _transfer(self, ctx: Context, yes: bool) -> Step:
+        if not yes:
+            return Go(Target("menu", "main"), note(ctx._("Fine: nothing moved.")), remember=False)
+        return await self._support(ctx, None)
 
     async def _make_workshop(self, ctx: Context) -> Step:
         """The event dialog, filled in: a transfer workshop with the topic's words and the

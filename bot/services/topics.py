@@ -260,6 +260,55 @@ class Topics:
             )
             return TopicGroup(members, place_id, place_name, group.longest_km)
 
+    async def close(self, organiser_id: int, topic_id: int, reason: str, now: datetime) -> int:
+        """An organiser closes an open topic; its people hear the reason once."""
+        reason = reason.strip()
+        if not reason or len(reason) > MAX_TOPIC_SENTENCE:
+            raise ServiceError("a reason of up to 300 characters")
+        async with self.db.transaction() as session:
+            topic = await _open_for_organiser(session, organiser_id, topic_id)
+            topic.status, topic.close_reason, topic.updated_at = TopicStatus.CLOSED, reason, now
+            people = await _everyone(session, topic)
+            for person in people:
+                session.add(
+                    Notice(
+                        member_id=person,
+                        kind=NoticeKind.TOPIC_CLOSED,
+                        params={"topic_id": topic.id, "reason": reason},
+                        dedupe=f"topic_closed:{topic.id}:{person}",
+                        due_at=now,
+                        created_at=now,
+                    )
+                )
+            return len(people)
+
+    async def merge(self, organiser_id: int, topic_id: int, into_id: int, now: datetime) -> int:
+        """An organiser joins a duplicate into another open topic. Its supporters are asked
+        whether to move their support; nothing moves without their yes."""
+        if topic_id == into_id:
+            raise ServiceError("a topic cannot be merged into itself")
+        async with self.db.transaction() as session:
+            topic = await _open_for_organiser(session, organiser_id, topic_id)
+            into = await _open_for_organiser(session, organiser_id, into_id)
+            topic.status, topic.merged_into_id, topic.updated_at = (
+                TopicStatus.MERGED,
+                into.id,
+                now,
+            )
+            people = await _everyone(session, topic)
+            for person in people:
+                session.add(
+                    Notice(
+                        member_id=person,
+                        kind=NoticeKind.TOPIC_MERGED,
+                        params={"topic_id": topic.id, "into": into.id, "into_title": into.title},
+                        dedupe=f"topic_merged:{topic.id}:{person}",
+                        due_at=now,
+                        created_at=now,
+                    )
+                )
+            return len(people)
+
     async def unsupport(self, member_id: int, topic_id: int) -> None:
         async with self.db.transaction() as session:
             await session.execute(
@@ -309,6 +358,25 @@ class Topics:
                     )
                 )
             return len(supporters)
+
+
+async def _open_for_organiser(session: AsyncSession, organiser_id: int, topic_id: int) -> Topic:
+    organiser = await session.get(Member, organiser_id)
+    if organiser is None or not Role(organiser.role).may_organise:
+        raise NotAllowed(f"member {organiser_id} is no organiser")
+    topic = await session.get(Topic, topic_id, with_for_update=True)
+    if topic is None or topic.status != TopicStatus.OPEN:
+        raise ServiceError(f"topic {topic_id} is not open")
+    return topic
+
+
+async def _everyone(session: AsyncSession, topic: Topic) -> list[int]:
+    """The topic's author and supporters (member ids)."""
+    supporters = select(TopicInterest.member_id).where(TopicInterest.topic_id == topic.id)
+    people = set((await session.scalars(supporters)).all())
+    if topic.proposer_id is not None:
+        people.add(topic.proposer_id)
+    return sorted(people)
 
 
 def _first_name(display_name: str) -> str:

@@ -191,6 +191,8 @@ class Topic(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat_band: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime | None]
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id", ondelete="SET NULL"))
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class TopicInterest(Base):

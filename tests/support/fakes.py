@@ -1018,6 +1018,27 @@ class FakeTopics:
         )
         return TopicGroup(members, None, None, found.longest_km)
 
+    def _open(self, organiser_id: int, topic_id: int) -> FakeTopic:
+        if not self.store.member(organiser_id).is_organiser:
+            raise NotAllowed(f"member {organiser_id} is no organiser")
+        topic = self.store.topics.get(topic_id)
+        if topic is None or topic.status != TopicStatus.OPEN:
+            raise ServiceError(f"topic {topic_id} is not open")
+        return topic
+
+    def _people(self, topic: FakeTopic) -> int:
+        return 1 + sum(1 for tid, _ in self.store.interests if tid == topic.id)
+
+    async def close(self, organiser_id: int, topic_id: int, reason: str, now: datetime) -> int:
+        topic = self._open(organiser_id, topic_id)
+        topic.status = TopicStatus.CLOSED
+        return self._people(topic)
+
+    async def merge(self, organiser_id: int, topic_id: int, into_id: int, now: datetime) -> int:
+        topic, _ = self._open(organiser_id, topic_id), self._open(organiser_id, into_id)
+        topic.status = TopicStatus.MERGED
+        return self._people(topic)
+
     async def withdraw(self, member_id: int, topic_id: int, now: datetime) -> int:
         topic = self._own_open(member_id, topic_id)
         topic.status = TopicStatus.WITHDRAWN

@@ -1,5 +1,6 @@
-"""topic: fields, where it was proposed (for the box index), updated_at;
-topic_interest: the supporter's expectation, and an index by member
+"""topic: fields, where it was proposed (for the box index), updated_at, what it was
+merged into and why it was closed; topic_interest: the supporter's expectation, and an
+index by member
 
 Revision ID: 0005
 Revises: 0004
@@ -24,6 +25,15 @@ def upgrade() -> None:
         topic.add_column(sa.Column("lon", sa.Float(), nullable=True))
         topic.add_column(sa.Column("lat_band", sa.Integer(), nullable=True))
         topic.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
+        topic.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
+        topic.add_column(sa.Column("close_reason", sa.Text(), nullable=True))
+        topic.create_foreign_key(
+            "fk_topic_merged_into_id_topic",
+            "topic",
+            ["merged_into_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     op.create_index("ix_topic_box", "topic", ["status", "lat_band", "lon"])
     with op.batch_alter_table("topic_interest") as interest:
         interest.add_column(sa.Column("expectation", sa.Text(), nullable=True))
@@ -36,5 +46,7 @@ def downgrade() -> None:
         interest.drop_column("expectation")
     op.drop_index("ix_topic_box", table_name="topic")
     with op.batch_alter_table("topic") as topic:
-        for column in ("updated_at", "lat_band", "lon", "lat", "fields"):
+        topic.drop_constraint("fk_topic_merged_into_id_topic", type_="foreignkey")
+        for column in ("close_reason", "merged_into_id", "updated_at", "lat_band", "lon", "lat"):
             topic.drop_column(column)
+        topic.drop_column("fields")
