@@ -201,7 +201,12 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     await anna.tap("Handwerk")
     await anna.tap("Weiter")
     people = {}
-    for name, field in (("ben", "Gestaltung"), ("carl", "Handwerk"), ("dora", "Digitale")):
+    for name, field in (
+        ("ben", "Gestaltung"),
+        ("carl", "Handwerk"),
+        ("dora", "Digitale"),
+        ("emil", "Gestaltung"),
+    ):
         person = ChatUser(app.runner, name, display_name=f"{name.title()} Muster")
         await person.onboard("Koblenz", field=field)
         await person.tap("Themen in der Nähe")
@@ -217,8 +222,12 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     assert "Vorgeschlagene Gruppe, Treffpunkt MakerSpace Mayen-Koblenz:" in text
     assert "• Ben (Gestaltung (Design), Koblenz)" in text and "Muster" not in text
     assert "Anna" not in text  # she never agreed to be invited personally
+    text = await olga.tap("Ben tauschen")  # she would rather not invite Ben this time
+    assert "• Ben" not in text and "• Emil (Gestaltung (Design), Koblenz)" in text
     text = await olga.tap("Workshop daraus machen")
-    assert "Wann?" in text  # the group's place is chosen: on to the date
+    assert "Wo findet sie statt?" in text
+    assert olga.labels[0] == "MakerSpace Mayen-Koblenz (für die Gruppe am nächsten)"
+    await olga.tap("für die Gruppe am nächsten")
     await olga.send("Do 17-20 Uhr")
     await olga.tap("Ja")
     await olga.tap("5 Plätze (Standard)")
@@ -228,11 +237,12 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     await olga.tap("Veröffentlichen")
 
     inbox = Inbox()
-    assert await dispatcher(app, inbox, clock).run_once() == 4
-    for name in people:
+    assert await dispatcher(app, inbox, clock).run_once() == 5
+    for name in ("carl", "dora", "emil"):
         assert "Du bist persönlich eingeladen" in inbox.text(name)
         assert "Anmelden" in inbox.labels(name)
-    assert "gibt es jetzt einen Workshop: „Lasercutter für Holz“" in inbox.text("anna")
+    for name in ("anna", "ben"):
+        assert "gibt es jetzt einen Workshop: „Lasercutter für Holz“" in inbox.text(name)
     async with app.db.sessions() as session:
         event = await session.scalar(select(Event).where(Event.title == "Lasercutter für Holz"))
     assert event is not None and event.topic_id is not None

@@ -179,11 +179,21 @@ class NewEvent(OrganiserDialog):
     # -- the place -------------------------------------------------------------------
     async def _ask_place(self, ctx: Context) -> Screenful:
         rows: list[ButtonRow] = []
+        suggested = draft_of(ctx).get("suggested_place")
+        if suggested:  # made of a topic: the place that keeps the group's trips short
+            place_id, label = suggested
+            text = ctx._("{place} (nearest for the group)").format(place=short(label, 30))
+            rows.append((Button(text, PLACE(place_id)),))
         if ctx.member.home is not None:
             near = await ctx.services.organiser.places_near(
                 ctx.member.id, ctx.member.home, ctx.member.radius_km
             )
-            rows += [(Button(short(f"{p.name}, {p.town}"), PLACE(p.id)),) for p in near]
+            shown = {suggested[0]} if suggested else set()
+            rows += [
+                (Button(short(f"{p.name}, {p.town}"), PLACE(p.id)),)
+                for p in near
+                if p.id not in shown
+            ]
         rows.append((Button(ctx._("Search a place by name"), SEARCH_PLACE.payload),))
         rows.append((Button(ctx._("A new place"), NEW_PLACE.payload),))
         return (say(ctx._("Where does it take place?"), *rows, nav_row(ctx)),)
@@ -209,6 +219,9 @@ class NewEvent(OrganiserDialog):
 
     async def _place(self, ctx: Context, place_id: int) -> Step:
         labels = {pid: label for pid, label in ctx.data.get("found") or []}
+        suggested = draft_of(ctx).get("suggested_place")
+        if suggested:
+            labels[suggested[0]] = suggested[1]
         if place_id not in labels:
             near = await ctx.services.organiser.places_near(
                 ctx.member.id, ctx.member.home or GeoPoint(51.2, 10.4), ctx.member.radius_km

@@ -41,6 +41,7 @@ from bot.services.contracts import (
     Proposed,
     ServiceError,
     Supported,
+    TopicGroup,
     TopicView,
 )
 
@@ -70,6 +71,7 @@ MAKE_WORKSHOP = Action("make_workshop")
 CLOSE = Action("close")
 MERGE = Action("merge")
 MOVE = ValueAction("move", FLAG)
+SWAP = ValueAction("swap", POSITIVE)
 
 
 class State(enum.StrEnum):
@@ -108,6 +110,7 @@ class Topics(Dialog):
                     on(MAKE_WORKSHOP, self._make_workshop),
                     on(CLOSE, self._care("close_reason")),
                     on(MERGE, self._care("merge_pick")),
+                    on(SWAP, self._swap),
                 ),
             ),
             State.TRANSFER: Screen(self._ask_transfer, (on(MOVE, self._transfer),)),
@@ -212,7 +215,15 @@ class Topics(Dialog):
         else:
             rows.append((Button(ctx._("Me too"), ME_TOO.payload),))
         if ctx.member.is_organiser and topic.status == TopicStatus.OPEN:
-            lines += await _group_lines(ctx, topic)
+            group = await ctx.services.topics.group(ctx.member.id, topic.id, _without(ctx))
+            lines += _group_lines(ctx, group)
+            if group is not None:
+                rows.append(
+                    tuple(
+                        Button(ctx._("Swap {name}").format(name=m.first_name), SWAP(m.member_id))
+                        for m in group.members
+                    )
+                )
             rows.append((Button(ctx._("Make a workshop of it"), MAKE_WORKSHOP.payload),))
             rows.append(
                 (
@@ -221,6 +232,10 @@ class Topics(Dialog):
                 )
             )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _swap(self, ctx: Context, member_id: int) -> Step:
+        """Someone the organiser would rather not invite: the next best takes the seat."""
+        return Stay(data={"without": [*_without(ctx), member_id]})
 
     def _care(self, state: str) -> Callable[[Context], Awaitable[Step]]:
         async def go(ctx: Context) -> Step:
@@ -254,15 +269,13 @@ class Topics(Dialog):
             "capacity": TRANSFER_SEATS,
             "topic_id": topic.id,
         }
-        group = await ctx.services.topics.group(ctx.member.id, topic.id)
-        if group is None:
-            return Go(Target("new_event", "place", {"draft": draft}))
-        draft["invite"] = [m.member_id for m in group.members]
-        if group.place_id is None:
-            return Go(Target("new_event", "place", {"draft": draft}))
-        # The place that keeps the group's trips short: on to the date.
-        draft |= {"place_id": group.place_id, "place_label": group.place_name or ""}
-        return Go(Target("new_event", "when", {"draft": draft}))
+        group = await ctx.services.topics.group(ctx.member.id, topic.id, _without(ctx))
+        if group is not None:
+            draft["invite"] = [m.member_id for m in group.members]
+            if group.place_id is not None:
+                # Offered first on the place question: confirmed with a tap, or another.
+                draft["suggested_place"] = [group.place_id, group.place_name or ""]
+        return Go(Target("new_event", "place", {"draft": draft, "without": None}))
 
     async def _me_too(self, ctx: Context) -> Step:
         return self.go(State.WISH)
@@ -458,10 +471,13 @@ class Topics(Dialog):
         return Go(Target("menu", "main"), say=note(text), remember=False)
 
 
-async def _group_lines(ctx: Context, topic: TopicView) -> list[str]:
+def _without(ctx: Context) -> list[int]:
+    return [m for m in ctx.data.get("without") or () if isinstance(m, int)]
+
+
+def _group_lines(ctx: Context, group: TopicGroup | None) -> list[str]:
     """What an organiser sees of the group proposed for a topic: first names, fields and
     towns of those who agreed to a personal invitation, and where they would meet."""
-    group = await ctx.services.topics.group(ctx.member.id, topic.id)
     if group is None:
         return ["", ctx._("Not enough of its people have agreed to a personal invitation yet.")]
     where = group.place_name or ctx._("near the topic")

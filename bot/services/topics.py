@@ -204,10 +204,13 @@ class Topics:
                 .on_conflict_do_nothing()
             )
 
-    async def group(self, organiser_id: int, topic_id: int) -> TopicGroup | None:
+    async def group(
+        self, organiser_id: int, topic_id: int, without: Sequence[int] = ()
+    ) -> TopicGroup | None:
         """A group of 3–5 of the topic's people who agreed to personal invitations,
         different fields where they allow it, at the organiser's place nearest for all
-        (or around the topic when the organiser has none there yet)."""
+        (or around the topic when the organiser has none there yet). `without`: people the
+        organiser swapped out; the next best take their place."""
         async with self.db.sessions() as session:
             organiser = await session.get(Member, organiser_id)
             if organiser is None or not Role(organiser.role).may_organise:
@@ -226,7 +229,11 @@ class Topics:
                     )
                 )
             ).all()
-            willing = {m.id: m for m in people if (m.consents or {}).get(INVITATIONS) is True}
+            willing = {
+                m.id: m
+                for m in people
+                if (m.consents or {}).get(INVITATIONS) is True and m.id not in set(without)
+            }
             candidates = [
                 Candidate(m.id, known_code(Field, m.field), GeoPoint(m.home_lat, m.home_lon))
                 for m in willing.values()

@@ -1000,7 +1000,9 @@ class FakeTopics:
         if sentence is not None:
             topic.sentence = sentence
 
-    async def group(self, organiser_id: int, topic_id: int) -> TopicGroup | None:
+    async def group(
+        self, organiser_id: int, topic_id: int, without: Sequence[int] = ()
+    ) -> TopicGroup | None:
         """The real grouping over the members who agreed; around the topic (the fakes
         keep no organisers' places)."""
         topic = self.store.topics.get(topic_id)
