@@ -40,7 +40,7 @@ from bench.statements import StatementClock  # noqa: E402
 from bot.app import Werkbank  # noqa: E402
 from bot.codes import EventFormat, EventStatus, Field, RegistrationStatus  # noqa: E402
 from bot.config import Settings  # noqa: E402
-from bot.dialogs.events import SIGN_UP  # noqa: E402
+from bot.dialogs.actions import SIGN_UP  # noqa: E402
 from bot.messages import AccountRef, Incoming, Kind, OutMessage  # noqa: E402
 from bot.storage.models import (  # noqa: E402
     ChannelAccount,

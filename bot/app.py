@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.geo import default_gazetteer
@@ -49,7 +49,7 @@ class Werkbank:
             places=places,
             events=EventQueries(db),
             registrations=registrations,
-            organiser=Organising(db, settings.timezone),
+            organiser=Organising(db, settings.timezone, timedelta(hours=settings.topic_hold_hours)),
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             gazetteer=default_gazetteer(),
         )

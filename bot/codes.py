@@ -118,11 +118,16 @@ class RegistrationStatus(enum.StrEnum):
     WAITLISTED = "waitlisted"  # waits for a seat, in sign-up order
     CANCELLED = "cancelled"  # gave it up (the row is kept and reused on a new sign-up)
     ATTENDED = "attended"  # had a seat and came (marked by the organiser)
+    HELD = "held"  # a seat kept for a personally invited member until `held_until`
 
     @property
     def holds_seat(self) -> bool:
         """Counts against the event's capacity."""
-        return self in (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+        return self in (
+            RegistrationStatus.REGISTERED,
+            RegistrationStatus.ATTENDED,
+            RegistrationStatus.HELD,
+        )
 
 
 # The statuses that take a seat, for queries: `Registration.status.in_(HOLDS_SEAT)`.
@@ -154,6 +159,7 @@ class NoticeKind(enum.StrEnum):
     TOPIC_INVITED = "topic_invited"  # to the proposed group: a personal invitation
     TOPIC_CLOSED = "topic_closed"  # to its people: an organiser closed it, with a reason
     TOPIC_MERGED = "topic_merged"  # to its supporters: joined into another; move along?
+    HOLD_ENDS = "hold_ends"  # a seat kept for an invited member goes to everyone
 
 
 class TopicStatus(enum.StrEnum):

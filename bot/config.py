@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # live within this many kilometres of one of them.
     topic_demand_people: int = 3
     topic_demand_km: int = 30
+    # Hours a workshop made of a topic keeps seats for its invited group.
+    topic_hold_hours: int = 48
 
     # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.
     telegram_token: SecretStr | None = None

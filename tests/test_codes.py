@@ -67,9 +67,13 @@ def test_organisers_and_admins_may_organise() -> None:
     assert {r for r in Role if r.may_organise} == {Role.ORGANISER, Role.ADMIN}
 
 
-def test_registered_and_attended_hold_a_seat() -> None:
+def test_registered_attended_and_held_for_an_invitation_take_a_seat() -> None:
     holding = {s for s in RegistrationStatus if s.holds_seat}
-    assert holding == {RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED}
+    assert holding == {
+        RegistrationStatus.REGISTERED,
+        RegistrationStatus.ATTENDED,
+        RegistrationStatus.HELD,
+    }
 
 
 def test_the_attendee_list_names_every_status() -> None:

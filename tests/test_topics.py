@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import Werkbank
-from bot.codes import Field, TopicStatus
+from bot.codes import HOLDS_SEAT, Field, TopicStatus
 from bot.geo import GeoPoint
 from bot.services import NotAllowed, ServiceError
 from bot.services.contracts import Proposed, Supported
-from bot.storage.models import Event, TopicInterest
+from bot.storage.models import Event, Place, Registration, TopicInterest
 from tests.support.chat import ChatUser
 from tests.support.clock import NOW
 from tests.support.inbox import Inbox, dispatcher
@@ -182,7 +182,7 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     app: Werkbank, clock: list[datetime]
 ) -> None:
     from bot.codes import Role
-    from bot.dialogs.events import SIGN_UP
+    from bot.dialogs.actions import SIGN_UP
     from tests.support.factories import add_event
 
     olga, anna = ChatUser(app.runner, "olga"), ChatUser(app.runner, "anna")
@@ -301,3 +301,64 @@ async def test_an_organiser_closes_a_topic_and_merges_a_duplicate(
     view = await topics.get(carl_id, keep, None, 0)
     assert view is not None and view.supported
     assert await topics.support(carl_id, twin, now=NOW) == Supported.GONE
+
+
+async def test_seats_kept_for_the_group_go_to_the_waitlist_when_their_time_is_up(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from datetime import timedelta
+
+    from bot.codes import EventFormat, RegistrationStatus, Role
+    from bot.services.contracts import EventDraft, Outcome
+    from tests.support.clock import START
+
+    topics, registrations = app.services.topics, app.services.registrations
+    olga = await member_at(app, "olga", BENDORF)
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    anna = await member_at(app, "anna", BENDORF)
+    ben, carl, dora = [await member_at(app, n, KOBLENZ) for n in ("ben", "carl", "dora")]
+    _, topic = await topics.propose(anna, "Drechseln", None, [Field.CRAFT], NOW)
+    for supporter in (ben, carl):
+        await topics.support(supporter, topic, now=NOW)
+    async with app.db.sessions() as session:
+        place = await session.scalar(select(Place.id).where(Place.town == "Bendorf"))
+    assert place is not None
+    event = await app.services.organiser.create(
+        olga,
+        EventDraft(
+            format=EventFormat.TRANSFER,
+            title="Drechseln",
+            description=None,
+            place_id=place,
+            start_at=START,
+            end_at=START + timedelta(hours=3),
+            capacity=2,
+            topic_id=topic,
+            invite=(ben, carl),
+        ),
+        NOW,
+    )
+    # Both seats are kept for the group: someone else waits.
+    assert (await registrations.sign_up(dora, event, NOW)).outcome == Outcome.WAITLISTED
+    taken = await registrations.sign_up(ben, event, NOW)
+    assert taken.outcome == Outcome.REGISTERED  # the kept seat is his with one tap
+    held = await registrations.for_event(carl, event)
+    assert held is not None and held.status == RegistrationStatus.HELD
+
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()  # the invitations and "it exists"
+    clock[0] = NOW + timedelta(hours=48, minutes=1)
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()
+    assert "ist jetzt für alle frei" in inbox.text("carl")
+    assert "für alle frei" not in inbox.text("ben")  # he took his: nothing to tell
+    assert "Ein Platz ist frei geworden" in inbox.text("dora")
+    moved = await registrations.for_event(dora, event)
+    assert moved is not None and moved.status == RegistrationStatus.REGISTERED
+    async with app.db.sessions() as session:
+        seats = await session.scalar(
+            select(func.count(Registration.id)).where(
+                Registration.event_id == event, Registration.status.in_(HOLDS_SEAT)
+            )
+        )
+    assert seats == 2  # never more than the capacity

@@ -119,3 +119,4 @@ def one_of(*words: str) -> Codec[str]:
 # Actions more than one dialog offers: an event's or a place's details.
 OPEN_EVENT = ValueAction("ev", POSITIVE)
 OPEN_PLACE = ValueAction("pl", POSITIVE)
+SIGN_UP = ValueAction("signup", POSITIVE)  # "Anmelden" for an event

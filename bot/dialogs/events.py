@@ -6,7 +6,8 @@ import enum
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from bot.dialogs.actions import OPEN_EVENT, OPEN_PLACE, POSITIVE, ValueAction, one_of
+from bot.codes import RegistrationStatus
+from bot.dialogs.actions import OPEN_EVENT, OPEN_PLACE, SIGN_UP, ValueAction, one_of
 from bot.dialogs.base import (
     Context,
     Dialog,
@@ -32,7 +33,6 @@ PAGE_SIZE = 5
 WINDOW_WORDS = {"week": N_("This week"), "weekend": N_("Next weekend"), "later": N_("Later")}
 WINDOWS = tuple(WINDOW_WORDS)
 WINDOW = ValueAction("when", one_of(*WINDOWS))
-SIGN_UP = ValueAction("signup", POSITIVE)
 
 
 def window_bounds(window: str, now: datetime, ctx: Context) -> tuple[datetime, datetime | None]:
@@ -184,7 +184,11 @@ class Events(Dialog):
             lines += ["", details.description]
         rows: list[tuple[Button, ...]] = []
         mine = await ctx.services.registrations.for_event(ctx.member.id, e.id)
-        if mine is not None:
+        if mine is not None and mine.status == RegistrationStatus.HELD:
+            # Invited personally: the seat is theirs with one tap.
+            lines += ["", status_line(ctx, mine)]
+            rows.append((Button(ctx._("Sign up"), SIGN_UP(e.id)),))
+        elif mine is not None:
             lines += ["", status_line(ctx, mine)]
             rows.append((Button(ctx._("My sign-up"), MY_REGISTRATION(mine.id)),))
         elif details.open_for_sign_up:

@@ -61,6 +61,7 @@ STATUS_WORDS = {
     RegistrationStatus.REGISTERED: N_("signed up"),
     RegistrationStatus.ATTENDED: N_("came"),
     RegistrationStatus.WAITLISTED: N_("waiting list"),
+    RegistrationStatus.HELD: N_("seat kept, invited"),
 }
 NEW = Action("new")
 EVENT = ValueAction("event", POSITIVE)

@@ -93,6 +93,13 @@ def notice_screen(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, ...], 
             text += "\n" + ctx._("Their fields: {mix}").format(mix=mix)
         text += "\n" + ctx._("A small transfer workshop could come of it.")
         return (OutMessage(text),), Target("topics", "detail", {"topic_id": n.topic_id})
+    if n.kind == NoticeKind.HOLD_ENDS:
+        text = ctx._(
+            "The seat kept for you at “{title}” is now open to everyone. "
+            "While seats are free, you can still sign up."
+        ).format(title=title)
+        text += "\n" + _when_where(ctx, n)
+        return (OutMessage(text),), Target("events", "detail", {"event_id": n.event_id})
     if n.kind == NoticeKind.TOPIC_CLOSED:
         text = ctx._("The topic “{title}” you want was closed by an organiser.").format(title=title)
         text += "\n" + ctx._("Reason: {reason}").format(reason=n.params.get("reason", ""))

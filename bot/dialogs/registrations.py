@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 
 from bot.codes import RegistrationStatus
-from bot.dialogs.actions import OPEN_EVENT, POSITIVE, Action, ValueAction
+from bot.dialogs.actions import OPEN_EVENT, POSITIVE, SIGN_UP, Action, ValueAction
 from bot.dialogs.base import (
     Context,
     Dialog,
@@ -44,6 +44,10 @@ def where(r: MyRegistration) -> str:
 def status_line(ctx: Context, r: MyRegistration) -> str:
     if r.event_cancelled:
         return "❌ " + ctx._("This event has been cancelled.")
+    if r.status == RegistrationStatus.HELD and r.held_until is not None:
+        return "✉️ " + ctx._("A seat is kept for you until {when}.").format(
+            when=ctx.t.when(r.held_until, None)
+        )
     if r.status == RegistrationStatus.WAITLISTED:
         return ctx._("You are no. {number} on the waiting list.").format(number=r.waitlist_number)
     return "✅ " + ctx._("You are signed up.")
@@ -105,7 +109,12 @@ class Registrations(Dialog):
             State.LIST: Screen(self._list, (on(MY_REGISTRATION, self._open),)),
             State.EXPECT: Screen(self._ask_expectation, (on(SKIP, self._skip),), self._expect),
             State.DETAIL: Screen(
-                self._detail, (on(CANCEL, self._confirm_cancel), on(DECLINE, self._cancel))
+                self._detail,
+                (
+                    on(CANCEL, self._confirm_cancel),
+                    on(DECLINE, self._cancel),
+                    on(SIGN_UP, self._take),
+                ),
             ),
             State.CONFIRM_CANCEL: Screen(
                 self._ask_cancel, (on(YES_CANCEL, self._cancel), on(KEEP, self._keep))
@@ -185,7 +194,14 @@ class Registrations(Dialog):
         if r.expectation:
             lines.append(ctx._("Your expectation: {text}").format(text=r.expectation))
         rows: list[tuple[Button, ...]] = []
-        if not r.event_cancelled and r.status in (
+        if not r.event_cancelled and r.status == RegistrationStatus.HELD:
+            rows.append(
+                (
+                    Button(ctx._("Take the seat"), SIGN_UP(r.event_id)),
+                    Button(ctx._("Decline the seat"), DECLINE.payload),
+                )
+            )
+        elif not r.event_cancelled and r.status in (
             RegistrationStatus.REGISTERED,
             RegistrationStatus.WAITLISTED,
         ):
@@ -196,6 +212,11 @@ class Registrations(Dialog):
         rows.append((Button(ctx._("About the event"), OPEN_EVENT(r.event_id)),))
         rows.append((Button(ctx._("My sign-ups"), MY_SIGNUPS.payload),))
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _take(self, ctx: Context, event_id: int) -> Step:
+        """The seat kept for an invited member: theirs, with the wish they gave."""
+        r = await self._current(ctx)
+        return await sign_up(ctx, event_id, r.expectation if r else None)
 
     async def _confirm_cancel(self, ctx: Context) -> Step:
         return self.go(State.CONFIRM_CANCEL)

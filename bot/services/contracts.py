@@ -175,6 +175,7 @@ class MyRegistration:
     expectation: str | None
     event_cancelled: bool
     cancel_reason: str | None
+    held_until: datetime | None = None  # while a seat is kept for the member (invited)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, text, true, update
@@ -29,6 +29,7 @@ from bot.codes import (
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
+from bot.services.registrations import release_hold
 from bot.storage.models import (
     OPEN_NOTICE,
     ChannelAccount,
@@ -100,6 +101,8 @@ def skip_reason(
                 return "too late"
         elif not member.remind_two_hours:
             return "switched off"
+    if kind == NoticeKind.HOLD_ENDS and registration_status != RegistrationStatus.HELD:
+        return "taken or declined"
     if kind == NoticeKind.MOVED_UP and registration_status != RegistrationStatus.REGISTERED:
         return "no seat"
     if kind == NoticeKind.MINIMUM_CHECK and (event.minimum is None or registered >= event.minimum):
@@ -255,7 +258,8 @@ class Notices:
             ).all()
             if not claimed:
                 return []
-            return await self._works(session, sorted(claimed), now)
+            works = await self._works(session, sorted(claimed), now)
+            return [await _end_hold(session, work, now) for work in works]
 
     async def _works(
         self, session: AsyncSession, notice_ids: Sequence[int], now: datetime
@@ -357,3 +361,14 @@ class Notices:
                 )
                 or 0
             )
+
+
+async def _end_hold(session: AsyncSession, work: Work, now: datetime) -> Work:
+    """A held seat's time is up: free it in the claim's transaction, before the member is
+    told (the seat may go to the waitlist at once)."""
+    notice = work.notice
+    if notice.kind != NoticeKind.HOLD_ENDS or work.skip_reason or notice.registration_id is None:
+        return work
+    if await release_hold(session, notice.registration_id, now):
+        return work
+    return replace(work, skip_reason="taken or declined")

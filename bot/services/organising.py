@@ -53,6 +53,7 @@ from bot.services.registrations import (
     REMINDERS,
     _lock_event,
     fill_free_seats,
+    hold_seats,
     reschedule_reminders,
 )
 from bot.storage.models import (
@@ -93,6 +94,7 @@ CSV_STATUS = {
     RegistrationStatus.WAITLISTED: "Warteliste",
     RegistrationStatus.ATTENDED: "teilgenommen",
     RegistrationStatus.CANCELLED: "abgemeldet",
+    RegistrationStatus.HELD: "eingeladen, Platz reserviert",
 }
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -127,10 +129,12 @@ def _cell(value: str) -> str:
 class Organising:
     """The OrganiserService used by dialogs (see bot.services.contracts)."""
 
-    def __init__(self, db: Database, timezone: str) -> None:
+    def __init__(self, db: Database, timezone: str, hold: timedelta = timedelta(hours=48)) -> None:
         self.db = db
         self.tz = ZoneInfo(timezone)
         self._places = PlaceSearch(db)
+        # How long a workshop made of a topic keeps seats for its invited group.
+        self.seat_hold = hold
 
     # -- places --------------------------------------------------------------
     async def places_named(self, member_id: int, text: str) -> Sequence[PlaceChoice]:
@@ -243,7 +247,9 @@ class Organising:
                     )
                 )
             if draft.topic_id is not None:
-                await _plan_topic(session, draft.topic_id, event, now, set(draft.invite))
+                await _plan_topic(
+                    session, draft.topic_id, event, now, list(draft.invite), now + self.seat_hold
+                )
             _audit(session, member_id, "event.create", event, {"title": title})
             return event.id
 
@@ -619,11 +625,17 @@ def _attendee(reg: Registration, name: str, number: int | None) -> Attendee:
 
 
 async def _plan_topic(
-    session: AsyncSession, topic_id: int, event: Event, now: datetime, invited: set[int]
+    session: AsyncSession,
+    topic_id: int,
+    event: Event,
+    now: datetime,
+    invited: list[int],
+    hold_until: datetime,
 ) -> None:
-    """The workshop was made of an open topic: link them, and tell the topic's people once
-    (each notice opens the workshop, so signing up is one tap): the proposed group by a
-    personal invitation, the others that it exists."""
+    """The workshop was made of an open topic: link them, keep seats for the proposed
+    group until `hold_until`, and tell the topic's people once (each notice opens the
+    workshop, so signing up is one tap): the group by a personal invitation, the others
+    that it exists."""
     topic = await session.get(Topic, topic_id, with_for_update=True)
     if topic is None or topic.status != TopicStatus.OPEN:
         return  # withdrawn or planned meanwhile: the workshop stands on its own
@@ -633,11 +645,13 @@ async def _plan_topic(
     people = set((await session.scalars(supporters)).all())
     if topic.proposer_id is not None:
         people.add(topic.proposer_id)
+    group = [m for m in invited if m in people and m != event.organiser_id]
+    held = set(await hold_seats(session, event, group, hold_until, now))
     for person in sorted(people - {event.organiser_id}):
         session.add(
             Notice(
                 member_id=person,
-                kind=NoticeKind.TOPIC_INVITED if person in invited else NoticeKind.TOPIC_PLANNED,
+                kind=NoticeKind.TOPIC_INVITED if person in held else NoticeKind.TOPIC_PLANNED,
                 event_id=event.id,
                 params={"topic_id": topic.id},
                 dedupe=f"topic_planned:{topic.id}:{person}",

@@ -67,7 +67,11 @@ class Registrations:
                     .where(
                         Registration.member_id == member_id,
                         Registration.status.in_(
-                            (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+                            (
+                                RegistrationStatus.REGISTERED,
+                                RegistrationStatus.WAITLISTED,
+                                RegistrationStatus.HELD,
+                            )
                         ),
                         func.coalesce(Event.end_at, Event.start_at) >= now,
                     )
@@ -119,6 +123,18 @@ class Registrations:
                     Registration.event_id == event_id, Registration.member_id == member_id
                 )
             )
+            if reg is not None and reg.status == RegistrationStatus.HELD:
+                if not sign_up_open(event, now):
+                    return SignUp(Outcome.CLOSED)
+                # The seat kept for this invited member: theirs now, no count needed.
+                reg.status, reg.held_until, reg.expectation = (
+                    RegistrationStatus.REGISTERED,
+                    None,
+                    expectation,
+                )
+                await session.flush()
+                await _schedule_reminders(session, [reg], event, now)
+                return SignUp(Outcome.REGISTERED, await self._view(session, reg))
             if reg is not None and reg.status != RegistrationStatus.CANCELLED:
                 return SignUp(Outcome.ALREADY, await self._view(session, reg))
             if not sign_up_open(event, now):
@@ -211,6 +227,7 @@ class Registrations:
             expectation=reg.expectation,
             event_cancelled=event.status == EventStatus.CANCELLED,
             cancel_reason=event.cancel_reason,
+            held_until=reg.held_until if reg.status == RegistrationStatus.HELD else None,
         )
 
 
@@ -375,3 +392,53 @@ async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]
         .values(status=WorkStatus.SKIPPED)
         .execution_options(synchronize_session=False)
     )
+
+
+async def hold_seats(
+    session: AsyncSession, event: Event, members: Sequence[int], until: datetime, now: datetime
+) -> list[int]:
+    """Keep seats of a new event for personally invited members until `until` (as many as
+    are free); each hold ends by a HOLD_ENDS notice. Returns the members it holds for."""
+    await _lock_event(session, event.id)
+    taken = await _count(session, event.id, HOLDS_SEAT)
+    free = None if event.capacity is None else max(0, event.capacity - taken)
+    held: list[int] = []
+    for member_id in members[:free] if free is not None else members:
+        reg = Registration(
+            event_id=event.id,
+            member_id=member_id,
+            status=RegistrationStatus.HELD,
+            held_until=until,
+        )
+        session.add(reg)
+        await session.flush()
+        session.add(
+            Notice(
+                member_id=member_id,
+                kind=NoticeKind.HOLD_ENDS,
+                event_id=event.id,
+                registration_id=reg.id,
+                params={},
+                dedupe=f"hold_ends:{reg.id}",
+                due_at=until,
+                created_at=now,
+            )
+        )
+        held.append(member_id)
+    return held
+
+
+async def release_hold(session: AsyncSession, registration_id: int, now: datetime) -> bool:
+    """A hold's time is up: the seat goes to the waitlist or to everyone. False if the
+    member took or declined it meanwhile."""
+    reg = await session.get(Registration, registration_id)
+    if reg is None or reg.status != RegistrationStatus.HELD:
+        return False
+    event = await _lock_event(session, reg.event_id)
+    await session.refresh(reg)  # re-read under the event's lock
+    if event is None or reg.status != RegistrationStatus.HELD:
+        return False
+    reg.status, reg.held_until, reg.position = RegistrationStatus.CANCELLED, None, None
+    await session.flush()
+    await fill_free_seats(session, event, now)
+    return True

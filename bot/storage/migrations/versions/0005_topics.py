@@ -1,6 +1,6 @@
 """topic: fields, where it was proposed (for the box index), updated_at, what it was
 merged into and why it was closed; topic_interest: the supporter's expectation, and an
-index by member
+index by member; registration: until when a seat is held for an invited member
 
 Revision ID: 0005
 Revises: 0004
@@ -38,9 +38,13 @@ def upgrade() -> None:
     with op.batch_alter_table("topic_interest") as interest:
         interest.add_column(sa.Column("expectation", sa.Text(), nullable=True))
     op.create_index("ix_topic_interest_member_id", "topic_interest", ["member_id"])
+    with op.batch_alter_table("registration") as registration:
+        registration.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("registration") as registration:
+        registration.drop_column("held_until")
     op.drop_index("ix_topic_interest_member_id", table_name="topic_interest")
     with op.batch_alter_table("topic_interest") as interest:
         interest.drop_column("expectation")
