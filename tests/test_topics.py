@@ -362,3 +362,49 @@ async def test_seats_kept_for_the_group_go_to_the_waitlist_when_their_time_is_up
             )
         )
     assert seats == 2  # never more than the capacity
+
+
+async def test_a_planned_topic_links_its_workshop_and_is_done_once_it_took_place(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from datetime import timedelta
+
+    from bot.codes import EventFormat, Role
+    from bot.services.contracts import EventDraft
+    from tests.support.clock import START
+
+    topics = app.services.topics
+    olga = await member_at(app, "olga", BENDORF)
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    anna_id = (await app.runner.conversations.open(anna.account)).member.id
+    _, topic = await topics.propose(anna_id, "Drechseln", None, [Field.CRAFT], NOW)
+    async with app.db.sessions() as session:
+        place = await session.scalar(select(Place.id).where(Place.town == "Bendorf"))
+    assert place is not None
+    await app.services.organiser.create(
+        olga,
+        EventDraft(
+            format=EventFormat.TRANSFER,
+            title="Drechseln",
+            description=None,
+            place_id=place,
+            start_at=START,
+            end_at=START + timedelta(hours=3),
+            capacity=5,
+            topic_id=topic,
+        ),
+        NOW,
+    )
+    await anna.send("Menü")
+    assert "Drechseln" not in await anna.tap("Themen in der Nähe")  # no longer open
+    assert "Drechseln" in await anna.tap("Meine Themen")  # but still hers
+    text = await anna.tap("Drechseln")
+    assert "Zu diesem Thema ist ein Workshop geplant." in text
+    assert "Drechseln" in await anna.tap("Zum Workshop") and "Anmelden" in anna.labels
+    view = await topics.get(anna_id, topic, None, 0, NOW)
+    assert view is not None and view.status == TopicStatus.PLANNED and view.event_id
+    clock[0] = START + timedelta(hours=4)
+    view = await topics.get(anna_id, topic, None, 0, clock[0])
+    assert view is not None and view.status == TopicStatus.DONE

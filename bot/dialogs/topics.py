@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.codes import INVITATIONS, TRANSFER_SEATS, EventFormat, Field, TopicStatus
-from bot.dialogs.actions import FLAG, INDEX, POSITIVE, Action, ValueAction, code
+from bot.dialogs.actions import FLAG, INDEX, OPEN_EVENT, POSITIVE, Action, ValueAction, code
 from bot.dialogs.base import (
     ButtonRow,
     Context,
@@ -72,10 +72,12 @@ CLOSE = Action("close")
 MERGE = Action("merge")
 MOVE = ValueAction("move", FLAG)
 SWAP = ValueAction("swap", POSITIVE)
+MINE = Action("mine")
 
 
 class State(enum.StrEnum):
     LIST = "list"
+    MINE = "mine"
     DETAIL = "detail"
     TITLE = "title"
     SIMILAR = "similar"
@@ -97,8 +99,14 @@ class Topics(Dialog):
         return {
             State.LIST: Screen(
                 self._list,
-                (on(TOPIC, self._open), on(MORE, self._more), on(PROPOSE, self._propose)),
+                (
+                    on(TOPIC, self._open),
+                    on(MORE, self._more),
+                    on(PROPOSE, self._propose),
+                    on(MINE, self._mine),
+                ),
             ),
+            State.MINE: Screen(self._my_topics, (on(TOPIC, self._open),)),
             State.DETAIL: Screen(
                 self._detail,
                 (
@@ -111,6 +119,7 @@ class Topics(Dialog):
                     on(CLOSE, self._care("close_reason")),
                     on(MERGE, self._care("merge_pick")),
                     on(SWAP, self._swap),
+                    on(OPEN_EVENT, self._open_event),
                 ),
             ),
             State.TRANSFER: Screen(self._ask_transfer, (on(MOVE, self._transfer),)),
@@ -150,7 +159,7 @@ class Topics(Dialog):
         if not isinstance(topic_id, int):
             return None
         m = ctx.member
-        return await ctx.services.topics.get(m.id, topic_id, m.home, m.radius_km)
+        return await ctx.services.topics.get(m.id, topic_id, m.home, m.radius_km, ctx.now)
 
     # -- "Themen in der Nähe" ----------------------------------------------------------
     async def _list(self, ctx: Context) -> Screenful:
@@ -161,7 +170,10 @@ class Topics(Dialog):
         topics, has_more = await ctx.services.topics.nearby(
             m.id, m.home, m.radius_km, offset=offset, limit=PAGE_SIZE
         )
-        propose = (Button(ctx._("Propose a topic"), PROPOSE.payload),)
+        propose = (
+            Button(ctx._("Propose a topic"), PROPOSE.payload),
+            Button(ctx._("My topics"), MINE.payload),
+        )
         if not topics:
             text = ctx._("No topics within {radius} yet. What would you like to learn?").format(
                 radius=ctx.t.distance(m.radius_km)
@@ -177,6 +189,21 @@ class Topics(Dialog):
         if has_more:
             rows.append((Button(ctx._("More"), MORE(offset + PAGE_SIZE)),))
         return (say("\n\n".join(lines), *rows, propose, nav_row(ctx)),)
+
+    async def _mine(self, ctx: Context) -> Step:
+        return self.go(State.MINE)
+
+    async def _my_topics(self, ctx: Context) -> Screenful:
+        """What the member proposed or supports, planned ones too (with their workshop)."""
+        topics = await ctx.services.topics.mine(ctx.member.id)
+        if not topics:
+            text = ctx._("You have not proposed or supported a topic yet.")
+            return (say(text, nav_row(ctx)),)
+        lines = [ctx._("Your topics:")] + [
+            f"{n}. {_lines(ctx, t)}" for n, t in enumerate(topics, 1)
+        ]
+        rows: list[ButtonRow] = [(Button(short(t.title), TOPIC(t.id)),) for t in topics]
+        return (say("\n\n".join(lines), *rows, nav_row(ctx)),)
 
     async def _open(self, ctx: Context, topic_id: int) -> Step:
         return self.go(State.DETAIL, {"topic_id": topic_id})
@@ -194,8 +221,14 @@ class Topics(Dialog):
             return (say(ctx._("This topic is no longer there."), nav_row(ctx)),)
         lines = [_lines(ctx, topic)]
         rows: list[ButtonRow] = []
-        if topic.status == TopicStatus.PLANNED:
-            lines.append("📅 " + ctx._("A workshop is planned for this topic."))
+        if topic.status in (TopicStatus.PLANNED, TopicStatus.DONE):
+            lines.append(
+                "📅 " + ctx._("A workshop is planned for this topic.")
+                if topic.status == TopicStatus.PLANNED
+                else "✅ " + ctx._("Done: a workshop on this topic took place.")
+            )
+            if topic.event_id is not None:
+                rows.append((Button(ctx._("About the workshop"), OPEN_EVENT(topic.event_id)),))
         elif topic.status != TopicStatus.OPEN:
             lines.append(ctx._("This topic is closed."))
         elif topic.mine:
@@ -232,6 +265,9 @@ class Topics(Dialog):
                 )
             )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _open_event(self, ctx: Context, event_id: int) -> Step:
+        return Go(Target("events", "detail", {"event_id": event_id}))
 
     async def _swap(self, ctx: Context, member_id: int) -> Step:
         """Someone the organiser would rather not invite: the next best takes the seat."""

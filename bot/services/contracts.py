@@ -381,6 +381,7 @@ class TopicView:
     mine: bool  # the viewer proposed it
     supported: bool  # the viewer supports it
     expectation: str | None = None  # the viewer's, when supporting
+    event_id: int | None = None  # the workshop made of it, once planned
 
 
 @dataclass(frozen=True)
@@ -431,7 +432,12 @@ class TopicService(Protocol):
         self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
     ) -> tuple[Sequence[TopicView], bool]: ...
     async def get(
-        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+        self,
+        member_id: int,
+        topic_id: int,
+        point: GeoPoint | None,
+        radius_km: float,
+        now: datetime | None = None,
     ) -> TopicView | None: ...
     async def mine(self, member_id: int) -> Sequence[TopicView]: ...
     async def support(

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
     INVITATIONS,
+    EventStatus,
     Field,
     NoticeKind,
     Role,
@@ -123,14 +125,35 @@ class Topics:
         return ranked[offset : offset + limit], len(ranked) > offset + limit
 
     async def get(
-        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+        self,
+        member_id: int,
+        topic_id: int,
+        point: GeoPoint | None,
+        radius_km: float,
+        now: datetime | None = None,
     ) -> TopicView | None:
+        """One topic; with `now`, a planned one whose workshop is over shows as done."""
         async with self.db.sessions() as session:
             topic = await session.get(Topic, topic_id)
             if topic is None:
                 return None
             [view] = await _views(session, [topic], member_id, point, radius_km)
-            return view
+            if view.status != TopicStatus.PLANNED:
+                return view
+            workshop = (
+                await session.execute(
+                    select(Event.id, func.coalesce(Event.end_at, Event.start_at))
+                    .where(Event.topic_id == topic_id, Event.status == EventStatus.PUBLISHED)
+                    .order_by(Event.start_at.desc())
+                    .limit(1)
+                )
+            ).first()
+            if workshop is None:
+                return view
+            over = now is not None and workshop[1] <= now
+            return replace(
+                view, event_id=workshop[0], status=TopicStatus.DONE if over else view.status
+            )
 
     async def mine(self, member_id: int) -> Sequence[TopicView]:
         """The open topics the member proposed or supports."""

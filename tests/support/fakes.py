@@ -951,7 +951,12 @@ class FakeTopics:
         return views[offset : offset + limit], len(views) > offset + limit
 
     async def get(
-        self, member_id: int, topic_id: int, point: GeoPoint | None, radius_km: float
+        self,
+        member_id: int,
+        topic_id: int,
+        point: GeoPoint | None,
+        radius_km: float,
+        now: datetime | None = None,
     ) -> TopicView | None:
         topic = self.store.topics.get(topic_id)
         return None if topic is None else self._view(topic, member_id, point, radius_km)
