@@ -96,3 +96,10 @@ def test_unknown_codes_are_left_out_not_raised() -> None:
     assert known_code(StepFree, "designated") is None
     assert known_code(StepFree, None) is None
     assert known_code(Field, Field.DESIGN) is Field.DESIGN
+
+
+def test_every_notice_kind_has_its_words() -> None:
+    from bot.codes import NoticeKind
+    from bot.dialogs.notices import NOTICE_WORDS
+
+    assert set(NOTICE_WORDS) == set(NoticeKind)

@@ -29,7 +29,7 @@ DESTINATIONS: Mapping[str, Target] = {
     "new_event": Target("new_event", "format"),
     "my_events": Target("my_events", "list"),
     "topics": Target("topics", "list"),
-    "propose": Target("topics", "title"),
+    "propose": Target("propose_topic", "title"),
     "settings": Target("settings", "main"),
 }
 OPEN = ValueAction("go", one_of(*DESTINATIONS))

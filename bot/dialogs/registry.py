@@ -12,6 +12,7 @@ from bot.dialogs.places import Places
 from bot.dialogs.registrations import Registrations
 from bot.dialogs.settings import Settings
 from bot.dialogs.topic_care import TopicCare
+from bot.dialogs.topic_proposal import TopicProposal
 from bot.dialogs.topics import Topics
 from bot.services.contracts import MemberView
 
@@ -28,6 +29,7 @@ FLOWS: dict[str, Dialog] = {
         NewEvent(),
         MyEvents(),
         Topics(),
+        TopicProposal(),
         TopicCare(),
     )
 }

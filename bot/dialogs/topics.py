@@ -12,8 +12,8 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from bot.codes import INVITATIONS, TRANSFER_SEATS, EventFormat, Field, TopicStatus
-from bot.dialogs.actions import FLAG, INDEX, OPEN_EVENT, POSITIVE, Action, ValueAction, code
+from bot.codes import INVITATIONS, TRANSFER_SEATS, EventFormat, TopicStatus
+from bot.dialogs.actions import FLAG, INDEX, OPEN_EVENT, POSITIVE, Action, ValueAction
 from bot.dialogs.base import (
     ButtonRow,
     Context,
@@ -32,13 +32,12 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.location import where_unknown
 from bot.dialogs.places import short
+from bot.dialogs.topic_proposal import SKIP, ask_sentence, ask_title, title_refused
 from bot.dialogs.words import FIELD_WORDS, word
 from bot.messages import Button, Incoming
 from bot.services.contracts import (
     MAX_TOPIC_SENTENCE,
-    MAX_TOPIC_TITLE,
     NotAllowed,
-    Proposed,
     ServiceError,
     Supported,
     TopicGroup,
@@ -46,19 +45,11 @@ from bot.services.contracts import (
 )
 
 PAGE_SIZE = 5
-# The fields a topic can touch (DOMAIN.md: craft, design, digital fabrication).
-TOPIC_FIELDS = (Field.CRAFT, Field.DESIGN, Field.DIGITAL)
 MAX_WISH = 200
 
 TOPIC = ValueAction("topic", POSITIVE)
 MORE = ValueAction("more", INDEX)
 PROPOSE = Action("propose")
-JOIN = ValueAction("join", POSITIVE)
-NEW_ANYWAY = Action("new_anyway")
-SKIP = Action("skip")
-FIELD_ON = ValueAction("field_on", code(Field))
-FIELD_OFF = ValueAction("field_off", code(Field))
-DONE = Action("done")
 ME_TOO = Action("me_too")
 NOT_ANY_MORE = Action("unsupport")
 INVITE = ValueAction("invite", FLAG)
@@ -79,10 +70,6 @@ class State(enum.StrEnum):
     LIST = "list"
     MINE = "mine"
     DETAIL = "detail"
-    TITLE = "title"
-    SIMILAR = "similar"
-    SENTENCE = "sentence"
-    FIELDS = "fields"
     WISH = "wish"
     INVITATIONS = "invitations"
     EDIT_TITLE = "edit_title"
@@ -123,25 +110,10 @@ class Topics(Dialog):
                 ),
             ),
             State.TRANSFER: Screen(self._ask_transfer, (on(MOVE, self._transfer),)),
-            State.TITLE: Screen(self._ask_title, answer=self._title),
-            State.SIMILAR: Screen(
-                self._similar, (on(JOIN, self._join), on(NEW_ANYWAY, self._new_anyway))
-            ),
-            State.SENTENCE: Screen(
-                self._ask_sentence, (on(SKIP, self._no_sentence),), self._sentence
-            ),
-            State.FIELDS: Screen(
-                self._ask_fields,
-                (
-                    on(FIELD_ON, self._field_on),
-                    on(FIELD_OFF, self._field_off),
-                    on(DONE, self._done),
-                ),
-            ),
             State.WISH: Screen(self._ask_wish, (on(SKIP, self._no_wish),), self._wish),
             State.INVITATIONS: Screen(self._ask_invitations, (on(INVITE, self._invitations),)),
-            State.EDIT_TITLE: Screen(self._ask_title, answer=self._new_title),
-            State.EDIT_SENTENCE: Screen(self._ask_sentence, answer=self._new_sentence),
+            State.EDIT_TITLE: Screen(ask_title, answer=self._new_title),
+            State.EDIT_SENTENCE: Screen(ask_sentence, answer=self._new_sentence),
             State.WITHDRAW: Screen(
                 self._ask_withdraw,
                 (on(WITHDRAW_YES, self._withdraw), on(WITHDRAW_NO, self._to(State.DETAIL))),
@@ -212,7 +184,7 @@ class Topics(Dialog):
         return self.go(State.LIST, {"offset": offset})
 
     async def _propose(self, ctx: Context) -> Step:
-        return self.go(State.TITLE, {"proposal": {}})
+        return Go(Target("propose_topic", "title", {"proposal": {}}))
 
     # -- one topic -----------------------------------------------------------------------
     async def _detail(self, ctx: Context) -> Screenful:
@@ -362,109 +334,9 @@ class Topics(Dialog):
         await ctx.services.members.set_consent(ctx.member.id, INVITATIONS, yes)
         return self.go(State.DETAIL, say=note(invitations_line(ctx, yes)), remember=False)
 
-    # -- proposing -----------------------------------------------------------------------
-    async def _ask_title(self, ctx: Context) -> Screenful:
-        text = ctx._(
-            "What is it about? A short title, for example “Lasercutter für Holz” "
-            "(up to {count} characters)."
-        ).format(count=MAX_TOPIC_TITLE)
-        return (say(text, nav_row(ctx)),)
-
-    def _no_title(self, ctx: Context, title: str) -> Stay | None:
-        if not any(c.isalnum() for c in title):
-            return Stay(say=note(ctx._("Please write the title in words.")))
-        return too_long(ctx, title, MAX_TOPIC_TITLE)
-
-    async def _title(self, ctx: Context, msg: Incoming) -> Step:
-        if refused := self._no_title(ctx, msg.text):
-            return refused
-        proposal = {"title": msg.text}
-        m = ctx.member
-        if m.home is not None:
-            alike = await ctx.services.topics.similar(m.id, m.home, m.radius_km, msg.text)
-            others = [[t.id, t.title] for t in alike if not t.mine]
-            if others:
-                return self.go(State.SIMILAR, {"proposal": proposal, "alike": others})
-        return self.go(State.SENTENCE, {"proposal": proposal})
-
-    async def _similar(self, ctx: Context) -> Screenful:
-        alike = ctx.data.get("alike") or []
-        text = ctx._("There are similar topics near you already. Is it one of these?")
-        rows: list[ButtonRow] = [
-            (Button(ctx._("Me too: {title}").format(title=short(title, 36)), JOIN(tid)),)
-            for tid, title in alike
-        ]
-        rows.append((Button(ctx._("No, mine is new"), NEW_ANYWAY.payload),))
-        return (say(text, *rows, nav_row(ctx)),)
-
-    async def _join(self, ctx: Context, topic_id: int) -> Step:
-        return self.go(State.WISH, {"topic_id": topic_id, "proposal": None, "alike": None})
-
-    async def _new_anyway(self, ctx: Context) -> Step:
-        return self.go(State.SENTENCE, {"alike": None})
-
-    async def _ask_sentence(self, ctx: Context) -> Screenful:
-        text = ctx._("In one sentence: what would you like to learn or do?")
-        skip = (Button(ctx._("Skip"), SKIP.payload),) if ctx.data.get("proposal") else ()
-        return (say(text, skip, nav_row(ctx)),)
-
-    async def _sentence(self, ctx: Context, msg: Incoming) -> Step:
-        return too_long(ctx, msg.text, MAX_TOPIC_SENTENCE) or self._with(
-            ctx, State.FIELDS, sentence=msg.text
-        )
-
-    async def _no_sentence(self, ctx: Context) -> Step:
-        return self._with(ctx, State.FIELDS, sentence=None)
-
-    def _with(self, ctx: Context, state: State, **answers: Any) -> Go:
-        return self.go(state, {"proposal": {**(ctx.data.get("proposal") or {}), **answers}})
-
-    async def _ask_fields(self, ctx: Context) -> Screenful:
-        chosen = set((ctx.data.get("proposal") or {}).get("fields") or [])
-        text = ctx._("Which fields does it touch? Tap all that fit, then “Next”.")
-        rows: list[ButtonRow] = [
-            (
-                Button("✓ " + word(ctx.t, FIELD_WORDS, f), FIELD_OFF(f))
-                if f in chosen
-                else Button(word(ctx.t, FIELD_WORDS, f), FIELD_ON(f)),
-            )
-            for f in TOPIC_FIELDS
-        ]
-        rows.append((Button(ctx._("Next"), DONE.payload),))
-        return (say(text, *rows, nav_row(ctx)),)
-
-    def _fields(self, ctx: Context) -> list[str]:
-        return list((ctx.data.get("proposal") or {}).get("fields") or [])
-
-    async def _field_on(self, ctx: Context, field: Field) -> Step:
-        fields = [f for f in self._fields(ctx) if f != field] + [str(field)]
-        return Stay(data={"proposal": {**ctx.data.get("proposal", {}), "fields": fields}})
-
-    async def _field_off(self, ctx: Context, field: Field) -> Step:
-        fields = [f for f in self._fields(ctx) if f != field]
-        return Stay(data={"proposal": {**ctx.data.get("proposal", {}), "fields": fields}})
-
-    async def _done(self, ctx: Context) -> Step:
-        proposal = ctx.data.get("proposal") or {}
-        fields = [Field(f) for f in self._fields(ctx) if f in set(TOPIC_FIELDS)]
-        if not fields:
-            return Stay(say=note(ctx._("Please choose at least one field.")))
-        if not proposal.get("title"):
-            return self.go(State.TITLE)
-        outcome, topic_id = await ctx.services.topics.propose(
-            ctx.member.id, str(proposal["title"]), proposal.get("sentence"), fields, ctx.now
-        )
-        said = (
-            ctx._("You proposed this topic before; here it is.")
-            if outcome == Proposed.ALREADY
-            else ctx._("Your topic is in. People near you can now say “Me too”.")
-        )
-        data = {"topic_id": topic_id, "proposal": None}
-        return self.go(State.DETAIL, data, say=note(said), remember=False)
-
     # -- the author's: edit, withdraw ------------------------------------------------
     async def _new_title(self, ctx: Context, msg: Incoming) -> Step:
-        if refused := self._no_title(ctx, msg.text):
+        if refused := title_refused(ctx, msg.text):
             return refused
         return await self._edit(ctx, msg.text, None)
 

@@ -267,15 +267,7 @@ class Topics:
             options: list[tuple[int | None, str | None, GeoPoint]] = [*places]
             if not options:
                 options = [(None, None, centre)]
-            best: tuple[Group, int | None, str | None] | None = None
-            for pid, name, point in options:
-                found = propose_group(candidates, point)
-                if found is not None and (
-                    best is None
-                    or (-len(found.fields), found.longest_km)
-                    < (-len(best[0].fields), best[0].longest_km)
-                ):
-                    best = (found, pid, name)
+            best = _best_group(candidates, options)
             if best is None:
                 return None
             group, place_id, place_name = best
@@ -407,6 +399,21 @@ async def _everyone(session: AsyncSession, topic: Topic) -> list[int]:
     if topic.proposer_id is not None:
         people.add(topic.proposer_id)
     return sorted(people)
+
+
+def _best_group(
+    candidates: Sequence[Candidate], places: Sequence[tuple[int | None, str | None, GeoPoint]]
+) -> tuple[Group, int | None, str | None] | None:
+    """The group and place covering the most fields, then with the shortest longest trip."""
+    best: tuple[Group, int | None, str | None] | None = None
+    for place_id, name, point in places:
+        found = propose_group(candidates, point)
+        if found is not None and (
+            best is None
+            or (-len(found.fields), found.longest_km) < (-len(best[0].fields), best[0].longest_km)
+        ):
+            best = (found, place_id, name)
+    return best
 
 
 def _first_name(display_name: str) -> str:
