@@ -30,6 +30,7 @@ from bot.dialogs.base import (
     say,
     too_long,
 )
+from bot.dialogs.event_fields import refusal
 from bot.dialogs.location import where_unknown
 from bot.dialogs.places import short
 from bot.dialogs.topic_proposal import SKIP, ask_sentence, ask_title, title_refused
@@ -267,6 +268,8 @@ class Topics(Dialog):
     async def _make_workshop(self, ctx: Context) -> Step:
         """The event dialog, filled in: a transfer workshop with the topic's words and the
         pilot's five seats; the organiser picks the place and the date."""
+        if not ctx.member.is_organiser:  # the role was taken back since the screen showed
+            return refusal(ctx)
         topic = await self._topic(ctx)
         if topic is None or topic.status != TopicStatus.OPEN:
             return self.go(State.DETAIL, say=note(ctx._("This topic is no longer open.")))

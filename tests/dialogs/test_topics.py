@@ -118,3 +118,21 @@ async def test_titles_without_words_or_too_long_are_asked_again(anna: ChatUser) 
     assert "Bitte schreib den Titel in Worten." in await anna.send("🔥🔥🔥")
     text = await anna.send("Holz " * 40)
     assert "höchstens 120" in text and "Worum geht es?" in text
+
+
+async def test_an_organiser_whose_role_was_taken_back_gets_the_kind_refusal(
+    world: FakeWorld,
+) -> None:
+    from bot.codes import Role
+
+    anna, olga = world.user("anna"), world.user("olga")
+    await anna.onboard("Bendorf")
+    await propose(anna, "Lasercutter für Holz")
+    await olga.onboard("Bendorf")
+    world.grant(olga)
+    await olga.send("Menü")
+    await olga.tap("Themen in der Nähe")
+    await olga.tap("Lasercutter für Holz")
+    world.grant(olga, Role.MEMBER)  # revoked while the screen is open
+    text = await olga.tap("Workshop daraus machen")
+    assert "Nur Veranstalter" in text and "Was möchtest du tun?" in text
