@@ -408,3 +408,23 @@ async def test_a_planned_topic_links_its_workshop_and_is_done_once_it_took_place
     clock[0] = START + timedelta(hours=4)
     view = await topics.get(anna_id, topic, None, 0, clock[0])
     assert view is not None and view.status == TopicStatus.DONE
+
+
+async def test_organisers_list_the_topics_with_demand_in_their_region(app: Werkbank) -> None:
+    from bot.codes import Role
+
+    olga = ChatUser(app.runner, "olga")
+    await olga.onboard("Bendorf")
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    topics = app.services.topics
+    anna = await member_at(app, "anna", BENDORF)
+    _, wanted = await topics.propose(anna, "Lasercutter für Holz", None, [Field.CRAFT], NOW)
+    await topics.propose(anna, "Siebdruck", None, [Field.DESIGN], NOW)
+    for name in ("ben", "carl"):
+        await topics.support(await member_at(app, name, KOBLENZ), wanted, now=NOW)
+    await olga.send("Menü")
+    text = await olga.tap("Themen in der Nähe")
+    assert "👥 Lasercutter für Holz" in text and "Siebdruck" in text
+    text = await olga.tap("Nur mit Nachfrage")
+    assert "Lasercutter für Holz" in text and "Siebdruck" not in text
+    assert "Siebdruck" in await olga.tap("Alle Themen")

@@ -65,6 +65,7 @@ MERGE = Action("merge")
 MOVE = ValueAction("move", FLAG)
 SWAP = ValueAction("swap", POSITIVE)
 MINE = Action("mine")
+DEMAND_ONLY = ValueAction("demand_only", FLAG)
 
 
 class State(enum.StrEnum):
@@ -92,6 +93,7 @@ class Topics(Dialog):
                     on(MORE, self._more),
                     on(PROPOSE, self._propose),
                     on(MINE, self._mine),
+                    on(DEMAND_ONLY, self._demand_only),
                 ),
             ),
             State.MINE: Screen(self._my_topics, (on(TOPIC, self._open),)),
@@ -140,28 +142,32 @@ class Topics(Dialog):
         if m.home is None:
             return where_unknown(ctx)
         offset = int(ctx.data.get("offset", 0))
+        demand_only = bool(ctx.data.get("demand_only")) and m.is_organiser
         topics, has_more = await ctx.services.topics.nearby(
-            m.id, m.home, m.radius_km, offset=offset, limit=PAGE_SIZE
+            m.id, m.home, m.radius_km, offset=offset, limit=PAGE_SIZE, with_demand=demand_only
         )
-        propose = (
-            Button(ctx._("Propose a topic"), PROPOSE.payload),
-            Button(ctx._("My topics"), MINE.payload),
-        )
-        if not topics:
-            text = ctx._("No topics within {radius} yet. What would you like to learn?").format(
-                radius=ctx.t.distance(m.radius_km)
-            )
-            return (say(text, propose, nav_row(ctx)),)
-        lines = [
-            ctx._("What people within {radius} want to learn:").format(
-                radius=ctx.t.distance(m.radius_km)
-            )
-        ]
-        lines += [f"{offset + n}. {_lines(ctx, t)}" for n, t in enumerate(topics, 1)]
         rows: list[ButtonRow] = [(Button(short(t.title), TOPIC(t.id)),) for t in topics]
         if has_more:
             rows.append((Button(ctx._("More"), MORE(offset + PAGE_SIZE)),))
-        return (say("\n\n".join(lines), *rows, propose, nav_row(ctx)),)
+        rows.append(
+            (
+                Button(ctx._("Propose a topic"), PROPOSE.payload),
+                Button(ctx._("My topics"), MINE.payload),
+            )
+        )
+        if m.is_organiser:  # the topics a workshop could come of, in their region
+            label = ctx._("All topics") if demand_only else ctx._("Only with demand")
+            rows.append((Button(label, DEMAND_ONLY(not demand_only)),))
+        radius = ctx.t.distance(m.radius_km)
+        if not topics:
+            text = ctx._("No topics within {radius} yet. What would you like to learn?")
+            return (say(text.format(radius=radius), *rows, nav_row(ctx)),)
+        lines = [ctx._("What people within {radius} want to learn:").format(radius=radius)]
+        lines += [f"{offset + n}. {_lines(ctx, t)}" for n, t in enumerate(topics, 1)]
+        return (say("\n\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _demand_only(self, ctx: Context, on: bool) -> Step:
+        return Stay(data={"demand_only": on, "offset": 0})
 
     async def _mine(self, ctx: Context) -> Step:
         return self.go(State.MINE)
@@ -405,7 +411,7 @@ def _group_lines(ctx: Context, group: TopicGroup | None) -> list[str]:
 def _lines(ctx: Context, t: TopicView) -> str:
     fields = ", ".join(word(ctx.t, FIELD_WORDS, f) for f in t.fields)
     near = ctx.t.ngettext("{n} person near you", "{n} people near you", t.near).format(n=t.near)
-    lines = [t.title]
+    lines = [("👥 " if t.demand and ctx.member.is_organiser else "") + t.title]
     if t.sentence:
         lines.append(t.sentence)
     lines.append(" · ".join(p for p in (fields, near) if p))

@@ -382,6 +382,7 @@ class TopicView:
     supported: bool  # the viewer supports it
     expectation: str | None = None  # the viewer's, when supporting
     event_id: int | None = None  # the workshop made of it, once planned
+    demand: bool = False  # enough of its people live near each other (for organisers)
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,13 @@ class TopicService(Protocol):
         self, member_id: int, point: GeoPoint, radius_km: float, title: str
     ) -> Sequence[TopicView]: ...
     async def nearby(
-        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+        self,
+        member_id: int,
+        point: GeoPoint,
+        radius_km: float,
+        offset: int = 0,
+        limit: int = 5,
+        with_demand: bool = False,
     ) -> tuple[Sequence[TopicView], bool]: ...
     async def get(
         self,

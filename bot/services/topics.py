@@ -8,7 +8,7 @@ the viewer's radius. Nobody ever sees who supports a topic, only how many near t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -58,6 +58,9 @@ class Topics:
         # Organisers hear of a topic once this many of its people live this near together.
         self.demand_people = demand_people
         self.demand_km = demand_km
+
+    def _demand(self, homes: Sequence[GeoPoint]) -> bool:
+        return crowded_centre(homes, self.demand_people, self.demand_km) is not None
 
     # -- proposing ---------------------------------------------------------------
     async def propose(
@@ -115,12 +118,21 @@ class Topics:
 
     # -- reading -----------------------------------------------------------------
     async def nearby(
-        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+        self,
+        member_id: int,
+        point: GeoPoint,
+        radius_km: float,
+        offset: int = 0,
+        limit: int = 5,
+        with_demand: bool = False,
     ) -> tuple[Sequence[TopicView], bool]:
-        """Open topics within the radius, most supporters near the member first."""
+        """Open topics within the radius, most supporters near the member first; with
+        `with_demand` only those whose people are enough near each other (organisers)."""
         async with self.db.sessions() as session:
             topics = await _open_near(session, point, radius_km)
-            views = await _views(session, topics, member_id, point, radius_km)
+            views = await _views(session, topics, member_id, point, radius_km, self._demand)
+        if with_demand:
+            views = [v for v in views if v.demand]
         ranked = sorted(views, key=lambda v: (-v.near, -v.id))
         return ranked[offset : offset + limit], len(ranked) > offset + limit
 
@@ -535,6 +547,7 @@ async def _views(
     viewer: int,
     point: GeoPoint | None,
     radius_km: float,
+    demand: Callable[[Sequence[GeoPoint]], bool] | None = None,
 ) -> list[TopicView]:
     """Topics as the viewer sees them, with how many people near them want each."""
     if not topics:
@@ -568,9 +581,14 @@ async def _views(
             mine=t.proposer_id == viewer,
             supported=t.id in mine,
             expectation=mine.get(t.id),
+            demand=demand is not None and demand(_homes([*people[t.id], (0, t.lat, t.lon)])),
         )
         for t in topics
     ]
+
+
+def _homes(people: Iterable[tuple[int, float | None, float | None]]) -> list[GeoPoint]:
+    return [GeoPoint(lat, lon) for _, lat, lon in people if lat is not None and lon is not None]
 
 
 def _near(

@@ -942,7 +942,13 @@ class FakeTopics:
         return [self._view(topics[i], member_id, point, radius_km) for i, _ in found]
 
     async def nearby(
-        self, member_id: int, point: GeoPoint, radius_km: float, offset: int = 0, limit: int = 5
+        self,
+        member_id: int,
+        point: GeoPoint,
+        radius_km: float,
+        offset: int = 0,
+        limit: int = 5,
+        with_demand: bool = False,
     ) -> tuple[Sequence[TopicView], bool]:
         views = [
             self._view(t, member_id, point, radius_km) for t in self._open_near(point, radius_km)
