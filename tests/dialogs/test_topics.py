@@ -136,3 +136,20 @@ async def test_an_organiser_whose_role_was_taken_back_gets_the_kind_refusal(
     world.grant(olga, Role.MEMBER)  # revoked while the screen is open
     text = await olga.tap("Workshop daraus machen")
     assert "Nur Veranstalter" in text and "Was möchtest du tun?" in text
+
+
+async def test_an_organiser_closes_a_topic_with_a_reason(world: FakeWorld) -> None:
+    anna, olga = world.user("anna"), world.user("olga")
+    await anna.onboard("Bendorf")
+    await propose(anna, "Plotter für Schilder")
+    await olga.onboard("Bendorf")
+    world.grant(olga)
+    await olga.send("Menü")
+    await olga.tap("Themen in der Nähe")
+    await olga.tap("Plotter für Schilder")
+    assert "Warum wird das Thema geschlossen?" in await olga.tap("Thema schließen")
+    text = await olga.send("Gibt es schon in Koblenz.")
+    assert "Grund: Gibt es schon in Koblenz." in text
+    text = await olga.tap("Ja, schließen")
+    assert "Das Thema ist geschlossen. Ich sage es 1 Person." in text
+    assert "noch keine Themen" in text  # closed topics are no longer listed
