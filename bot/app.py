@@ -11,6 +11,7 @@ from bot.geo import default_gazetteer
 from bot.handlers.runner import Runner
 from bot.messages import AccountRef, Deliverer
 from bot.scheduling.dispatcher import Dispatcher
+from bot.services.checkins import Checkins
 from bot.services.contracts import Services
 from bot.services.conversations import Conversations
 from bot.services.database import Database
@@ -51,6 +52,7 @@ class Werkbank:
             registrations=registrations,
             organiser=Organising(db, settings.timezone, timedelta(hours=settings.topic_hold_hours)),
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
+            checkins=Checkins(db),
             gazetteer=default_gazetteer(),
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)

@@ -160,6 +160,7 @@ class NoticeKind(enum.StrEnum):
     TOPIC_CLOSED = "topic_closed"  # to its people: an organiser closed it, with a reason
     TOPIC_MERGED = "topic_merged"  # to its supporters: joined into another; move along?
     HOLD_ENDS = "hold_ends"  # a seat kept for an invited member goes to everyone
+    CHECKIN_NEXT_DAY = "checkin_next_day"  # the morning after a workshop: how was it?
 
 
 class TopicStatus(enum.StrEnum):
@@ -175,6 +176,7 @@ class TopicStatus(enum.StrEnum):
 
 # Keys of Member.consents, each asked where it first matters and changeable in the settings.
 INVITATIONS = "invitations"  # organisers may invite the member personally into a small group
+CHECKINS = "checkins"  # check-ins after workshops (on unless the member said "no more")
 
 
 C = TypeVar("C", bound=enum.StrEnum)

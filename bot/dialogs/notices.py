@@ -173,6 +173,16 @@ def _topic_planned(ctx: Context, n: NoticeView) -> Words:
     return (OutMessage(text),), Target("events", "detail", {"event_id": n.event_id})
 
 
+def _checkin_next_day(ctx: Context, n: NoticeView) -> Words:
+    text = ctx._("Yesterday was “{title}”. May I ask you briefly how it went?").format(
+        title=n.title
+    )
+    if n.registration_id is None:
+        return (OutMessage(text),), None
+    to = Target("checkin", "how", {"registration_id": n.registration_id})
+    return (OutMessage(text),), to
+
+
 # One entry per kind: a test checks that every NoticeKind has its words.
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.REMINDER_DAY_BEFORE: _reminder_day_before,
@@ -184,6 +194,7 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.TOPIC_WITHDRAWN: _topic_withdrawn,
     NoticeKind.TOPIC_DEMAND: _topic_demand,
     NoticeKind.HOLD_ENDS: _hold_ends,
+    NoticeKind.CHECKIN_NEXT_DAY: _checkin_next_day,
     NoticeKind.TOPIC_CLOSED: _topic_closed,
     NoticeKind.TOPIC_MERGED: _topic_merged,
     NoticeKind.TOPIC_INVITED: _topic_invited,

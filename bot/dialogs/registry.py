@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.dialogs.base import Dialog, Target
+from bot.dialogs.checkins import Checkins
 from bot.dialogs.events import Events
 from bot.dialogs.menu import Help, Menu
 from bot.dialogs.my_events import MyEvents
@@ -31,6 +32,7 @@ FLOWS: dict[str, Dialog] = {
         Topics(),
         TopicProposal(),
         TopicCare(),
+        Checkins(),
     )
 }
 START = Target("onboarding", "language")

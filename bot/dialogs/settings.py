@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 
-from bot.codes import INVITATIONS, Field
+from bot.codes import CHECKINS, INVITATIONS, Field
 from bot.dialogs.actions import FLAG, POSITIVE, ValueAction, one_of
 from bot.dialogs.base import (
     Context,
@@ -39,6 +39,7 @@ RADIUS = ValueAction("radius", POSITIVE)
 DAY_BEFORE = ValueAction("day_before", FLAG)
 TWO_HOURS = ValueAction("two_hours", FLAG)
 INVITE = ValueAction("invitations", FLAG)
+CHECKIN_ASKS = ValueAction("checkins", FLAG)
 
 
 class State(enum.StrEnum):
@@ -64,6 +65,7 @@ class Settings(Dialog):
                     on(DAY_BEFORE, self._day_before),
                     on(TWO_HOURS, self._two_hours),
                     on(INVITE, self._invitations),
+                    on(CHECKIN_ASKS, self._checkins),
                 ),
             ),
             State.LANGUAGE: Screen(self._ask_language, (on(LANGUAGE, self._language),)),
@@ -96,6 +98,7 @@ class Settings(Dialog):
                 value=_on_off(ctx, m.remind_two_hours)
             ),
             invitations_line(ctx, bool(m.invitations)),
+            _checkins_line(ctx, m.checkins),
         ]
         rows = (
             (Button(ctx._("Change language"), CHANGE("language")),),
@@ -106,7 +109,10 @@ class Settings(Dialog):
                 Button(ctx._("Reminder the day before"), DAY_BEFORE(not m.remind_day_before)),
                 Button(ctx._("Reminder 2 hours before"), TWO_HOURS(not m.remind_two_hours)),
             ),
-            (Button(ctx._("Personal invitations"), INVITE(not m.invitations)),),
+            (
+                Button(ctx._("Personal invitations"), INVITE(not m.invitations)),
+                Button(ctx._("Check-ins"), CHECKIN_ASKS(not m.checkins)),
+            ),
             nav_row(ctx),
         )
         return (say("\n".join(lines), *rows),)
@@ -126,6 +132,10 @@ class Settings(Dialog):
     async def _invitations(self, ctx: Context, yes: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, INVITATIONS, yes)
         return Stay(say=note(invitations_line(ctx, yes)))
+
+    async def _checkins(self, ctx: Context, on: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, CHECKINS, on)
+        return Stay(say=note(_checkins_line(ctx, on)))
 
     async def _ask_language(self, ctx: Context) -> Screenful:
         return (say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),)
@@ -168,6 +178,10 @@ def _field_line(ctx: Context, code: str | None) -> str:
     return ctx._("Interest: {value}").format(
         value=word(ctx.t, FIELD_WORDS, code) or ctx._("not set")
     )
+
+
+def _checkins_line(ctx: Context, on: bool) -> str:
+    return ctx._("Check-ins after workshops: {value}").format(value=_on_off(ctx, on))
 
 
 def _on_off(ctx: Context, on: bool) -> str:

@@ -57,6 +57,7 @@ class MemberView:
     remind_two_hours: bool = True
     # May organisers invite them personally into a small group? None: not asked yet.
     invitations: bool | None = None
+    checkins: bool = True  # check-ins after workshops, until they say "no more"
 
     @property
     def is_organiser(self) -> bool:
@@ -466,6 +467,13 @@ class TopicService(Protocol):
     async def merge(self, organiser_id: int, topic_id: int, into_id: int, now: datetime) -> int: ...
 
 
+class CheckinService(Protocol):
+    async def answer(
+        self, member_id: int, event_id: int, kind: str, values: Mapping[str, str], now: datetime
+    ) -> None: ...
+    async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]: ...
+
+
 @dataclass(frozen=True)
 class Services:
     members: MemberService
@@ -474,4 +482,5 @@ class Services:
     registrations: RegistrationService
     organiser: OrganiserService
     topics: TopicService
+    checkins: CheckinService
     gazetteer: Gazetteer

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
+    CHECKINS,
     HOLDS_SEAT,
     EventStatus,
     Field,
@@ -29,7 +30,7 @@ from bot.codes import (
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
-from bot.services.registrations import release_hold
+from bot.services.registrations import CHECKIN_HOUR_UTC, release_hold
 from bot.storage.models import (
     OPEN_NOTICE,
     ChannelAccount,
@@ -71,6 +72,7 @@ def skip_reason(
     member: Member,
     registered: int,
     topic_open: bool = False,
+    attendance_taken: bool = False,
 ) -> str | None:
     """Why a due notice must not be sent any more, or None to send it.
 
@@ -89,6 +91,8 @@ def skip_reason(
         return None if now < event.start_at else "event over"
     if event.status != EventStatus.PUBLISHED:
         return "event not published"
+    if kind == NoticeKind.CHECKIN_NEXT_DAY:
+        return _checkin_skip(now, event, registration_status, member, attendance_taken)
     if now >= event.start_at:
         return "event started"
     if kind in (NoticeKind.REMINDER_DAY_BEFORE, NoticeKind.REMINDER_TWO_HOURS):
@@ -110,6 +114,32 @@ def skip_reason(
     return None
 
 
+# A check-in sent late after downtime still helps for a week; then it lapses quietly.
+CHECKIN_LATE = timedelta(days=7)
+
+
+def _checkin_skip(
+    now: datetime,
+    event: Event,
+    status: RegistrationStatus | None,
+    member: Member,
+    attendance_taken: bool,
+) -> str | None:
+    """Check-ins go to those who came: marked present, or holding a seat when the
+    organiser took no attendance; never to one who asked for no more."""
+    if (member.consents or {}).get(CHECKINS) is False:
+        return "no check-ins wanted"
+    if now > (event.end_at or event.start_at) + CHECKIN_LATE + timedelta(days=1):
+        return "too late"
+    if attendance_taken:
+        return None if status == RegistrationStatus.ATTENDED else "not present"
+    return (
+        None
+        if status in (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+        else "no seat"
+    )
+
+
 def _work(
     notice: Notice,
     member: Member,
@@ -120,6 +150,7 @@ def _work(
     registered: int,
     now: datetime,
     topic: TopicFacts | None = None,
+    attendance_taken: bool = False,
 ) -> Work:
     if notice.kind != NoticeKind.MINIMUM_CHECK:
         registered = 0
@@ -160,6 +191,7 @@ def _work(
         member,
         registered,
         topic_open=topic is not None and topic.status == TopicStatus.OPEN,
+        attendance_taken=attendance_taken,
     )
     return Work(view, recipient, reason)
 
@@ -173,6 +205,33 @@ class TopicFacts:
     status: str
     people: int  # the author and the supporters
     fields: Mapping[Field, int]
+
+
+async def _seats_taken(session: AsyncSession, event_ids: set[int | None]) -> dict[int, int]:
+    """Seats taken per event, for the organiser's minimum check."""
+    if not event_ids:
+        return {}
+    counts = await session.execute(
+        select(Registration.event_id, func.count(Registration.id))
+        .where(Registration.event_id.in_(event_ids), Registration.status.in_(HOLDS_SEAT))
+        .group_by(Registration.event_id)
+    )
+    return {event_id: int(n) for event_id, n in counts.all()}
+
+
+async def _attendance_taken(session: AsyncSession, event_ids: set[int | None]) -> set[int]:
+    """The events whose organiser marked someone present: their check-ins go to those."""
+    if not event_ids:
+        return set()
+    marked = await session.scalars(
+        select(Registration.event_id)
+        .where(
+            Registration.event_id.in_(event_ids),
+            Registration.status == RegistrationStatus.ATTENDED,
+        )
+        .distinct()
+    )
+    return set(marked.all())
 
 
 async def _topic_facts(session: AsyncSession, topic_ids: set[int]) -> dict[int, TopicFacts]:
@@ -259,7 +318,8 @@ class Notices:
             if not claimed:
                 return []
             works = await self._works(session, sorted(claimed), now)
-            return [await _end_hold(session, work, now) for work in works]
+            works = [await _end_hold(session, work, now) for work in works]
+            return [w for w in works if not await _wait_for_morning(session, w, now)]
 
     async def _works(
         self, session: AsyncSession, notice_ids: Sequence[int], now: datetime
@@ -278,18 +338,12 @@ class Notices:
                 .execution_options(populate_existing=True)
             )
         ).all()
-        checked = {n.event_id for n, *_ in rows if n.kind == NoticeKind.MINIMUM_CHECK}
-        registered: dict[int, int] = {}
-        if checked:
-            counts = await session.execute(
-                select(Registration.event_id, func.count(Registration.id))
-                .where(
-                    Registration.event_id.in_(checked),
-                    Registration.status.in_(HOLDS_SEAT),
-                )
-                .group_by(Registration.event_id)
-            )
-            registered = {event_id: int(n) for event_id, n in counts.all()}
+        registered = await _seats_taken(
+            session, {n.event_id for n, *_ in rows if n.kind == NoticeKind.MINIMUM_CHECK}
+        )
+        present = await _attendance_taken(
+            session, {n.event_id for n, *_ in rows if n.kind == NoticeKind.CHECKIN_NEXT_DAY}
+        )
         topics = await _topic_facts(
             session,
             {
@@ -323,6 +377,7 @@ class Notices:
                 registered.get(event.id, 0) if event is not None else 0,
                 now,
                 topics.get(int((notice.params or {}).get("topic_id") or 0)),
+                notice.event_id in present,
             )
             for notice, member, event, place, reg in rows
         ]
@@ -372,3 +427,28 @@ async def _end_hold(session: AsyncSession, work: Work, now: datetime) -> Work:
     if await release_hold(session, notice.registration_id, now):
         return work
     return replace(work, skip_reason="taken or declined")
+
+
+# Check-ins are not sent at night (21–8 in Germany: 19–7 UTC in summer, 20–7 in winter).
+QUIET_UTC = (19, 7)
+
+
+async def _wait_for_morning(session: AsyncSession, work: Work, now: datetime) -> bool:
+    """A check-in due at night (sent late after downtime) goes back to the queue for the
+    next morning; True when it was put back."""
+    notice = work.notice
+    if notice.kind != NoticeKind.CHECKIN_NEXT_DAY or work.skip_reason:
+        return False
+    start, end = QUIET_UTC
+    hour = now.astimezone(UTC).hour
+    if end <= hour < start:
+        return False
+    day = now.astimezone(UTC).date() + (timedelta(days=1) if hour >= start else timedelta())
+    morning = datetime.combine(day, time(CHECKIN_HOUR_UTC), UTC)
+    await session.execute(
+        update(Notice)
+        .where(Notice.id == notice.id)
+        .values(due_at=morning, status=WorkStatus.PENDING, claimed_by=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return True

@@ -50,7 +50,7 @@ from bot.services.contracts import (
 from bot.services.database import Database
 from bot.services.places import PlaceSearch
 from bot.services.registrations import (
-    REMINDERS,
+    SEAT_NOTICES,
     _lock_event,
     fill_free_seats,
     hold_seats,
@@ -80,7 +80,7 @@ SEATS_CHANGED = N_("The number of seats has changed.")
 _TOLD = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 # A cancelled event makes every pending notice about it pointless, except the cancellation.
 _MOOT_AFTER_CANCEL = (
-    *REMINDERS,
+    *SEAT_NOTICES,
     NoticeKind.MOVED_UP,
     NoticeKind.EVENT_CHANGED,
     NoticeKind.MINIMUM_CHECK,

@@ -14,8 +14,8 @@ not stored, so it stays right when someone ahead leaves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,6 +37,28 @@ from bot.storage.models import Event, Notice, Place, Registration
 REMINDERS = {
     NoticeKind.REMINDER_DAY_BEFORE: timedelta(days=1),
     NoticeKind.REMINDER_TWO_HOURS: timedelta(hours=2),
+}
+# Check-ins come the morning after: 9:00 UTC is 10:00 in German winter, 11:00 in summer.
+CHECKIN_HOUR_UTC = 9
+
+
+def checkin_due(event: Event) -> datetime:
+    """The morning after the event ended (or started, without an end)."""
+    ended = (event.end_at or event.start_at).astimezone(UTC)
+    return datetime.combine(ended.date() + timedelta(days=1), time(CHECKIN_HOUR_UTC), UTC)
+
+
+def _before_start(before: timedelta) -> Callable[[Event], datetime]:
+    def due(event: Event) -> datetime:
+        return event.start_at - before
+
+    return due
+
+
+# Every notice a seat brings, and when it is due: the reminders and the check-in.
+SEAT_NOTICES: dict[NoticeKind, Callable[[Event], datetime]] = {
+    **{kind: _before_start(before) for kind, before in REMINDERS.items()},
+    NoticeKind.CHECKIN_NEXT_DAY: checkin_due,
 }
 
 
@@ -323,7 +345,8 @@ def reminder_key(kind: NoticeKind, registration_id: int) -> str:
 async def _schedule_reminders(
     session: AsyncSession, regs: Sequence[Registration], event: Event, now: datetime
 ) -> None:
-    """The day-before and two-hours reminders of seats, as durable notices.
+    """The day-before and two-hours reminders of seats and the check-in after, as durable
+    notices.
 
     Each is one row per registration (its `dedupe` key): signing up again after
     cancelling re-arms the same rows rather than adding a second reminder, and a
@@ -332,9 +355,9 @@ async def _schedule_reminders(
     notice) has just said when and where, and no "it's tomorrow" should follow a
     second later. One SELECT and one INSERT for all (callers hold the event's lock)."""
     due = {
-        reminder_key(kind, reg.id): (reg, kind, event.start_at - before)
+        reminder_key(kind, reg.id): (reg, kind, when(event))
         for reg in regs
-        for kind, before in REMINDERS.items()
+        for kind, when in SEAT_NOTICES.items()
     }
     existing = {
         notice.dedupe: notice
@@ -386,7 +409,7 @@ async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]
         update(Notice)
         .where(
             Notice.registration_id.in_(registration_ids),
-            Notice.kind.in_(tuple(REMINDERS)),
+            Notice.kind.in_(tuple(SEAT_NOTICES)),
             Notice.status == WorkStatus.PENDING,
         )
         .values(status=WorkStatus.SKIPPED)

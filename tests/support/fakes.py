@@ -22,13 +22,14 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bot.codes import (
+    CHECKINS,
     INVITATIONS,
     Equipment,
     EventFormat,
@@ -52,6 +53,7 @@ from bot.services.contracts import (
     MAX_EXPECTATION,
     Attendee,
     Cancelled,
+    CheckinService,
     EventChange,
     EventDetails,
     EventDraft,
@@ -384,9 +386,9 @@ class FakeMembers:
             self.store.change_member(member_id, remind_two_hours=two_hours)
 
     async def set_consent(self, member_id: int, key: str, value: bool) -> None:
-        if key != INVITATIONS:
+        if key not in (INVITATIONS, CHECKINS):
             raise ServiceError(f"unknown consent {key!r}")
-        self.store.change_member(member_id, invitations=value)
+        self.store.change_member(member_id, **{key: value})
 
 
 class FakePlaces:
@@ -1058,6 +1060,21 @@ class FakeTopics:
         return sum(1 for tid, _ in self.store.interests if tid == topic_id)
 
 
+class FakeCheckins:
+    """CheckinService: the answers in a dict."""
+
+    def __init__(self) -> None:
+        self.given: dict[tuple[int, int, str], dict[str, str]] = {}
+
+    async def answer(
+        self, member_id: int, event_id: int, kind: str, values: Mapping[str, str], now: datetime
+    ) -> None:
+        self.given.setdefault((member_id, event_id, kind), {}).update(values)
+
+    async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]:
+        return self.given.get((member_id, event_id, kind), {})
+
+
 class RunnerConversations(Protocol):
     """What `Runner` uses of `bot.services.conversations.Conversations`."""
 
@@ -1239,6 +1256,7 @@ def fake_world(now: datetime = NOW, *, places: bool = True) -> FakeWorld:
         registrations=FakeRegistrations(store),
         organiser=FakeOrganiser(store, fake_places),
         topics=FakeTopics(store),
+        checkins=FakeCheckins(),
         gazetteer=default_gazetteer(),
     )
     conversations = FakeConversations(store)
@@ -1261,5 +1279,6 @@ if TYPE_CHECKING:
         _registrations: RegistrationService = FakeRegistrations(store)
         _organiser: OrganiserService = FakeOrganiser(store, FakePlaces(store))
         _topics: TopicService = FakeTopics(store)
+        _checkins: CheckinService = FakeCheckins()
         _conversations: RunnerConversations = FakeConversations(store)
         _real: RunnerConversations = real

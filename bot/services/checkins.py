@@ -1,0 +1,88 @@
+"""Check-ins after a workshop: the answers, kept per member, event and check-in.
+
+The questions go out as notices (`NoticeKind.CHECKIN_NEXT_DAY`, scheduled with the
+seat like the reminders); the answers land here, one `followup` row per member, event
+and kind, changed in place while the member answers again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+
+from bot.codes import RegistrationStatus, WorkStatus
+from bot.services import NotAllowed
+from bot.services.database import Database
+from bot.storage.models import Followup, Registration
+
+# The answers a check-in takes, and the values each may have (free text: None).
+ANSWERS: Mapping[str, frozenset[str] | None] = {
+    "met": frozenset({"yes", "partly", "no"}),  # the expectation quoted back
+    "rating": frozenset({"1", "2", "3", "4", "5"}),  # without an expectation
+    "takeaway": None,  # "Was nimmst du mit?", one line
+    "contact": frozenset({"yes", "no"}),  # stay in touch with someone from the group?
+}
+MAX_TAKEAWAY = 300
+
+
+class Checkins:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def answer(
+        self, member_id: int, event_id: int, kind: str, values: Mapping[str, str], now: datetime
+    ) -> None:
+        """Record answers to a check-in; a second answer to the same question replaces it."""
+        for key, value in values.items():
+            allowed = ANSWERS.get(key, frozenset())
+            if allowed is not None and value not in allowed:
+                raise NotAllowed(f"no answer {key}={value!r}")
+            if allowed is None and len(value) > MAX_TAKEAWAY:
+                raise NotAllowed("the line is too long")
+        async with self.db.transaction() as session:
+            seat = await session.scalar(
+                select(Registration.id).where(
+                    Registration.member_id == member_id,
+                    Registration.event_id == event_id,
+                    Registration.status.in_(
+                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+                    ),
+                )
+            )
+            if seat is None:
+                raise NotAllowed(f"member {member_id} had no seat at event {event_id}")
+            row = await session.scalar(
+                select(Followup).where(
+                    Followup.member_id == member_id,
+                    Followup.event_id == event_id,
+                    Followup.kind == kind,
+                )
+            )
+            if row is None:
+                row = Followup(
+                    member_id=member_id,
+                    event_id=event_id,
+                    kind=kind,
+                    due_at=now,
+                    status=WorkStatus.DONE,
+                )
+                session.add(row)
+            answers = {**json.loads(row.answer or "{}"), **values}
+            row.answer = json.dumps(answers, ensure_ascii=False)
+            if "rating" in values:
+                row.rating = int(values["rating"])
+
+    async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]:
+        """What the member answered so far (empty before the first answer)."""
+        async with self.db.sessions() as session:
+            row = await session.scalar(
+                select(Followup.answer).where(
+                    Followup.member_id == member_id,
+                    Followup.event_id == event_id,
+                    Followup.kind == kind,
+                )
+            )
+            return json.loads(row) if row else {}

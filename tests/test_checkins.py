@@ -1,0 +1,121 @@
+"""Check-ins the morning after a workshop, on SQLite and PostgreSQL, with the test clock:
+to those who came, with their own expectation quoted back; never at night, never to
+one who said "no more", never for a cancelled event."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from bot.app import Werkbank
+from bot.codes import CHECKINS, Role
+from bot.dialogs.checkins import CONTACT, MET
+from bot.storage.models import Followup
+from tests.support.chat import ChatUser
+from tests.support.clock import START
+from tests.support.factories import add_event
+from tests.support.inbox import Inbox, dispatcher
+
+# START is Thursday 26 Nov, 17–20 Uhr: the check-in is due on Friday morning.
+FRIDAY_MORNING = datetime(2026, 11, 27, 9, 5, tzinfo=UTC)
+
+
+async def signed_up(app: Werkbank, name: str, event_id: int, expectation: str = "") -> ChatUser:
+    user = ChatUser(app.runner, name)
+    await user.onboard("Bendorf")
+    await user.send(f"/start ev_{event_id}")
+    await user.tap("Anmelden")
+    if expectation:
+        await user.send(expectation)
+    elif "Überspringen" in user.labels:
+        await user.tap("Überspringen")
+    return user
+
+
+async def test_the_morning_after_each_attendee_is_asked_how_it_went(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    event_id = await add_event(app)  # a transfer workshop: it asks for an expectation
+    anna = await signed_up(app, "anna", event_id, "Intarsien für Möbel schneiden")
+    await signed_up(app, "ben", event_id)
+    clock[0] = START + timedelta(hours=5)  # that night: nothing yet
+    assert "Gestern war" not in " ".join(t for _, t in await _run(app, clock))
+    clock[0] = FRIDAY_MORNING
+    got = dict(await _run(app, clock))
+    assert "Gestern war „Holz trifft Laser“." in got["anna"]
+    assert "Du wolltest: „Intarsien für Möbel schneiden“ – hat das geklappt?" in got["anna"]
+    assert "1 heißt schlecht, 5 sehr gut" in got["ben"]  # no expectation: 1 to 5
+    assert await dispatcher(app, Inbox(), clock).run_once() == 0  # exactly once
+
+    assert "Was nimmst du mit?" in await anna.press(MET("partly"))
+    assert "in Kontakt bleiben" in await anna.send("Wie man Furnier sauber schneidet")
+    assert "Danke!" in await anna.press(CONTACT("yes"))
+    async with app.db.sessions() as session:
+        answer = await session.scalar(select(Followup.answer).where(Followup.event_id == event_id))
+    assert answer is not None and json.loads(answer) == {
+        "met": "partly",
+        "takeaway": "Wie man Furnier sauber schneidet",
+        "contact": "yes",
+    }
+
+
+async def test_only_those_marked_present_are_asked_once_attendance_was_taken(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    event_id = await add_event(app, organiser="Olga")
+    await signed_up(app, "anna", event_id)
+    await signed_up(app, "ben", event_id)
+    roster = await app.services.organiser.roster(await _organiser(app), event_id)
+    anna = next(a for a in roster.attendees if a.name == "anna")
+    await app.services.organiser.set_attended(
+        await _organiser(app), event_id, anna.registration_id, True
+    )
+    clock[0] = FRIDAY_MORNING
+    got = dict(await _run(app, clock))
+    assert "Gestern war" in got.get("anna", "") and "ben" not in got
+
+
+async def test_no_check_in_at_night_for_a_cancelled_event_or_for_who_said_no_more(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    held = await add_event(app, "Stammtisch")
+    await signed_up(app, "anna", held)
+    ben = await signed_up(app, "ben", held)
+    await ben.send("/einstellungen")
+    assert "Nachfragen nach Workshops: aus" in await ben.tap("Nachfragen")
+    cancelled = await add_event(app, "Abgesagt", uid="abgesagt")
+    await signed_up(app, "carl", cancelled)
+    await app.services.organiser.cancel(await _superuser(app), cancelled, "Krank", START)
+
+    clock[0] = datetime(2026, 11, 27, 22, 0, tzinfo=UTC)  # after downtime, late at night
+    assert await _run(app, clock) == []  # it waits for the morning
+    clock[0] = datetime(2026, 11, 28, 9, 1, tzinfo=UTC)
+    got = dict(await _run(app, clock))
+    assert set(got) == {"anna"}  # not ben (no more), not carl (cancelled)
+    member = await app.runner.conversations.open(ben.account)
+    assert member.member.checkins is False
+    assert CHECKINS  # the consent key the settings switch
+
+
+async def _run(app: Werkbank, clock: list[datetime]) -> list[tuple[str, str]]:
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()
+    return inbox.got
+
+
+async def _organiser(app: Werkbank) -> int:
+    from bot.storage.models import Member
+
+    async with app.db.sessions() as session:
+        found = await session.scalar(select(Member.id).where(Member.display_name == "Olga"))
+    assert found is not None
+    return found
+
+
+async def _superuser(app: Werkbank) -> int:
+    user = ChatUser(app.runner, "admin")
+    await user.send("/start")
+    await app.members.set_role("console:admin", Role.ADMIN)
+    return (await app.runner.conversations.open(user.account)).member.id
