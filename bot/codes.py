@@ -161,6 +161,16 @@ class NoticeKind(enum.StrEnum):
     TOPIC_MERGED = "topic_merged"  # to its supporters: joined into another; move along?
     HOLD_ENDS = "hold_ends"  # a seat kept for an invited member goes to everyone
     CHECKIN_NEXT_DAY = "checkin_next_day"  # the morning after a workshop: how was it?
+    CHECKIN_WEEKS = "checkin_weeks"  # four weeks on: tried anything of it since?
+    CHECKIN_MONTHS = "checkin_months"  # three months on: what came of it?
+
+    @property
+    def is_checkin(self) -> bool:
+        return self in (
+            NoticeKind.CHECKIN_NEXT_DAY,
+            NoticeKind.CHECKIN_WEEKS,
+            NoticeKind.CHECKIN_MONTHS,
+        )
 
 
 class TopicStatus(enum.StrEnum):

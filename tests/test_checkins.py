@@ -119,3 +119,33 @@ async def _superuser(app: Werkbank) -> int:
     await user.send("/start")
     await app.members.set_role("console:admin", Role.ADMIN)
     return (await app.runner.conversations.open(user.account)).member.id
+
+
+async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from bot.dialogs.checkins import OUTCOME, TRIED
+
+    event_id = await add_event(app, "Stammtisch")
+    anna = await signed_up(app, "anna", event_id)
+    clock[0] = FRIDAY_MORNING
+    await _run(app, clock)  # the morning after
+    clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
+    got = dict(await _run(app, clock))
+    assert "Vor vier Wochen warst du bei „Stammtisch“" in got["anna"]
+    assert "Wobei?" in await anna.press(TRIED("help"))
+    assert "Danke!" in await anna.send("Beim Kalkulieren der Aufträge")
+    clock[0] = FRIDAY_MORNING + timedelta(days=90)
+    got = dict(await _run(app, clock))
+    assert "Drei Monate nach „Stammtisch“: Was ist daraus geworden?" in got["anna"]
+    text = await anna.press(OUTCOME("topic"))
+    assert "Worum geht es?" in text  # straight on to proposing the topic
+    async with app.db.sessions() as session:
+        rows = (
+            await session.execute(
+                select(Followup.kind, Followup.answer).where(Followup.event_id == event_id)
+            )
+        ).all()
+    answers = {kind: json.loads(answer) for kind, answer in rows}
+    assert answers["weeks"] == {"tried": "help", "help": "Beim Kalkulieren der Aufträge"}
+    assert answers["months"] == {"outcome": "topic"}

@@ -39,12 +39,18 @@ RATING = ValueAction("rating", one_of("1", "2", "3", "4", "5"))
 SKIP = Action("skip")
 CONTACT = ValueAction("contact", one_of("yes", "no"))
 NO_MORE = Action("no_more_checkins")
+TRIED = ValueAction("tried", one_of("done", "started", "no_time", "help"))
+OUTCOME = ValueAction("outcome", one_of("order", "cooperation", "project", "topic", "nothing"))
+WEEKS, MONTHS = "weeks", "months"  # the followup kinds of the later check-ins
 
 
 class State(enum.StrEnum):
     HOW = "how"
     TAKEAWAY = "takeaway"
     CONTACT = "contact"
+    WEEKS = "weeks"
+    HELP = "help"
+    MONTHS = "months"
 
 
 class Checkins(Dialog):
@@ -58,6 +64,9 @@ class Checkins(Dialog):
                 self._ask_takeaway, (on(SKIP, self._no_takeaway),), self._takeaway
             ),
             State.CONTACT: Screen(self._ask_contact, (on(CONTACT, self._contact),)),
+            State.WEEKS: Screen(self._ask_tried, (on(TRIED, self._tried),)),
+            State.HELP: Screen(self._ask_help, answer=self._help),
+            State.MONTHS: Screen(self._ask_outcome, (on(OUTCOME, self._outcome),)),
         }
 
     def everywhere(self) -> tuple[On, ...]:
@@ -90,13 +99,13 @@ class Checkins(Dialog):
             choices = tuple(Button(str(n), RATING(str(n))) for n in range(1, 6))
         return (say(text, choices, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
-    async def _save(self, ctx: Context, **values: str) -> Go | None:
+    async def _save(self, ctx: Context, kind: str = NEXT_DAY, **values: str) -> Go | None:
         """Keep the answers; None when done, else where to go (the check-in lapsed)."""
         r = await self._registration(ctx)
         try:
             if r is None:
                 raise NotAllowed("no check-in on this screen")
-            await ctx.services.checkins.answer(ctx.member.id, r.event_id, NEXT_DAY, values, ctx.now)
+            await ctx.services.checkins.answer(ctx.member.id, r.event_id, kind, values, ctx.now)
         except NotAllowed:
             said = note(ctx._("This check-in is no longer open."))
             return Go(Target("menu", "main"), said, remember=False)
@@ -129,10 +138,69 @@ class Checkins(Dialog):
     async def _contact(self, ctx: Context, contact: str) -> Step:
         if done := await self._save(ctx, contact=contact):
             return done
-        thanks = ctx._("Thank you! Your answers help the organisers plan the next workshops.")
-        return Go(Target("menu", "main"), note(thanks), remember=False)
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
+
+    # -- four weeks on ---------------------------------------------------------------
+    async def _ask_tried(self, ctx: Context) -> Screenful:
+        r = await self._registration(ctx)
+        if r is None:
+            return (say(ctx._("This check-in is no longer open."), nav_row(ctx, back=False)),)
+        text = ctx._("Four weeks ago you were at “{title}”. Have you tried any of it since?")
+        rows: tuple[ButtonRow, ...] = (
+            (
+                Button(ctx._("Already done"), TRIED("done")),
+                Button(ctx._("Started"), TRIED("started")),
+            ),
+            (Button(ctx._("Not yet – no time"), TRIED("no_time")),),
+            (Button(ctx._("I need help"), TRIED("help")),),
+        )
+        return (say(text.format(title=r.title), *rows, self._no_more_row(ctx)),)
+
+    async def _tried(self, ctx: Context, tried: str) -> Step:
+        if lapsed := await self._save(ctx, WEEKS, tried=tried):
+            return lapsed
+        if tried == "help":
+            return self.go(State.HELP)
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
+
+    async def _ask_help(self, ctx: Context) -> Screenful:
+        text = ctx._("With what? One line is enough.")
+        return (say(text, nav_row(ctx)),)
+
+    async def _help(self, ctx: Context, msg: Incoming) -> Step:
+        if refused := too_long(ctx, msg.text, MAX_LINE):
+            return refused
+        return await self._save(ctx, WEEKS, help=msg.text) or Go(
+            Target("menu", "main"), note(_thanks(ctx)), remember=False
+        )
+
+    # -- three months on ---------------------------------------------------------------
+    async def _ask_outcome(self, ctx: Context) -> Screenful:
+        r = await self._registration(ctx)
+        if r is None:
+            return (say(ctx._("This check-in is no longer open."), nav_row(ctx, back=False)),)
+        text = ctx._("Three months after “{title}”: what came of it?").format(title=r.title)
+        rows: tuple[ButtonRow, ...] = (
+            (Button(ctx._("An order or a product"), OUTCOME("order")),),
+            (Button(ctx._("A cooperation"), OUTCOME("cooperation")),),
+            (Button(ctx._("A new project"), OUTCOME("project")),),
+            (Button(ctx._("A topic for the next workshop"), OUTCOME("topic")),),
+            (Button(ctx._("Nothing"), OUTCOME("nothing")),),
+        )
+        return (say(text, *rows, self._no_more_row(ctx)),)
+
+    async def _outcome(self, ctx: Context, outcome: str) -> Step:
+        if lapsed := await self._save(ctx, MONTHS, outcome=outcome):
+            return lapsed
+        if outcome == "topic":  # straight on to proposing it
+            return Go(Target("propose_topic", "title", {"proposal": {}}), note(_thanks(ctx)))
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
     async def _no_more(self, ctx: Context) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, CHECKINS, False)
         text = ctx._("Understood: no more check-ins. You can switch them on in the settings.")
         return Go(Target("menu", "main"), note(text), remember=False)
+
+
+def _thanks(ctx: Context) -> str:
+    return ctx._("Thank you! Your answers help the organisers plan the next workshops.")

@@ -183,6 +183,21 @@ def _checkin_next_day(ctx: Context, n: NoticeView) -> Words:
     return (OutMessage(text),), to
 
 
+def _checkin_weeks(ctx: Context, n: NoticeView) -> Words:
+    return (), _checkin_screen(n, "weeks")
+
+
+def _checkin_months(ctx: Context, n: NoticeView) -> Words:
+    return (), _checkin_screen(n, "months")
+
+
+def _checkin_screen(n: NoticeView, state: str) -> Target | None:
+    """The check-in's own screen asks the question (it names the workshop)."""
+    if n.registration_id is None:
+        return None
+    return Target("checkin", state, {"registration_id": n.registration_id})
+
+
 # One entry per kind: a test checks that every NoticeKind has its words.
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.REMINDER_DAY_BEFORE: _reminder_day_before,
@@ -195,6 +210,8 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.TOPIC_DEMAND: _topic_demand,
     NoticeKind.HOLD_ENDS: _hold_ends,
     NoticeKind.CHECKIN_NEXT_DAY: _checkin_next_day,
+    NoticeKind.CHECKIN_WEEKS: _checkin_weeks,
+    NoticeKind.CHECKIN_MONTHS: _checkin_months,
     NoticeKind.TOPIC_CLOSED: _topic_closed,
     NoticeKind.TOPIC_MERGED: _topic_merged,
     NoticeKind.TOPIC_INVITED: _topic_invited,

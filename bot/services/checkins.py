@@ -24,6 +24,11 @@ ANSWERS: Mapping[str, frozenset[str] | None] = {
     "rating": frozenset({"1", "2", "3", "4", "5"}),  # without an expectation
     "takeaway": None,  # "Was nimmst du mit?", one line
     "contact": frozenset({"yes", "no"}),  # stay in touch with someone from the group?
+    # Four weeks on: tried anything of it since?
+    "tried": frozenset({"done", "started", "no_time", "help"}),
+    "help": None,  # what they need help with, one line
+    # Three months on: what came of it?
+    "outcome": frozenset({"order", "cooperation", "project", "topic", "nothing"}),
 }
 MAX_TAKEAWAY = 300
 

@@ -30,7 +30,7 @@ from bot.codes import (
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
-from bot.services.registrations import CHECKIN_HOUR_UTC, release_hold
+from bot.services.registrations import CHECKIN_AFTER, CHECKIN_HOUR_UTC, release_hold
 from bot.storage.models import (
     OPEN_NOTICE,
     ChannelAccount,
@@ -91,8 +91,8 @@ def skip_reason(
         return None if now < event.start_at else "event over"
     if event.status != EventStatus.PUBLISHED:
         return "event not published"
-    if kind == NoticeKind.CHECKIN_NEXT_DAY:
-        return _checkin_skip(now, event, registration_status, member, attendance_taken)
+    if kind.is_checkin:
+        return _checkin_skip(kind, now, event, registration_status, member, attendance_taken)
     if now >= event.start_at:
         return "event started"
     if kind in (NoticeKind.REMINDER_DAY_BEFORE, NoticeKind.REMINDER_TWO_HOURS):
@@ -119,6 +119,7 @@ CHECKIN_LATE = timedelta(days=7)
 
 
 def _checkin_skip(
+    kind: NoticeKind,
     now: datetime,
     event: Event,
     status: RegistrationStatus | None,
@@ -129,7 +130,7 @@ def _checkin_skip(
     organiser took no attendance; never to one who asked for no more."""
     if (member.consents or {}).get(CHECKINS) is False:
         return "no check-ins wanted"
-    if now > (event.end_at or event.start_at) + CHECKIN_LATE + timedelta(days=1):
+    if now > (event.end_at or event.start_at) + CHECKIN_AFTER[kind] + CHECKIN_LATE:
         return "too late"
     if attendance_taken:
         return None if status == RegistrationStatus.ATTENDED else "not present"
@@ -342,7 +343,7 @@ class Notices:
             session, {n.event_id for n, *_ in rows if n.kind == NoticeKind.MINIMUM_CHECK}
         )
         present = await _attendance_taken(
-            session, {n.event_id for n, *_ in rows if n.kind == NoticeKind.CHECKIN_NEXT_DAY}
+            session, {n.event_id for n, *_ in rows if NoticeKind(n.kind).is_checkin}
         )
         topics = await _topic_facts(
             session,
@@ -437,7 +438,7 @@ async def _wait_for_morning(session: AsyncSession, work: Work, now: datetime) ->
     """A check-in due at night (sent late after downtime) goes back to the queue for the
     next morning; True when it was put back."""
     notice = work.notice
-    if notice.kind != NoticeKind.CHECKIN_NEXT_DAY or work.skip_reason:
+    if not notice.kind.is_checkin or work.skip_reason:
         return False
     start, end = QUIET_UTC
     hour = now.astimezone(UTC).hour

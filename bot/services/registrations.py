@@ -42,10 +42,21 @@ REMINDERS = {
 CHECKIN_HOUR_UTC = 9
 
 
-def checkin_due(event: Event) -> datetime:
-    """The morning after the event ended (or started, without an end)."""
-    ended = (event.end_at or event.start_at).astimezone(UTC)
-    return datetime.combine(ended.date() + timedelta(days=1), time(CHECKIN_HOUR_UTC), UTC)
+# How long after the workshop each check-in comes (in the morning of that day).
+CHECKIN_AFTER = {
+    NoticeKind.CHECKIN_NEXT_DAY: timedelta(days=1),
+    NoticeKind.CHECKIN_WEEKS: timedelta(weeks=4),
+    NoticeKind.CHECKIN_MONTHS: timedelta(days=91),
+}
+
+
+def _checkin_due(after: timedelta) -> Callable[[Event], datetime]:
+    def due(event: Event) -> datetime:
+        """The morning `after` the event ended (or started, without an end)."""
+        ended = (event.end_at or event.start_at).astimezone(UTC)
+        return datetime.combine(ended.date() + after, time(CHECKIN_HOUR_UTC), UTC)
+
+    return due
 
 
 def _before_start(before: timedelta) -> Callable[[Event], datetime]:
@@ -58,7 +69,7 @@ def _before_start(before: timedelta) -> Callable[[Event], datetime]:
 # Every notice a seat brings, and when it is due: the reminders and the check-in.
 SEAT_NOTICES: dict[NoticeKind, Callable[[Event], datetime]] = {
     **{kind: _before_start(before) for kind, before in REMINDERS.items()},
-    NoticeKind.CHECKIN_NEXT_DAY: checkin_due,
+    **{kind: _checkin_due(after) for kind, after in CHECKIN_AFTER.items()},
 }
 
 
