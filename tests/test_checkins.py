@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
 from bot.app import Werkbank
 from bot.codes import CHECKINS, Role
 from bot.dialogs.checkins import CONTACT, MET
-from bot.storage.models import Followup
+from bot.services import NotAllowed
+from bot.storage.models import Event, Followup
 from tests.support.chat import ChatUser
 from tests.support.clock import START
 from tests.support.factories import add_event
@@ -149,3 +151,39 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     answers = {kind: json.loads(answer) for kind, answer in rows}
     assert answers["weeks"] == {"tried": "help", "help": "Beim Kalkulieren der Aufträge"}
     assert answers["months"] == {"outcome": "topic"}
+
+
+async def test_the_organiser_sees_the_impact_as_counts_and_no_names(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga = ChatUser(app.runner, "olga")
+    await olga.onboard("Bendorf")
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    olga_id = (await app.runner.conversations.open(olga.account)).member.id
+    event_id = await add_event(app)
+    async with app.db.transaction() as session:
+        await session.execute(
+            update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
+        )
+    anna = await signed_up(app, "anna", event_id, "Intarsien schneiden")
+    await signed_up(app, "ben", event_id, "Lasern lernen")
+    clock[0] = FRIDAY_MORNING
+    await _run(app, clock)
+    await anna.press(MET("yes"))
+    await anna.send("Furnier sauber schneiden")
+    await anna.press(CONTACT("yes"))
+
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.tap("Holz trifft Laser")
+    text = await olga.tap("Wirkung")
+    assert "Wirkung von „Holz trifft Laser“" in text
+    assert "Am Tag danach: 2 gefragt, 1 geantwortet" in text
+    assert "Erwartung erfüllt: ja 1" in text and "%" not in text  # too few for shares
+    assert "„Furnier sauber schneiden“" in text and "anna" not in text.lower()
+    other = ChatUser(app.runner, "fritz")
+    await other.onboard("Bendorf")
+    await app.members.set_role("console:fritz", Role.ORGANISER)
+    fritz_id = (await app.runner.conversations.open(other.account)).member.id
+    with pytest.raises(NotAllowed):  # another organiser's event
+        await app.services.checkins.impact(fritz_id, event_id)

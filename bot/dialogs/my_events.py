@@ -46,6 +46,7 @@ from bot.dialogs.event_fields import (
     transfer_warning,
     typed_count,
 )
+from bot.dialogs.impact import impact_text
 from bot.dialogs.places import short
 from bot.i18n import N_
 from bot.messages import Attachment, Button, Incoming, OutMessage
@@ -74,6 +75,7 @@ CHANGE = ValueAction("change", one_of("title", "description", "when", "capacity"
 CANCEL_YES = Action("cancel_yes")
 CANCEL_NO = Action("cancel_no")
 HOLD = Action("hold")
+IMPACT = Action("impact")
 
 
 class State(enum.StrEnum):
@@ -89,6 +91,7 @@ class State(enum.StrEnum):
     CANCEL_REASON = "cancel_reason"
     CANCEL_CONFIRM = "cancel_confirm"
     MINIMUM_CHECK = "minimum_check"
+    IMPACT = "impact"
 
 
 class MyEvents(OrganiserDialog):
@@ -105,8 +108,10 @@ class MyEvents(OrganiserDialog):
                     on(EDIT, self._to(State.EDIT)),
                     on(CANCEL, self._to(State.CANCEL_REASON)),
                     on(CSV, self._csv),
+                    on(IMPACT, self._to(State.IMPACT)),
                 ),
             ),
+            State.IMPACT: Screen(self._impact),
             State.ATTENDANCE: Screen(self._attendance, (on(CAME, self._came),)),
             State.EDIT: Screen(self._ask_change, (on(CHANGE, self._change),)),
             State.EDIT_TITLE: Screen(ask_title, answer=self._title),
@@ -184,8 +189,17 @@ class MyEvents(OrganiserDialog):
                     Button(ctx._("Cancel event"), CANCEL.payload),
                 )
             )
-        rows.append((Button(ctx._("List as a spreadsheet (CSV)"), CSV.payload),))
+        rows.append(
+            (
+                Button(ctx._("List as a spreadsheet (CSV)"), CSV.payload),
+                Button(ctx._("Impact"), IMPACT.payload),
+            )
+        )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
+
+    async def _impact(self, ctx: Context) -> Screenful:
+        impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
+        return (say(impact_text(ctx, impact), nav_row(ctx)),)
 
     async def _csv(self, ctx: Context) -> Step:
         event_id = _event_id(ctx)

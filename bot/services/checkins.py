@@ -8,15 +8,17 @@ and kind, changed in place while the member answers again.
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.codes import RegistrationStatus, WorkStatus
+from bot.codes import NoticeKind, RegistrationStatus, Role, WorkStatus
 from bot.services import NotAllowed
+from bot.services.contracts import CheckinFigures, Impact
 from bot.services.database import Database
-from bot.storage.models import Followup, Registration
+from bot.storage.models import Event, Followup, Member, Notice, Registration
 
 # The answers a check-in takes, and the values each may have (free text: None).
 ANSWERS: Mapping[str, frozenset[str] | None] = {
@@ -31,6 +33,16 @@ ANSWERS: Mapping[str, frozenset[str] | None] = {
     "outcome": frozenset({"order", "cooperation", "project", "topic", "nothing"}),
 }
 MAX_TAKEAWAY = 300
+
+
+# Check-in kinds in order, with the notice that asks each.
+KINDS = {
+    "next_day": NoticeKind.CHECKIN_NEXT_DAY,
+    "weeks": NoticeKind.CHECKIN_WEEKS,
+    "months": NoticeKind.CHECKIN_MONTHS,
+}
+# Free-text answers shown (without names) in the impact report.
+_LINES = ("takeaway",)
 
 
 class Checkins:
@@ -91,3 +103,51 @@ class Checkins:
                 )
             )
             return json.loads(row) if row else {}
+
+    async def impact(self, organiser_id: int, event_id: int) -> Impact:
+        """The check-ins of one of the organiser's events: how many were asked and
+        answered, and what they said, as counts; free text without names."""
+        async with self.db.sessions() as session:
+            event = await session.get(Event, event_id)
+            organiser = await session.get(Member, organiser_id)
+            if event is None or organiser is None:
+                raise NotAllowed(f"there is no event {event_id}")
+            if organiser.role != Role.ADMIN and event.organiser_id != organiser_id:
+                raise NotAllowed(f"event {event_id} is not organised by member {organiser_id}")
+            sent = dict(
+                (
+                    await session.execute(
+                        select(Notice.kind, func.count(Notice.id))
+                        .where(Notice.event_id == event_id, Notice.status == WorkStatus.DONE)
+                        .group_by(Notice.kind)
+                    )
+                ).all()
+            )
+            rows = (
+                await session.execute(
+                    select(Followup.kind, Followup.answer).where(Followup.event_id == event_id)
+                )
+            ).all()
+        given: dict[str, list[dict[str, str]]] = {kind: [] for kind in KINDS}
+        for kind, answer in rows:
+            given.setdefault(kind, []).append(json.loads(answer or "{}"))
+        figures = tuple(
+            _figures(kind, int(sent.get(notice, 0)), given.get(kind, []))
+            for kind, notice in KINDS.items()
+        )
+        help_requests = tuple(a["help"] for a in given.get("weeks", []) if a.get("help"))
+        return Impact(event.title, figures, help_requests)
+
+
+def _figures(kind: str, invited: int, answers: list[dict[str, str]]) -> CheckinFigures:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    lines: list[str] = []
+    for answer in answers:
+        for question, value in answer.items():
+            if question in _LINES:
+                lines.append(value)
+            elif ANSWERS.get(question) is not None:
+                counts[question][value] += 1
+    return CheckinFigures(
+        kind, invited, len(answers), {q: dict(c) for q, c in counts.items()}, tuple(lines)
+    )

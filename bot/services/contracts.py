@@ -467,11 +467,32 @@ class TopicService(Protocol):
     async def merge(self, organiser_id: int, topic_id: int, into_id: int, now: datetime) -> int: ...
 
 
+@dataclass(frozen=True)
+class CheckinFigures:
+    """One check-in of one event (or of all an organiser's events), as counts."""
+
+    kind: str  # next_day | weeks | months
+    invited: int  # check-ins sent
+    answered: int
+    counts: Mapping[str, Mapping[str, int]]  # question -> answer -> how many
+    lines: tuple[str, ...] = ()  # free text (takeaways), without names
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What came of an event's workshop, from its check-ins ("Wirkung")."""
+
+    title: str
+    checkins: tuple[CheckinFigures, ...]
+    help_requests: tuple[str, ...]  # open "Ich brauche Hilfe" lines, without names
+
+
 class CheckinService(Protocol):
     async def answer(
         self, member_id: int, event_id: int, kind: str, values: Mapping[str, str], now: datetime
     ) -> None: ...
     async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]: ...
+    async def impact(self, organiser_id: int, event_id: int) -> Impact: ...
 
 
 @dataclass(frozen=True)

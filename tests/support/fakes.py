@@ -53,6 +53,7 @@ from bot.services.contracts import (
     MAX_EXPECTATION,
     Attendee,
     Cancelled,
+    CheckinFigures,
     CheckinService,
     EventChange,
     EventDetails,
@@ -60,6 +61,7 @@ from bot.services.contracts import (
     EventHit,
     EventService,
     GroupMember,
+    Impact,
     MemberService,
     MemberView,
     MyRegistration,
@@ -1073,6 +1075,11 @@ class FakeCheckins:
 
     async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]:
         return self.given.get((member_id, event_id, kind), {})
+
+    async def impact(self, organiser_id: int, event_id: int) -> Impact:
+        answered = [v for (_, e, k), v in self.given.items() if e == event_id and k == "next_day"]
+        figures = CheckinFigures("next_day", len(answered), len(answered), {})
+        return Impact("", (figures,), ())
 
 
 class RunnerConversations(Protocol):
