@@ -163,14 +163,31 @@ class NoticeKind(enum.StrEnum):
     CHECKIN_NEXT_DAY = "checkin_next_day"  # the morning after a workshop: how was it?
     CHECKIN_WEEKS = "checkin_weeks"  # four weeks on: tried anything of it since?
     CHECKIN_MONTHS = "checkin_months"  # three months on: what came of it?
+    # Once, three days on, when a check-in was not answered; then it lapses quietly.
+    CHECKIN_DAY_AGAIN = "checkin_day_again"
+    CHECKIN_WEEKS_AGAIN = "checkin_weeks_again"
+    CHECKIN_MONTHS_AGAIN = "checkin_months_again"
 
     @property
     def is_checkin(self) -> bool:
-        return self in (
-            NoticeKind.CHECKIN_NEXT_DAY,
-            NoticeKind.CHECKIN_WEEKS,
-            NoticeKind.CHECKIN_MONTHS,
-        )
+        return self in CHECKIN_KINDS or self in CHECKIN_AGAIN.values()
+
+    @property
+    def asked_first(self) -> NoticeKind:
+        """The check-in a reminder is about (itself for a check-in)."""
+        return next((first for first, again in CHECKIN_AGAIN.items() if again == self), self)
+
+
+CHECKIN_KINDS = (
+    NoticeKind.CHECKIN_NEXT_DAY,
+    NoticeKind.CHECKIN_WEEKS,
+    NoticeKind.CHECKIN_MONTHS,
+)
+CHECKIN_AGAIN = {
+    NoticeKind.CHECKIN_NEXT_DAY: NoticeKind.CHECKIN_DAY_AGAIN,
+    NoticeKind.CHECKIN_WEEKS: NoticeKind.CHECKIN_WEEKS_AGAIN,
+    NoticeKind.CHECKIN_MONTHS: NoticeKind.CHECKIN_MONTHS_AGAIN,
+}
 
 
 class TopicStatus(enum.StrEnum):

@@ -187,3 +187,23 @@ async def test_the_organiser_sees_the_impact_as_counts_and_no_names(
     fritz_id = (await app.runner.conversations.open(other.account)).member.id
     with pytest.raises(NotAllowed):  # another organiser's event
         await app.services.checkins.impact(fritz_id, event_id)
+
+
+async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    event_id = await add_event(app, "Stammtisch")
+    anna = await signed_up(app, "anna", event_id)
+    await signed_up(app, "ben", event_id)
+    clock[0] = FRIDAY_MORNING
+    await _run(app, clock)
+    from bot.dialogs.checkins import RATING
+
+    await anna.press(RATING("4"))  # Anna answers, Ben does not
+    clock[0] = FRIDAY_MORNING + timedelta(days=3)
+    got = dict(await _run(app, clock))
+    assert set(got) == {"ben"}
+    assert "Eine kurze Erinnerung, falls es untergegangen ist:" in got["ben"]
+    assert "1 heißt schlecht, 5 sehr gut" in got["ben"]
+    clock[0] = FRIDAY_MORNING + timedelta(days=6)
+    assert await _run(app, clock) == []  # once only; then it lapses quietly

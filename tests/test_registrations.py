@@ -165,5 +165,6 @@ async def test_signing_up_again_after_cancelling_queues_at_the_end_and_rearms_re
                 select(Notice).where(Notice.registration_id == again.registration.id)
             )
         ).all()
-    # The two reminders and the check-in after the event, all armed again.
-    assert [n.status for n in reminders] == [WorkStatus.PENDING] * 3
+    # The two reminders, and the three check-ins after the event with their one
+    # reminder each, all armed again.
+    assert [n.status for n in reminders] == [WorkStatus.PENDING] * 8

@@ -198,6 +198,16 @@ def _checkin_screen(n: NoticeView, state: str) -> Target | None:
     return Target("checkin", state, {"registration_id": n.registration_id})
 
 
+def _checkin_again(state: str) -> Callable[[Context, NoticeView], Words]:
+    """The one reminder of an unanswered check-in: a short line and the same screen."""
+
+    def words(ctx: Context, n: NoticeView) -> Words:
+        text = ctx._("A short reminder, in case it got lost:")
+        return (OutMessage(text),), _checkin_screen(n, state)
+
+    return words
+
+
 # One entry per kind: a test checks that every NoticeKind has its words.
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.REMINDER_DAY_BEFORE: _reminder_day_before,
@@ -212,6 +222,9 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.CHECKIN_NEXT_DAY: _checkin_next_day,
     NoticeKind.CHECKIN_WEEKS: _checkin_weeks,
     NoticeKind.CHECKIN_MONTHS: _checkin_months,
+    NoticeKind.CHECKIN_DAY_AGAIN: _checkin_again("how"),
+    NoticeKind.CHECKIN_WEEKS_AGAIN: _checkin_again("weeks"),
+    NoticeKind.CHECKIN_MONTHS_AGAIN: _checkin_again("months"),
     NoticeKind.TOPIC_CLOSED: _topic_closed,
     NoticeKind.TOPIC_MERGED: _topic_merged,
     NoticeKind.TOPIC_INVITED: _topic_invited,

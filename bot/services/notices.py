@@ -36,6 +36,7 @@ from bot.storage.models import (
     ChannelAccount,
     DialogState,
     Event,
+    Followup,
     Member,
     Notice,
     Place,
@@ -73,6 +74,7 @@ def skip_reason(
     registered: int,
     topic_open: bool = False,
     attendance_taken: bool = False,
+    answered: bool = False,
 ) -> str | None:
     """Why a due notice must not be sent any more, or None to send it.
 
@@ -92,6 +94,8 @@ def skip_reason(
     if event.status != EventStatus.PUBLISHED:
         return "event not published"
     if kind.is_checkin:
+        if answered:
+            return "answered"  # the reminder of a check-in already answered
         return _checkin_skip(kind, now, event, registration_status, member, attendance_taken)
     if now >= event.start_at:
         return "event started"
@@ -130,7 +134,8 @@ def _checkin_skip(
     organiser took no attendance; never to one who asked for no more."""
     if (member.consents or {}).get(CHECKINS) is False:
         return "no check-ins wanted"
-    if now > (event.end_at or event.start_at) + CHECKIN_AFTER[kind] + CHECKIN_LATE:
+    first = kind.asked_first
+    if now > (event.end_at or event.start_at) + CHECKIN_AFTER[first] + CHECKIN_LATE:
         return "too late"
     if attendance_taken:
         return None if status == RegistrationStatus.ATTENDED else "not present"
@@ -152,6 +157,7 @@ def _work(
     now: datetime,
     topic: TopicFacts | None = None,
     attendance_taken: bool = False,
+    answered: bool = False,
 ) -> Work:
     if notice.kind != NoticeKind.MINIMUM_CHECK:
         registered = 0
@@ -193,6 +199,7 @@ def _work(
         registered,
         topic_open=topic is not None and topic.status == TopicStatus.OPEN,
         attendance_taken=attendance_taken,
+        answered=answered,
     )
     return Work(view, recipient, reason)
 
@@ -206,6 +213,29 @@ class TopicFacts:
     status: str
     people: int  # the author and the supporters
     fields: Mapping[Field, int]
+
+
+# A check-in reminder and the followup kind its check-in's answers are kept under.
+_AGAIN_OF = {
+    NoticeKind.CHECKIN_DAY_AGAIN: "next_day",
+    NoticeKind.CHECKIN_WEEKS_AGAIN: "weeks",
+    NoticeKind.CHECKIN_MONTHS_AGAIN: "months",
+}
+
+
+async def _answered(
+    session: AsyncSession, reminders: Sequence[Notice]
+) -> set[tuple[int, int | None, str | None]]:
+    """(member, event, kind) of the check-ins these reminders are about that have an answer."""
+    if not reminders:
+        return set()
+    rows = await session.execute(
+        select(Followup.member_id, Followup.event_id, Followup.kind).where(
+            Followup.member_id.in_({n.member_id for n in reminders}),
+            Followup.event_id.in_({n.event_id for n in reminders}),
+        )
+    )
+    return {(member, event, kind) for member, event, kind in rows.all()}
 
 
 async def _seats_taken(session: AsyncSession, event_ids: set[int | None]) -> dict[int, int]:
@@ -345,6 +375,7 @@ class Notices:
         present = await _attendance_taken(
             session, {n.event_id for n, *_ in rows if NoticeKind(n.kind).is_checkin}
         )
+        answered = await _answered(session, [n for n, *_ in rows if n.kind in _AGAIN_OF])
         topics = await _topic_facts(
             session,
             {
@@ -379,6 +410,7 @@ class Notices:
                 now,
                 topics.get(int((notice.params or {}).get("topic_id") or 0)),
                 notice.event_id in present,
+                (notice.member_id, notice.event_id, _AGAIN_OF.get(notice.kind)) in answered,
             )
             for notice, member, event, place, reg in rows
         ]

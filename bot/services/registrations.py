@@ -21,6 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
+    CHECKIN_AGAIN,
     HOLDS_SEAT,
     EventFormat,
     EventStatus,
@@ -66,10 +67,17 @@ def _before_start(before: timedelta) -> Callable[[Event], datetime]:
     return due
 
 
-# Every notice a seat brings, and when it is due: the reminders and the check-in.
+# An unanswered check-in is asked once more, this long after it.
+CHECKIN_AGAIN_AFTER = timedelta(days=3)
+
+# Every notice a seat brings, and when it is due: the reminders and the check-ins.
 SEAT_NOTICES: dict[NoticeKind, Callable[[Event], datetime]] = {
     **{kind: _before_start(before) for kind, before in REMINDERS.items()},
     **{kind: _checkin_due(after) for kind, after in CHECKIN_AFTER.items()},
+    **{
+        CHECKIN_AGAIN[kind]: _checkin_due(after + CHECKIN_AGAIN_AFTER)
+        for kind, after in CHECKIN_AFTER.items()
+    },
 }
 
 
