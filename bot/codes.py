@@ -167,6 +167,8 @@ class NoticeKind(enum.StrEnum):
     CHECKIN_DAY_AGAIN = "checkin_day_again"
     CHECKIN_WEEKS_AGAIN = "checkin_weeks_again"
     CHECKIN_MONTHS_AGAIN = "checkin_months_again"
+    CHECKIN_REQUEST = "checkin_request"  # to the organiser: someone needs help or contact
+    ORGANISER_REPLY = "organiser_reply"  # to that member: the organiser's answer
 
     @property
     def is_checkin(self) -> bool:

@@ -207,3 +207,32 @@ async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
     assert "1 heißt schlecht, 5 sehr gut" in got["ben"]
     clock[0] = FRIDAY_MORNING + timedelta(days=6)
     assert await _run(app, clock) == []  # once only; then it lapses quietly
+
+
+async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from bot.dialogs.checkins import TRIED
+
+    olga = ChatUser(app.runner, "olga")
+    await olga.onboard("Bendorf")
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    olga_id = (await app.runner.conversations.open(olga.account)).member.id
+    event_id = await add_event(app, "Stammtisch")
+    async with app.db.transaction() as session:
+        await session.execute(
+            update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
+        )
+    anna = await signed_up(app, "anna", event_id)
+    clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
+    await _run(app, clock)
+    await anna.press(TRIED("help"))
+    await anna.send("Beim Kalkulieren der Aufträge")
+    got = dict(await _run(app, clock))
+    assert "bittet jemand aus der Runde um Hilfe: „Beim Kalkulieren der Aufträge“" in got["olga"]
+    assert "anna" not in got["olga"].lower()  # no name unless she agrees
+    assert "Gesendet." in await olga.send("Ruf mich an, wenn du magst: über das Büro.")
+    got = dict(await _run(app, clock))
+    assert "Eine Antwort der Veranstaltung „Stammtisch“:" in got["anna"]
+    assert "Ruf mich an, wenn du magst" in got["anna"]
+    assert await _run(app, clock) == []  # each once

@@ -75,6 +75,7 @@ CHANGE = ValueAction("change", one_of("title", "description", "when", "capacity"
 CANCEL_YES = Action("cancel_yes")
 CANCEL_NO = Action("cancel_no")
 HOLD = Action("hold")
+MAX_REPLY = 900
 IMPACT = Action("impact")
 
 
@@ -92,6 +93,7 @@ class State(enum.StrEnum):
     CANCEL_CONFIRM = "cancel_confirm"
     MINIMUM_CHECK = "minimum_check"
     IMPACT = "impact"
+    REPLY = "reply"
 
 
 class MyEvents(OrganiserDialog):
@@ -112,6 +114,7 @@ class MyEvents(OrganiserDialog):
                 ),
             ),
             State.IMPACT: Screen(self._impact),
+            State.REPLY: Screen(self._ask_reply, answer=self._reply),
             State.ATTENDANCE: Screen(self._attendance, (on(CAME, self._came),)),
             State.EDIT: Screen(self._ask_change, (on(CHANGE, self._change),)),
             State.EDIT_TITLE: Screen(ask_title, answer=self._title),
@@ -200,6 +203,23 @@ class MyEvents(OrganiserDialog):
     async def _impact(self, ctx: Context) -> Screenful:
         impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
         return (say(impact_text(ctx, impact), nav_row(ctx)),)
+
+    async def _ask_reply(self, ctx: Context) -> Screenful:
+        text = ctx._(
+            "Write your answer; it arrives in their chat. Phone numbers or accounts are "
+            "shared only if you both want to."
+        )
+        return (say(text, nav_row(ctx)),)
+
+    async def _reply(self, ctx: Context, msg: Incoming) -> Step:
+        member = ctx.data.get("reply_to")
+        if not isinstance(member, int):
+            raise NotAllowed("nobody to answer on this screen")
+        if longer := too_long(ctx, msg.text, MAX_REPLY):
+            return longer
+        await ctx.services.checkins.reply(ctx.member.id, _event_id(ctx), member, msg.text, ctx.now)
+        sent = ctx._("Sent. They get your answer in their chat.")
+        return self.go(State.EVENT, {"reply_to": None}, say=note(sent), remember=False)
 
     async def _csv(self, ctx: Context) -> Step:
         event_id = _event_id(ctx)

@@ -208,6 +208,23 @@ def _checkin_again(state: str) -> Callable[[Context, NoticeView], Words]:
     return words
 
 
+def _checkin_request(ctx: Context, n: NoticeView) -> Words:
+    if n.params.get("what") == "help":
+        text = ctx._("After “{title}”, someone from the group asks for help: “{text}”").format(
+            title=n.title, text=n.params.get("text", "")
+        )
+    else:
+        text = ctx._("After “{title}”, someone from the group would like to stay in touch.")
+        text = text.format(title=n.title)
+    to = Target("my_events", "reply", {"event_id": n.event_id, "reply_to": n.params.get("member")})
+    return (OutMessage(text),), to
+
+
+def _organiser_reply(ctx: Context, n: NoticeView) -> Words:
+    text = ctx._("An answer from the organiser of “{title}”:").format(title=n.title)
+    return (OutMessage(f"{text}\n{n.params.get('text', '')}"),), None
+
+
 # One entry per kind: a test checks that every NoticeKind has its words.
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.REMINDER_DAY_BEFORE: _reminder_day_before,
@@ -225,6 +242,8 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.CHECKIN_DAY_AGAIN: _checkin_again("how"),
     NoticeKind.CHECKIN_WEEKS_AGAIN: _checkin_again("weeks"),
     NoticeKind.CHECKIN_MONTHS_AGAIN: _checkin_again("months"),
+    NoticeKind.CHECKIN_REQUEST: _checkin_request,
+    NoticeKind.ORGANISER_REPLY: _organiser_reply,
     NoticeKind.TOPIC_CLOSED: _topic_closed,
     NoticeKind.TOPIC_MERGED: _topic_merged,
     NoticeKind.TOPIC_INVITED: _topic_invited,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import NoticeKind, RegistrationStatus, Role, WorkStatus
 from bot.services import NotAllowed
@@ -91,6 +92,7 @@ class Checkins:
             row.answer = json.dumps(answers, ensure_ascii=False)
             if "rating" in values:
                 row.rating = int(values["rating"])
+            await _reach_organiser(session, member_id, event_id, values, now)
 
     async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]:
         """What the member answered so far (empty before the first answer)."""
@@ -103,6 +105,41 @@ class Checkins:
                 )
             )
             return json.loads(row) if row else {}
+
+    async def reply(
+        self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
+    ) -> None:
+        """The organiser answers a help or contact request; it arrives in the member's chat."""
+        text = text.strip()
+        if not text or len(text) > MAX_TAKEAWAY * 3:
+            raise NotAllowed("a reply of up to 900 characters")
+        async with self.db.transaction() as session:
+            event = await session.get(Event, event_id)
+            organiser = await session.get(Member, organiser_id)
+            if (
+                event is None
+                or organiser is None
+                or (organiser.role != Role.ADMIN and event.organiser_id != organiser_id)
+            ):
+                raise NotAllowed(f"event {event_id} is not organised by member {organiser_id}")
+            # Only to someone who was at this event (the request's screen names them).
+            seat = await session.scalar(
+                select(Registration.id).where(
+                    Registration.event_id == event_id, Registration.member_id == member_id
+                )
+            )
+            if seat is None:
+                raise NotAllowed(f"member {member_id} was not at event {event_id}")
+            session.add(
+                Notice(
+                    member_id=member_id,
+                    kind=NoticeKind.ORGANISER_REPLY,
+                    event_id=event_id,
+                    params={"text": text},
+                    due_at=now,
+                    created_at=now,
+                )
+            )
 
     async def impact(self, organiser_id: int, event_id: int) -> Impact:
         """The check-ins of one of the organiser's events: how many were asked and
@@ -137,6 +174,30 @@ class Checkins:
         )
         help_requests = tuple(a["help"] for a in given.get("weeks", []) if a.get("help"))
         return Impact(event.title, figures, help_requests)
+
+
+async def _reach_organiser(
+    session: AsyncSession, member_id: int, event_id: int, values: Mapping[str, str], now: datetime
+) -> None:
+    """ "Ich brauche Hilfe" (with its line) and "in Kontakt bleiben" go to the event's
+    organiser as a notice with a reply button; once each, and without the member's name."""
+    what = "help" if values.get("help") else "contact" if values.get("contact") == "yes" else None
+    if what is None:
+        return
+    organiser = await session.scalar(select(Event.organiser_id).where(Event.id == event_id))
+    if organiser is None or organiser == member_id:
+        return
+    session.add(
+        Notice(
+            member_id=organiser,
+            kind=NoticeKind.CHECKIN_REQUEST,
+            event_id=event_id,
+            params={"member": member_id, "what": what, "text": values.get("help", "")},
+            dedupe=f"checkin_request:{event_id}:{member_id}:{what}",
+            due_at=now,
+            created_at=now,
+        )
+    )
 
 
 def _figures(kind: str, invited: int, answers: list[dict[str, str]]) -> CheckinFigures:

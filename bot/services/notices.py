@@ -83,8 +83,14 @@ def skip_reason(
     takes over), the two-hours one until the start."""
     if member.deleted_at is not None:
         return "member deleted"
-    if kind in (NoticeKind.TOPIC_WITHDRAWN, NoticeKind.TOPIC_CLOSED, NoticeKind.TOPIC_MERGED):
-        return None  # about a topic, not an event: always worth the one message
+    if kind in (
+        NoticeKind.TOPIC_WITHDRAWN,
+        NoticeKind.TOPIC_CLOSED,
+        NoticeKind.TOPIC_MERGED,
+        NoticeKind.CHECKIN_REQUEST,
+        NoticeKind.ORGANISER_REPLY,
+    ):
+        return None  # a person's message, or about a topic: always worth the one message
     if kind == NoticeKind.TOPIC_DEMAND:
         return None if topic_open else "topic not open"
     if event is None:

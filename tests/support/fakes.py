@@ -1081,6 +1081,11 @@ class FakeCheckins:
         figures = CheckinFigures("next_day", len(answered), len(answered), {})
         return Impact("", (figures,), ())
 
+    async def reply(
+        self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
+    ) -> None:
+        self.given.setdefault((member_id, event_id, "reply"), {})["text"] = text
+
 
 class RunnerConversations(Protocol):
     """What `Runner` uses of `bot.services.conversations.Conversations`."""
