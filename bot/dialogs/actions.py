@@ -58,13 +58,14 @@ class ValueAction(Generic[T]):
         return f"{self.name}:{self.codec.dump(value)}"
 
     def matches(self, payload: str) -> bool:
-        return payload.startswith(self.name + ":")
+        return payload.partition(":")[0] == self.name and ":" in payload
 
     def parse(self, payload: str) -> T:
-        if not self.matches(payload):
+        name, colon, value = payload.partition(":")
+        if name != self.name or not colon:
             raise BadPayload(payload)
         try:
-            return self.codec.load(payload[len(self.name) + 1 :])
+            return self.codec.load(value)
         except (ValueError, KeyError) as error:
             raise BadPayload(payload) from error
 
