@@ -428,3 +428,48 @@ async def test_organisers_list_the_topics_with_demand_in_their_region(app: Werkb
     text = await olga.tap("Nur mit Nachfrage")
     assert "Lasercutter für Holz" in text and "Siebdruck" not in text
     assert "Siebdruck" in await olga.tap("Alle Themen")
+
+
+async def test_a_hold_whose_invitee_blocked_the_bot_is_freed_all_the_same(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from datetime import timedelta
+
+    from bot.codes import EventFormat, RegistrationStatus, Role
+    from bot.services.contracts import EventDraft, Outcome
+    from bot.storage.models import ChannelAccount
+    from tests.support.clock import START
+
+    topics, registrations = app.services.topics, app.services.registrations
+    olga = await member_at(app, "olga", BENDORF)
+    await app.members.set_role("console:olga", Role.ORGANISER)
+    anna = await member_at(app, "anna", BENDORF)
+    carl, dora = [await member_at(app, n, KOBLENZ) for n in ("carl", "dora")]
+    _, topic = await topics.propose(anna, "Drechseln", None, [Field.CRAFT], NOW)
+    await topics.support(carl, topic, "Schalen", now=NOW)
+    async with app.db.sessions() as session:
+        place = await session.scalar(select(Place.id).where(Place.town == "Bendorf"))
+    assert place is not None
+    draft = EventDraft(
+        format=EventFormat.TRANSFER,
+        title="Drechseln",
+        description=None,
+        place_id=place,
+        start_at=START,
+        end_at=START + timedelta(hours=3),
+        capacity=1,
+        topic_id=topic,
+        invite=(carl,),
+    )
+    event = await app.services.organiser.create(olga, draft, NOW)
+    held = await registrations.for_event(carl, event)
+    assert held is not None and held.expectation == "Schalen"  # the wish comes along
+    assert (await registrations.sign_up(dora, event, NOW)).outcome == Outcome.WAITLISTED
+    async with app.db.transaction() as session:  # Carl blocked the bot
+        await session.execute(
+            update(ChannelAccount).where(ChannelAccount.member_id == carl).values(blocked=True)
+        )
+    clock[0] = NOW + timedelta(hours=48, minutes=11)
+    await dispatcher(app, Inbox(), clock).run_once()
+    moved = await registrations.for_event(dora, event)
+    assert moved is not None and moved.status == RegistrationStatus.REGISTERED

@@ -154,7 +154,9 @@ class Checkins(Dialog):
             (Button(ctx._("Not yet – no time"), TRIED("no_time")),),
             (Button(ctx._("I need help"), TRIED("help")),),
         )
-        return (say(text.format(title=r.title), *rows, self._no_more_row(ctx)),)
+        return (
+            say(text.format(title=r.title), *rows, self._no_more_row(ctx), nav_row(ctx, False)),
+        )
 
     async def _tried(self, ctx: Context, tried: str) -> Step:
         if lapsed := await self._save(ctx, WEEKS, tried=tried):
@@ -187,7 +189,7 @@ class Checkins(Dialog):
             (Button(ctx._("A topic for the next workshop"), OUTCOME("topic")),),
             (Button(ctx._("Nothing"), OUTCOME("nothing")),),
         )
-        return (say(text, *rows, self._no_more_row(ctx)),)
+        return (say(text, *rows, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
     async def _outcome(self, ctx: Context, outcome: str) -> Step:
         if lapsed := await self._save(ctx, MONTHS, outcome=outcome):

@@ -19,6 +19,7 @@ from bot.codes import NoticeKind, RegistrationStatus, Role, WorkStatus
 from bot.services import NotAllowed
 from bot.services.contracts import CheckinFigures, Impact
 from bot.services.database import Database
+from bot.services.organising import own_event
 from bot.storage.models import Event, Followup, Member, Notice, Registration
 
 # The answers a check-in takes, and the values each may have (free text: None).
@@ -145,12 +146,9 @@ class Checkins:
         """The check-ins of one of the organiser's events: how many were asked and
         answered, and what they said, as counts; free text without names."""
         async with self.db.sessions() as session:
+            await own_event(session, organiser_id, event_id)
             event = await session.get(Event, event_id)
-            organiser = await session.get(Member, organiser_id)
-            if event is None or organiser is None:
-                raise NotAllowed(f"there is no event {event_id}")
-            if organiser.role != Role.ADMIN and event.organiser_id != organiser_id:
-                raise NotAllowed(f"event {event_id} is not organised by member {organiser_id}")
+            assert event is not None  # own_event refused a missing one
             sent = dict(
                 (
                     await session.execute(

@@ -30,7 +30,12 @@ from bot.codes import (
 from bot.messages import AccountRef
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
-from bot.services.registrations import CHECKIN_AFTER, CHECKIN_HOUR_UTC, release_hold
+from bot.services.registrations import (
+    CHECKIN_AFTER,
+    CHECKIN_HOUR_UTC,
+    release_hold,
+    release_lapsed_holds,
+)
 from bot.storage.models import (
     OPEN_NOTICE,
     ChannelAccount,
@@ -352,6 +357,8 @@ class Notices:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
+            # Holds whose notice cannot go out (blocked, deleted) are freed here too.
+            await release_lapsed_holds(session, now)
             if not claimed:
                 return []
             works = await self._works(session, sorted(claimed), now)

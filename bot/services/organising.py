@@ -266,7 +266,7 @@ class Organising:
     async def roster(self, member_id: int, event_id: int) -> Roster:
         """Who has a seat (by sign-up order), then the waitlist numbered 1..n."""
         async with self.db.sessions() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             rows = await _roster_rows(session, event_id)
             return Roster(
                 event=(await _organised(session, Event.id == event_id))[0],
@@ -278,7 +278,7 @@ class Organising:
     ) -> None:
         """Mark a member with a seat as attended, or take the mark back."""
         async with self.db.transaction() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             reg = await session.get(Registration, registration_id)
             if reg is None or reg.event_id != event_id:
                 raise NotAllowed(f"registration {registration_id} is not of event {event_id}")
@@ -300,9 +300,9 @@ class Organising:
         people have left. Returns the changes as English message ids.
         """
         async with self.db.transaction() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             event = await _lock_event(session, event_id)
-            assert event is not None  # _own_event found it; events are not deleted
+            assert event is not None  # own_event found it; events are not deleted
             if event.status == EventStatus.CANCELLED:
                 raise InvalidEvent("the event is cancelled")
             changes: list[str] = []
@@ -343,7 +343,7 @@ class Organising:
         returns how many are told (0 when it was cancelled already)."""
         reason = reason.strip()
         async with self.db.transaction() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             event = await _lock_event(session, event_id)
             assert event is not None
             if event.status == EventStatus.CANCELLED:
@@ -368,7 +368,7 @@ class Organising:
         """The organiser holds the event although the minimum is not reached (yet):
         the pending minimum check is done; nothing else changes."""
         async with self.db.transaction() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             await session.execute(
                 update(Notice)
                 .where(
@@ -383,7 +383,7 @@ class Organising:
         """The roster as a CSV file that LibreOffice and a German Excel open as is:
         UTF-8 with a byte order mark, ';' between cells, CRLF, a German header."""
         async with self.db.sessions() as session:
-            await _own_event(session, member_id, event_id)
+            await own_event(session, member_id, event_id)
             rows = await _roster_rows(session, event_id)
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -410,7 +410,7 @@ async def _organiser(session: AsyncSession, member_id: int) -> Member:
     return member
 
 
-async def _own_event(session: AsyncSession, member_id: int, event_id: int) -> None:
+async def own_event(session: AsyncSession, member_id: int, event_id: int) -> None:
     member = await _organiser(session, member_id)
     row = (
         await session.execute(select(Event.organiser_id).where(Event.id == event_id))
@@ -641,11 +641,19 @@ async def _plan_topic(
         return  # withdrawn or planned meanwhile: the workshop stands on its own
     topic.status = TopicStatus.PLANNED
     event.topic_id = topic.id
-    supporters = select(TopicInterest.member_id).where(TopicInterest.topic_id == topic.id)
-    people = set((await session.scalars(supporters)).all())
+    wishes: dict[int, str | None] = dict(
+        (
+            await session.execute(
+                select(TopicInterest.member_id, TopicInterest.expectation).where(
+                    TopicInterest.topic_id == topic.id
+                )
+            )
+        ).all()
+    )
+    people = set(wishes)
     if topic.proposer_id is not None:
         people.add(topic.proposer_id)
-    group = [m for m in invited if m in people and m != event.organiser_id]
+    group = {m: wishes.get(m) for m in invited if m in people and m != event.organiser_id}
     held = set(await hold_seats(session, event, group, hold_until, now))
     for person in sorted(people - {event.organiser_id}):
         session.add(

@@ -14,7 +14,7 @@ not stored, so it stays right when someone ahead leaves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
@@ -171,7 +171,7 @@ class Registrations:
                 reg.status, reg.held_until, reg.expectation = (
                     RegistrationStatus.REGISTERED,
                     None,
-                    expectation,
+                    expectation or reg.expectation,  # the wish they gave for the topic
                 )
                 await session.flush()
                 await _schedule_reminders(session, [reg], event, now)
@@ -225,7 +225,11 @@ class Registrations:
                     select(Registration.id).where(
                         Registration.member_id == member_id,
                         Registration.status.in_(
-                            (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
+                            (
+                                RegistrationStatus.REGISTERED,
+                                RegistrationStatus.WAITLISTED,
+                                RegistrationStatus.HELD,
+                            )
                         ),
                     )
                 )
@@ -437,20 +441,27 @@ async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]
 
 
 async def hold_seats(
-    session: AsyncSession, event: Event, members: Sequence[int], until: datetime, now: datetime
+    session: AsyncSession,
+    event: Event,
+    members: Mapping[int, str | None],
+    until: datetime,
+    now: datetime,
 ) -> list[int]:
-    """Keep seats of a new event for personally invited members until `until` (as many as
-    are free); each hold ends by a HOLD_ENDS notice. Returns the members it holds for."""
+    """Keep seats of a new event for personally invited members (id → their wish, kept as
+    the expectation) until `until`, as many as are free; each hold ends by a HOLD_ENDS
+    notice. Returns the members it holds for."""
     await _lock_event(session, event.id)
     taken = await _count(session, event.id, HOLDS_SEAT)
     free = None if event.capacity is None else max(0, event.capacity - taken)
     held: list[int] = []
-    for member_id in members[:free] if free is not None else members:
+    invited = list(members)
+    for member_id in invited[:free] if free is not None else invited:
         reg = Registration(
             event_id=event.id,
             member_id=member_id,
             status=RegistrationStatus.HELD,
             held_until=until,
+            expectation=members[member_id],
         )
         session.add(reg)
         await session.flush()
@@ -484,3 +495,22 @@ async def release_hold(session: AsyncSession, registration_id: int, now: datetim
     await session.flush()
     await fill_free_seats(session, event, now)
     return True
+
+
+# A hold is normally freed by its HOLD_ENDS notice, which also tells the member. One
+# whose notice cannot go out (the member blocked the bot or was deleted) is freed by
+# the sweep this long after its time.
+HOLD_GRACE = timedelta(minutes=10)
+
+
+async def release_lapsed_holds(session: AsyncSession, now: datetime) -> int:
+    """Free the seats of holds whose time is long up; returns how many."""
+    lapsed = (
+        await session.scalars(
+            select(Registration.id).where(
+                Registration.held_until < now - HOLD_GRACE,
+                Registration.status == RegistrationStatus.HELD,
+            )
+        )
+    ).all()
+    return sum([await release_hold(session, reg_id, now) for reg_id in lapsed])

@@ -248,7 +248,8 @@ class Registration(Base):
     status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus))
     expectation: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int | None] = mapped_column(Integer)  # waitlist order
-    held_until: Mapped[datetime | None]  # while HELD: when the seat goes to everyone
+    # While HELD: when the seat goes to everyone (indexed for the sweep of lapsed holds).
+    held_until: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -40,9 +40,11 @@ def upgrade() -> None:
     op.create_index("ix_topic_interest_member_id", "topic_interest", ["member_id"])
     with op.batch_alter_table("registration") as registration:
         registration.add_column(sa.Column("held_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_registration_held_until", "registration", ["held_until"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_registration_held_until", table_name="registration")
     with op.batch_alter_table("registration") as registration:
         registration.drop_column("held_until")
     op.drop_index("ix_topic_interest_member_id", table_name="topic_interest")
