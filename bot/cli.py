@@ -9,7 +9,8 @@ import logging
 import os
 import sys
 from collections.abc import Coroutine, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.config import Settings, SettingsError, load_settings
@@ -54,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     ics.add_argument("file", help="the .ics file")
     ics.add_argument("--place", help="where they take place: a place id or its exact name")
     ics.add_argument("--organiser", help="who organises them: telegram:<id>, matrix:… or console:…")
+
+    report = sub.add_parser("report", help="reports for operators and funders")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    impact = report_sub.add_parser(
+        "impact", help="what came of the workshops, from the check-ins, over all events"
+    )
+    impact.add_argument("--since", help="only events from this day on (2026-01-31 or 31.1.2026)")
+    impact.add_argument(
+        "--place", default="", help="only events at places whose name or town contains this"
+    )
+    impact.add_argument("--out", help="also save the figures as FILE.csv or the chart as FILE.png")
     return parser
 
 
@@ -104,6 +116,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _admin(app, args)
         if args.command == "import":
             return await _import_ics(app, args)
+        if args.command == "report":
+            return await _report_impact(app, args)
     finally:
         await app.close()
     return EXIT_USAGE
@@ -279,3 +293,72 @@ async def _import_ics(app: Werkbank, args: argparse.Namespace) -> int:
         f"{result.unchanged} unchanged, {result.skipped} skipped"
     )
     return 0
+
+
+async def _report_impact(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank report impact`: the check-ins of all events in words, and as a CSV
+    file or chart with --out; in the default language."""
+    from zoneinfo import ZoneInfo
+
+    from bot import charts, impact_report
+    from bot.dialogs.impact import impact_text
+    from bot.i18n import Translator
+    from bot.services.checkins import Checkins
+
+    since = None
+    if args.since:
+        day = _day(args.since)
+        if day is None:
+            print(f"werkbank: --since {args.since!r} is no date (e.g. 2026-01-31)", file=sys.stderr)
+            return EXIT_USAGE
+        tz = ZoneInfo(app.settings.timezone)
+        since = datetime.combine(day, datetime.min.time(), tz)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".csv", ".png"):
+        print("werkbank: --out must name a .csv or a .png file", file=sys.stderr)
+        return EXIT_USAGE
+    impact = await Checkins(app.db).report(since, args.place)
+    t = Translator(app.settings.default_locale, ZoneInfo(app.settings.timezone))
+    title = t.ngettext("Impact of {count} event", "Impact of {count} events", impact.events).format(
+        count=impact.events
+    )
+    if since is not None:
+        title += " " + t._("from {day} on").format(day=t.day(since))
+    if args.place.strip():
+        title += " " + t._("at “{place}”").format(place=args.place.strip())
+    print(impact_text(t, impact, title))
+    if out is None:
+        return 0
+    if out.suffix.lower() == ".csv":
+        data = impact_report.csv_file(impact, t._)
+    else:
+        chart = impact_report.chart(impact, title, t._)
+        if chart is None:
+            print("werkbank: no answers yet, so no chart", file=sys.stderr)
+            return EXIT_USAGE
+        data = await charts.render(chart)
+    try:
+        _write_private(out, data)
+    except OSError as exc:
+        print(f"werkbank: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(t._("Saved: {file}").format(file=out))
+    return 0
+
+
+def _day(text: str) -> date | None:
+    """A day as operators write it: 2026-01-31 or 31.1.2026."""
+    text = text.strip()
+    for read in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
+        try:
+            return read(text)
+        except ValueError:
+            continue
+    return None
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """A file only its owner can read: figures about people are nobody else's business."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)

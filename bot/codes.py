@@ -192,6 +192,71 @@ CHECKIN_AGAIN = {
 }
 
 
+class Checkin(enum.StrEnum):
+    """The check-ins after a workshop (`followup.kind`), in the order they come."""
+
+    NEXT_DAY = "next_day"
+    WEEKS = "weeks"
+    MONTHS = "months"
+
+    @property
+    def notice(self) -> NoticeKind:
+        """The notice that asks it."""
+        return CHECKIN_KINDS[list(Checkin).index(self)]
+
+
+class Question(enum.StrEnum):
+    """What a check-in asks; each takes one of its `answers`, or a line of text."""
+
+    MET = "met"  # the expectation quoted back: did it work out?
+    RATING = "rating"  # without an expectation: 1 to 5
+    TAKEAWAY = "takeaway"  # "Was nimmst du mit?", one line
+    CONTACT = "contact"  # stay in touch with someone from the group?
+    TRIED = "tried"  # four weeks on: tried anything of it since?
+    HELP = "help"  # what they need help with, one line
+    OUTCOME = "outcome"  # three months on: what came of it?
+
+    @property
+    def answers(self) -> tuple[str, ...] | None:
+        """The answers it takes; None for a free line of text."""
+        return QUESTION_ANSWERS[self]
+
+
+class Answer(enum.StrEnum):
+    """The answers check-in buttons give (ratings are the digits 1 to 5)."""
+
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+    DONE = "done"
+    STARTED = "started"
+    NO_TIME = "no_time"
+    NEEDS_HELP = "help"
+    ORDER = "order"
+    COOPERATION = "cooperation"
+    PROJECT = "project"
+    TOPIC = "topic"
+    NOTHING = "nothing"
+
+
+RATINGS = ("1", "2", "3", "4", "5")
+QUESTION_ANSWERS: dict[Question, tuple[str, ...] | None] = {
+    Question.MET: (Answer.YES, Answer.PARTLY, Answer.NO),
+    Question.RATING: RATINGS,
+    Question.TAKEAWAY: None,
+    Question.CONTACT: (Answer.YES, Answer.NO),
+    Question.TRIED: (Answer.DONE, Answer.STARTED, Answer.NO_TIME, Answer.NEEDS_HELP),
+    Question.HELP: None,
+    Question.OUTCOME: (
+        Answer.ORDER,
+        Answer.COOPERATION,
+        Answer.PROJECT,
+        Answer.TOPIC,
+        Answer.NOTHING,
+    ),
+}
+
+
 class TopicStatus(enum.StrEnum):
     """Where a topic members proposed stands."""
 
@@ -206,6 +271,8 @@ class TopicStatus(enum.StrEnum):
 # Keys of Member.consents, each asked where it first matters and changeable in the settings.
 INVITATIONS = "invitations"  # organisers may invite the member personally into a small group
 CHECKINS = "checkins"  # check-ins after workshops (on unless the member said "no more")
+# The member's first name beside their check-in answers for the organiser (else none).
+NAME_TO_ORGANISER = "name_to_organiser"
 
 
 C = TypeVar("C", bound=enum.StrEnum)

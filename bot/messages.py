@@ -68,6 +68,11 @@ class Attachment:
     mime_type: str
     data: bytes
 
+    @property
+    def is_image(self) -> bool:
+        """Shown as a picture (a Telegram photo, a Matrix m.image), not as a file."""
+        return self.mime_type.startswith("image/")
+
 
 @dataclass(frozen=True)
 class OutMessage:

@@ -52,7 +52,9 @@ async def test_the_morning_after_each_attendee_is_asked_how_it_went(
     assert await dispatcher(app, Inbox(), clock).run_once() == 0  # exactly once
 
     assert "Was nimmst du mit?" in await anna.press(MET("partly"))
-    assert "in Kontakt bleiben" in await anna.send("Wie man Furnier sauber schneidet")
+    # Her first line: may the organiser see her name beside it? Asked once.
+    assert "deinen Vornamen" in await anna.send("Wie man Furnier sauber schneidet")
+    assert "in Kontakt bleiben" in await anna.tap("Nein, ohne Namen")
     assert "Danke!" in await anna.press(CONTACT("yes"))
     async with app.db.sessions() as session:
         answer = await session.scalar(select(Followup.answer).where(Followup.event_id == event_id))
@@ -136,7 +138,8 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     got = dict(await _run(app, clock))
     assert "Vor vier Wochen warst du bei „Stammtisch“" in got["anna"]
     assert "Wobei?" in await anna.press(TRIED("help"))
-    assert "Danke!" in await anna.send("Beim Kalkulieren der Aufträge")
+    assert "deinen Vornamen" in await anna.send("Beim Kalkulieren der Aufträge")
+    assert "Danke!" in await anna.tap("Ja, mit Namen")
     clock[0] = FRIDAY_MORNING + timedelta(days=90)
     got = dict(await _run(app, clock))
     assert "Drei Monate nach „Stammtisch“: Was ist daraus geworden?" in got["anna"]

@@ -20,6 +20,9 @@ DIALOG_MAY_IMPORT = {
     "bot.when",
     "bot.services.contracts",
     "bot.codes",
+    # Words, figures and charts of "Wirkung": pure, shared with `werkbank report`.
+    "bot.impact_report",
+    "bot.charts",
 }
 
 

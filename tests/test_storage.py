@@ -29,7 +29,7 @@ async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkb
         tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert set(Base.metadata.tables) <= tables
     await upgrade(app.db.engine)
-    assert await current_revision(app.db.engine) == "0005"
+    assert await current_revision(app.db.engine) == "0006"
 
 
 async def test_the_migrations_match_the_models(app: Werkbank) -> None:

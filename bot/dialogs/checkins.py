@@ -11,8 +11,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
-from bot.codes import CHECKINS
-from bot.dialogs.actions import Action, ValueAction, one_of
+from bot.codes import CHECKINS, NAME_TO_ORGANISER, RATINGS, Answer, Checkin, Question
+from bot.dialogs.actions import FLAG, Action, ValueAction, one_of
 from bot.dialogs.base import (
     ButtonRow,
     Context,
@@ -32,21 +32,28 @@ from bot.dialogs.base import (
 from bot.messages import Button, Incoming
 from bot.services.contracts import MyRegistration, NotAllowed
 
-NEXT_DAY = "next_day"  # the followup kind of the morning-after check-in
 MAX_LINE = 300
-MET = ValueAction("met", one_of("yes", "partly", "no"))
-RATING = ValueAction("rating", one_of("1", "2", "3", "4", "5"))
+
+
+def _answers(question: Question) -> ValueAction[str]:
+    """The buttons that answer `question`: "met:yes", "tried:help", …"""
+    return ValueAction(question, one_of(*(question.answers or ())))
+
+
+MET = _answers(Question.MET)
+RATING = _answers(Question.RATING)
+CONTACT = _answers(Question.CONTACT)
+TRIED = _answers(Question.TRIED)
+OUTCOME = _answers(Question.OUTCOME)
 SKIP = Action("skip")
-CONTACT = ValueAction("contact", one_of("yes", "no"))
 NO_MORE = Action("no_more_checkins")
-TRIED = ValueAction("tried", one_of("done", "started", "no_time", "help"))
-OUTCOME = ValueAction("outcome", one_of("order", "cooperation", "project", "topic", "nothing"))
-WEEKS, MONTHS = "weeks", "months"  # the followup kinds of the later check-ins
+SHOW_NAME = ValueAction("show_name", FLAG)
 
 
 class State(enum.StrEnum):
     HOW = "how"
     TAKEAWAY = "takeaway"
+    NAME = "name"
     CONTACT = "contact"
     WEEKS = "weeks"
     HELP = "help"
@@ -63,6 +70,7 @@ class Checkins(Dialog):
             State.TAKEAWAY: Screen(
                 self._ask_takeaway, (on(SKIP, self._no_takeaway),), self._takeaway
             ),
+            State.NAME: Screen(self._ask_name, (on(SHOW_NAME, self._show_name),)),
             State.CONTACT: Screen(self._ask_contact, (on(CONTACT, self._contact),)),
             State.WEEKS: Screen(self._ask_tried, (on(TRIED, self._tried),)),
             State.HELP: Screen(self._ask_help, answer=self._help),
@@ -90,16 +98,18 @@ class Checkins(Dialog):
                 expectation=r.expectation
             )
             choices: ButtonRow = (
-                Button(ctx._("Yes"), MET("yes")),
-                Button(ctx._("Partly"), MET("partly")),
-                Button(ctx._("No"), MET("no")),
+                Button(ctx._("Yes"), MET(Answer.YES)),
+                Button(ctx._("Partly"), MET(Answer.PARTLY)),
+                Button(ctx._("No"), MET(Answer.NO)),
             )
         else:
             text = ctx._("How was “{title}”? 1 is poor, 5 is very good.").format(title=r.title)
-            choices = tuple(Button(str(n), RATING(str(n))) for n in range(1, 6))
+            choices = tuple(Button(n, RATING(n)) for n in RATINGS)
         return (say(text, choices, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
-    async def _save(self, ctx: Context, kind: str = NEXT_DAY, **values: str) -> Go | None:
+    async def _save(
+        self, ctx: Context, kind: Checkin = Checkin.NEXT_DAY, **values: str
+    ) -> Go | None:
         """Keep the answers; None when done, else where to go (the check-in lapsed)."""
         r = await self._registration(ctx)
         try:
@@ -124,15 +134,43 @@ class Checkins(Dialog):
 
     async def _takeaway(self, ctx: Context, msg: Incoming) -> Step:
         return too_long(ctx, msg.text, MAX_LINE) or (
-            await self._save(ctx, takeaway=msg.text) or self.go(State.CONTACT)
+            await self._save(ctx, takeaway=msg.text) or await self._after_line(ctx, State.CONTACT)
         )
+
+    async def _after_line(self, ctx: Context, then: State) -> Step:
+        """After the first line of text a member gives: may the organiser see their
+        first name beside it? Asked once; changeable in the settings."""
+        if ctx.member.name_to_organiser is not None:
+            return self.go(then)
+        return self.go(State.NAME, {"then": then.value})
+
+    async def _ask_name(self, ctx: Context) -> Screenful:
+        text = ctx._(
+            "May the organisers see your first name beside your answers? "
+            "Otherwise they see them without a name."
+        )
+        choices = (
+            Button(ctx._("Yes, with my name"), SHOW_NAME(True)),
+            Button(ctx._("No, without a name"), SHOW_NAME(False)),
+        )
+        return (say(text, choices, nav_row(ctx)),)
+
+    async def _show_name(self, ctx: Context, yes: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, NAME_TO_ORGANISER, yes)
+        then = ctx.data.get("then")
+        if then == State.CONTACT:
+            return self.go(State.CONTACT, {"then": None})
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
     async def _no_takeaway(self, ctx: Context) -> Step:
         return self.go(State.CONTACT)
 
     async def _ask_contact(self, ctx: Context) -> Screenful:
         text = ctx._("Would you like to stay in touch with someone from the group?")
-        choices = (Button(ctx._("Yes"), CONTACT("yes")), Button(ctx._("No"), CONTACT("no")))
+        choices = (
+            Button(ctx._("Yes"), CONTACT(Answer.YES)),
+            Button(ctx._("No"), CONTACT(Answer.NO)),
+        )
         return (say(text, choices, self._no_more_row(ctx), nav_row(ctx)),)
 
     async def _contact(self, ctx: Context, contact: str) -> Step:
@@ -148,20 +186,20 @@ class Checkins(Dialog):
         text = ctx._("Four weeks ago you were at “{title}”. Have you tried any of it since?")
         rows: tuple[ButtonRow, ...] = (
             (
-                Button(ctx._("Already done"), TRIED("done")),
-                Button(ctx._("Started"), TRIED("started")),
+                Button(ctx._("Already done"), TRIED(Answer.DONE)),
+                Button(ctx._("Started"), TRIED(Answer.STARTED)),
             ),
-            (Button(ctx._("Not yet – no time"), TRIED("no_time")),),
-            (Button(ctx._("I need help"), TRIED("help")),),
+            (Button(ctx._("Not yet – no time"), TRIED(Answer.NO_TIME)),),
+            (Button(ctx._("I need help"), TRIED(Answer.NEEDS_HELP)),),
         )
         return (
             say(text.format(title=r.title), *rows, self._no_more_row(ctx), nav_row(ctx, False)),
         )
 
     async def _tried(self, ctx: Context, tried: str) -> Step:
-        if lapsed := await self._save(ctx, WEEKS, tried=tried):
+        if lapsed := await self._save(ctx, Checkin.WEEKS, tried=tried):
             return lapsed
-        if tried == "help":
+        if tried == Answer.NEEDS_HELP:
             return self.go(State.HELP)
         return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
@@ -172,9 +210,11 @@ class Checkins(Dialog):
     async def _help(self, ctx: Context, msg: Incoming) -> Step:
         if refused := too_long(ctx, msg.text, MAX_LINE):
             return refused
-        return await self._save(ctx, WEEKS, help=msg.text) or Go(
-            Target("menu", "main"), note(_thanks(ctx)), remember=False
-        )
+        if lapsed := await self._save(ctx, Checkin.WEEKS, help=msg.text):
+            return lapsed
+        if ctx.member.name_to_organiser is None:
+            return self.go(State.NAME, {"then": None})
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
     # -- three months on ---------------------------------------------------------------
     async def _ask_outcome(self, ctx: Context) -> Screenful:
@@ -183,18 +223,18 @@ class Checkins(Dialog):
             return (say(ctx._("This check-in is no longer open."), nav_row(ctx, back=False)),)
         text = ctx._("Three months after “{title}”: what came of it?").format(title=r.title)
         rows: tuple[ButtonRow, ...] = (
-            (Button(ctx._("An order or a product"), OUTCOME("order")),),
-            (Button(ctx._("A cooperation"), OUTCOME("cooperation")),),
-            (Button(ctx._("A new project"), OUTCOME("project")),),
-            (Button(ctx._("A topic for the next workshop"), OUTCOME("topic")),),
-            (Button(ctx._("Nothing"), OUTCOME("nothing")),),
+            (Button(ctx._("An order or a product"), OUTCOME(Answer.ORDER)),),
+            (Button(ctx._("A cooperation"), OUTCOME(Answer.COOPERATION)),),
+            (Button(ctx._("A new project"), OUTCOME(Answer.PROJECT)),),
+            (Button(ctx._("A topic for the next workshop"), OUTCOME(Answer.TOPIC)),),
+            (Button(ctx._("Nothing"), OUTCOME(Answer.NOTHING)),),
         )
         return (say(text, *rows, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
     async def _outcome(self, ctx: Context, outcome: str) -> Step:
-        if lapsed := await self._save(ctx, MONTHS, outcome=outcome):
+        if lapsed := await self._save(ctx, Checkin.MONTHS, outcome=outcome):
             return lapsed
-        if outcome == "topic":  # straight on to proposing it
+        if outcome == Answer.TOPIC:  # straight on to proposing it
             return Go(Target("propose_topic", "title", {"proposal": {}}), note(_thanks(ctx)))
         return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 

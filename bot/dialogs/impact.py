@@ -1,69 +1,88 @@
-""" "Wirkung": what came of an event's workshop, from its check-ins, in plain words.
+""" "Wirkung": what came of an organiser's workshops, from their check-ins, in plain
+words, as a chart and as a CSV file.
 
-Counts only while fewer than five answered (a share of three people says little and
-points at persons); free text without names.
+The figures are `bot.impact_report`'s rows, so the text, the chart and the file agree.
+Shares only from five answers on; free text with a first name only where the member
+agreed to share it.
 """
 
 from __future__ import annotations
 
-from bot.dialogs.base import Context
-from bot.i18n import N_
-from bot.services.contracts import CheckinFigures, Impact
+from bot.charts import render
+from bot.dialogs.base import ButtonRow, Context, Screenful, say
+from bot.i18n import Translator
+from bot.impact_report import chart, csv_file, figures
+from bot.messages import Attachment, OutMessage
+from bot.services.contracts import Impact, Said
 
-SMALL_GROUP = 5
-KIND_WORDS = {
-    "next_day": N_("The day after"),
-    "weeks": N_("After four weeks"),
-    "months": N_("After three months"),
-}
-QUESTION_WORDS = {
-    "met": N_("Expectation met"),
-    "rating": N_("Rating (1–5)"),
-    "contact": N_("Want to stay in touch"),
-    "tried": N_("Tried since"),
-    "outcome": N_("What came of it"),
-}
-ANSWER_WORDS = {
-    "yes": N_("yes"),
-    "partly": N_("partly"),
-    "no": N_("no"),
-    "done": N_("already done"),
-    "started": N_("started"),
-    "no_time": N_("not yet, no time"),
-    "help": N_("needs help"),
-    "order": N_("an order or a product"),
-    "cooperation": N_("a cooperation"),
-    "project": N_("a new project"),
-    "topic": N_("a topic for a workshop"),
-    "nothing": N_("nothing"),
-}
+CHART_FILE = "wirkung.png"
 
 
-def impact_text(ctx: Context, impact: Impact) -> str:
-    lines = [ctx._("Impact of “{title}”").format(title=impact.title)]
-    for figures in impact.checkins:
-        lines += ["", _heading(ctx, figures), *_answers(ctx, figures)]
+def heading(t: Translator, impact: Impact) -> str:
+    if impact.title:
+        return t._("Impact of “{title}”").format(title=impact.title)
+    return t.ngettext(
+        "Impact of your {count} event", "Impact of your {count} events", impact.events
+    ).format(count=impact.events)
+
+
+def impact_text(t: Translator, impact: Impact, title: str = "") -> str:
+    """The figures in words, under `title` (by default the event's or "your events")."""
+    lines = [title or heading(t, impact)]
+    if not impact.answered:
+        lines += [
+            "",
+            t._(
+                "No answers yet. Those who came are asked the morning after the event, "
+                "after four weeks and after three months."
+            ),
+        ]
+    for f in figures(impact, t._):
+        rate = "" if f.rate is None else f" ({f.rate} %)"
+        lines += [
+            "",
+            t._("{when}: {asked} asked, {answered} answered").format(
+                when=f.checkin, asked=f.invited, answered=f.answered
+            )
+            + rate,
+        ]
+        for question, rows in f.answers.items():
+            parts = [
+                f"{row.answer} {row.count}" + ("" if row.share is None else f" ({row.share} %)")
+                for row in rows
+            ]
+            lines.append(f"  {question}: " + ", ".join(parts))
+    for checkin in impact.checkins:
+        if checkin.lines:
+            lines += ["", t._("What they take away:")]
+            lines += [f"  {quoted(t, said)}" for said in checkin.lines]
+            if checkin.line_count > len(checkin.lines):
+                more = checkin.line_count - len(checkin.lines)
+                lines.append("  " + t._("… and {count} more").format(count=more))
     if impact.help_requests:
-        lines += ["", ctx._("Asked for help:")]
-        lines += [f"• {text}" for text in impact.help_requests]
+        lines += ["", t._("Asked for help, not answered yet:")]
+        lines += [f"• {quoted(t, said)}" for said in impact.help_requests]
     return "\n".join(lines)
 
 
-def _heading(ctx: Context, f: CheckinFigures) -> str:
-    return ctx._("{when}: {asked} asked, {answered} answered").format(
-        when=ctx._(KIND_WORDS.get(f.kind, f.kind)), asked=f.invited, answered=f.answered
-    )
+def quoted(t: Translator, said: Said) -> str:
+    if said.name:
+        return t._("“{text}” – {name}").format(text=said.text, name=said.name)
+    return t._("“{text}”").format(text=said.text)
 
 
-def _answers(ctx: Context, f: CheckinFigures) -> list[str]:
-    lines = []
-    for question, counts in f.counts.items():
-        parts = []
-        for answer, count in sorted(counts.items(), key=lambda item: -item[1]):
-            word = ctx._(ANSWER_WORDS[answer]) if answer in ANSWER_WORDS else answer
-            share = f" ({round(100 * count / f.answered)} %)" if f.answered >= SMALL_GROUP else ""
-            parts.append(f"{word} {count}{share}")
-        name = ctx._(QUESTION_WORDS[question]) if question in QUESTION_WORDS else question
-        lines.append(f"  {name}: " + ", ".join(parts))
-    lines += [f"  „{line}“" for line in f.lines]
-    return lines
+async def impact_screen(ctx: Context, impact: Impact, *rows: ButtonRow) -> Screenful:
+    """The figures in words, then the chart (when anyone answered) with the buttons."""
+    text = impact_text(ctx.t, impact)
+    bars = chart(impact, heading(ctx.t, impact), ctx._)
+    if bars is None:
+        return (say(text, *rows),)
+    picture = Attachment(CHART_FILE, "image/png", await render(bars))
+    caption = ctx._("The figures as a chart:")
+    return (say(text), OutMessage(caption, rows, attachment=picture))
+
+
+def impact_csv(ctx: Context, impact: Impact) -> OutMessage:
+    file = Attachment("wirkung.csv", "text/csv", csv_file(impact, ctx._))
+    text = ctx._("The figures as a spreadsheet file (opens in Excel and LibreOffice).")
+    return OutMessage(text, attachment=file)

@@ -46,7 +46,7 @@ from bot.dialogs.event_fields import (
     transfer_warning,
     typed_count,
 )
-from bot.dialogs.impact import impact_text
+from bot.dialogs.impact import impact_csv, impact_screen
 from bot.dialogs.places import short
 from bot.i18n import N_
 from bot.messages import Attachment, Button, Incoming, OutMessage
@@ -77,6 +77,8 @@ CANCEL_NO = Action("cancel_no")
 HOLD = Action("hold")
 MAX_REPLY = 900
 IMPACT = Action("impact")
+ALL_IMPACT = Action("all_impact")
+IMPACT_CSV = Action("impact_csv")
 
 
 class State(enum.StrEnum):
@@ -93,6 +95,7 @@ class State(enum.StrEnum):
     CANCEL_CONFIRM = "cancel_confirm"
     MINIMUM_CHECK = "minimum_check"
     IMPACT = "impact"
+    ALL_IMPACT = "all_impact"
     REPLY = "reply"
 
 
@@ -102,7 +105,14 @@ class MyEvents(OrganiserDialog):
 
     def table(self) -> Mapping[enum.StrEnum, Screen]:
         return {
-            State.LIST: Screen(self._list, (on(NEW, self._new), on(EVENT, self._open))),
+            State.LIST: Screen(
+                self._list,
+                (
+                    on(NEW, self._new),
+                    on(EVENT, self._open),
+                    on(ALL_IMPACT, self._to(State.ALL_IMPACT)),
+                ),
+            ),
             State.EVENT: Screen(
                 self._event,
                 (
@@ -113,7 +123,8 @@ class MyEvents(OrganiserDialog):
                     on(IMPACT, self._to(State.IMPACT)),
                 ),
             ),
-            State.IMPACT: Screen(self._impact),
+            State.IMPACT: Screen(self._impact, (on(IMPACT_CSV, self._impact_csv),)),
+            State.ALL_IMPACT: Screen(self._all_impact, (on(IMPACT_CSV, self._all_impact_csv),)),
             State.REPLY: Screen(self._ask_reply, answer=self._reply),
             State.ATTENDANCE: Screen(self._attendance, (on(CAME, self._came),)),
             State.EDIT: Screen(self._ask_change, (on(CHANGE, self._change),)),
@@ -158,6 +169,7 @@ class MyEvents(OrganiserDialog):
         lines = [ctx._("Your events:")]
         lines += [f"{n}. {_line(ctx, e)}" for n, e in enumerate(events, 1)]
         rows = [(Button(short(e.title), EVENT(e.id)),) for e in events]
+        rows.append((Button(ctx._("Impact of all my events"), ALL_IMPACT.payload),))
         return (say("\n\n".join(lines), *rows, nav_row(ctx)),)
 
     async def _new(self, ctx: Context) -> Step:
@@ -200,9 +212,26 @@ class MyEvents(OrganiserDialog):
         )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
 
+    # -- what came of it ("Wirkung") ----------------------------------------------------
     async def _impact(self, ctx: Context) -> Screenful:
         impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
-        return (say(impact_text(ctx, impact), nav_row(ctx)),)
+        return await impact_screen(ctx, impact, *self._impact_rows(ctx, impact.answered))
+
+    async def _all_impact(self, ctx: Context) -> Screenful:
+        impact = await ctx.services.checkins.impact(ctx.member.id)
+        return await impact_screen(ctx, impact, *self._impact_rows(ctx, impact.answered))
+
+    def _impact_rows(self, ctx: Context, answered: int) -> tuple[ButtonRow, ...]:
+        table = (Button(ctx._("The figures as a spreadsheet (CSV)"), IMPACT_CSV.payload),)
+        return (table if answered else (), nav_row(ctx))
+
+    async def _impact_csv(self, ctx: Context) -> Step:
+        impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
+        return Stay(say=(impact_csv(ctx, impact),))
+
+    async def _all_impact_csv(self, ctx: Context) -> Step:
+        impact = await ctx.services.checkins.impact(ctx.member.id)
+        return Stay(say=(impact_csv(ctx, impact),))
 
     async def _ask_reply(self, ctx: Context) -> Screenful:
         text = ctx._(

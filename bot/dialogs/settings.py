@@ -6,7 +6,7 @@ import enum
 import re
 from collections.abc import Mapping
 
-from bot.codes import CHECKINS, INVITATIONS, Field
+from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, Field
 from bot.dialogs.actions import FLAG, POSITIVE, ValueAction, one_of
 from bot.dialogs.base import (
     Context,
@@ -40,6 +40,7 @@ DAY_BEFORE = ValueAction("day_before", FLAG)
 TWO_HOURS = ValueAction("two_hours", FLAG)
 INVITE = ValueAction("invitations", FLAG)
 CHECKIN_ASKS = ValueAction("checkins", FLAG)
+NAME_SHOWN = ValueAction("name_to_organiser", FLAG)
 
 
 class State(enum.StrEnum):
@@ -66,6 +67,7 @@ class Settings(Dialog):
                     on(TWO_HOURS, self._two_hours),
                     on(INVITE, self._invitations),
                     on(CHECKIN_ASKS, self._checkins),
+                    on(NAME_SHOWN, self._name_shown),
                 ),
             ),
             State.LANGUAGE: Screen(self._ask_language, (on(LANGUAGE, self._language),)),
@@ -99,6 +101,7 @@ class Settings(Dialog):
             ),
             invitations_line(ctx, bool(m.invitations)),
             _checkins_line(ctx, m.checkins),
+            _name_line(ctx, bool(m.name_to_organiser)),
         ]
         rows = (
             (Button(ctx._("Change language"), CHANGE("language")),),
@@ -113,6 +116,7 @@ class Settings(Dialog):
                 Button(ctx._("Personal invitations"), INVITE(not m.invitations)),
                 Button(ctx._("Check-ins"), CHECKIN_ASKS(not m.checkins)),
             ),
+            (Button(ctx._("My name beside my answers"), NAME_SHOWN(not m.name_to_organiser)),),
             nav_row(ctx),
         )
         return (say("\n".join(lines), *rows),)
@@ -136,6 +140,10 @@ class Settings(Dialog):
     async def _checkins(self, ctx: Context, on: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, CHECKINS, on)
         return Stay(say=note(_checkins_line(ctx, on)))
+
+    async def _name_shown(self, ctx: Context, yes: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, NAME_TO_ORGANISER, yes)
+        return Stay(say=note(_name_line(ctx, yes)))
 
     async def _ask_language(self, ctx: Context) -> Screenful:
         return (say(ctx._("Which language would you like?"), *language_buttons(), nav_row(ctx)),)
@@ -182,6 +190,12 @@ def _field_line(ctx: Context, code: str | None) -> str:
 
 def _checkins_line(ctx: Context, on: bool) -> str:
     return ctx._("Check-ins after workshops: {value}").format(value=_on_off(ctx, on))
+
+
+def _name_line(ctx: Context, yes: bool) -> str:
+    return ctx._("Organisers see my first name beside my check-in answers: {value}").format(
+        value=ctx._("yes") if yes else ctx._("no")
+    )
 
 
 def _on_off(ctx: Context, on: bool) -> str:

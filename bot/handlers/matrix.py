@@ -542,8 +542,8 @@ class MatrixChannel:
         return True
 
     async def _upload(self, room_id: str, attachment: Attachment) -> dict[str, Any] | None:
-        """An m.file message for `attachment` (a calendar file, the attendee list),
-        uploaded encrypted when the room is encrypted."""
+        """An m.file message for `attachment` (a calendar file, the attendee list), or
+        m.image for a picture (a chart), uploaded encrypted when the room is encrypted."""
         room = self.client.rooms.get(room_id)
         encrypt = bool(room and room.encrypted)
         uploaded, keys = await self.client.upload(
@@ -556,14 +556,24 @@ class MatrixChannel:
         if not isinstance(uploaded, UploadResponse):
             log.error("matrix: could not upload %s: %s", attachment.filename, uploaded)
             return None
+        info: dict[str, Any] = {"mimetype": attachment.mime_type, "size": len(attachment.data)}
+        if size := png_size(attachment.data):
+            info["w"], info["h"] = size  # clients keep the room for it while it loads
         content: dict[str, Any] = {
-            "msgtype": "m.file",
+            "msgtype": "m.image" if attachment.is_image else "m.file",
             "body": attachment.filename,
             "filename": attachment.filename,
-            "info": {"mimetype": attachment.mime_type, "size": len(attachment.data)},
+            "info": info,
         }
         if keys is not None:
             content["file"] = {**keys, "url": uploaded.content_uri}
         else:
             content["url"] = uploaded.content_uri
         return content
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG image (from its header chunk); None for anything else."""
+    if len(data) < 24 or not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")

@@ -53,6 +53,7 @@ CHANNEL = Channel.TELEGRAM
 WEBHOOK_PATH = "telegram"
 # Telegram's limit for one message; longer replies are cut with a note rather than refused.
 MAX_TEXT = 4096
+PHOTO_CAPTION = 1024  # characters a photo's caption may have
 
 # The command menu, per language: (command, description). German is the default menu.
 COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -454,6 +455,12 @@ class TelegramChannel:
             markup = ReplyKeyboardRemove()
         else:
             markup = inline_keyboard(message)
+        a = message.attachment
+        if a is not None and a.is_image and len(message.text) <= PHOTO_CAPTION:
+            # A picture with its caption and buttons, as one message.
+            photo = InputFile(a.data, filename=a.filename)
+            await bot.send_photo(chat_id, photo, caption=message.text or None, reply_markup=markup)
+            return
         if message.text:
             await bot.send_message(chat_id, _clip(message.text), reply_markup=markup)
         if message.venue is not None:
@@ -463,4 +470,7 @@ class TelegramChannel:
             )
         if message.attachment is not None:
             a = message.attachment
-            await bot.send_document(chat_id, InputFile(a.data, filename=a.filename))
+            if a.is_image:
+                await bot.send_photo(chat_id, InputFile(a.data, filename=a.filename))
+            else:
+                await bot.send_document(chat_id, InputFile(a.data, filename=a.filename))

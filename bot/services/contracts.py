@@ -58,6 +58,8 @@ class MemberView:
     # May organisers invite them personally into a small group? None: not asked yet.
     invitations: bool | None = None
     checkins: bool = True  # check-ins after workshops, until they say "no more"
+    # Their first name beside their check-in answers for organisers; None: not asked yet.
+    name_to_organiser: bool | None = None
 
     @property
     def is_organiser(self) -> bool:
@@ -468,31 +470,46 @@ class TopicService(Protocol):
 
 
 @dataclass(frozen=True)
+class Said:
+    """A member's free-text answer; `name` is their first name only if they agreed to
+    share it with the organiser, else empty."""
+
+    text: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class CheckinFigures:
-    """One check-in of one event (or of all an organiser's events), as counts."""
+    """One check-in of one event (or of several events), as counts."""
 
     kind: str  # next_day | weeks | months
     invited: int  # check-ins sent
     answered: int
     counts: Mapping[str, Mapping[str, int]]  # question -> answer -> how many
-    lines: tuple[str, ...] = ()  # free text (takeaways), without names
+    lines: tuple[Said, ...] = ()  # the newest free-text answers (takeaways)
+    line_count: int = 0  # how many free-text answers there are in all
 
 
 @dataclass(frozen=True)
 class Impact:
-    """What came of an event's workshop, from its check-ins ("Wirkung")."""
+    """What came of workshops, from their check-ins ("Wirkung"): of one event (`title`
+    is its title) or of several (`title` empty, `events` how many)."""
 
     title: str
+    events: int
     checkins: tuple[CheckinFigures, ...]
-    help_requests: tuple[str, ...]  # open "Ich brauche Hilfe" lines, without names
+    help_requests: tuple[Said, ...]  # "Ich brauche Hilfe" lines no one answered yet
+
+    @property
+    def answered(self) -> int:
+        return sum(f.answered for f in self.checkins)
 
 
 class CheckinService(Protocol):
     async def answer(
         self, member_id: int, event_id: int, kind: str, values: Mapping[str, str], now: datetime
     ) -> None: ...
-    async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]: ...
-    async def impact(self, organiser_id: int, event_id: int) -> Impact: ...
+    async def impact(self, organiser_id: int, event_id: int | None = None) -> Impact: ...
     async def reply(
         self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
     ) -> None: ...

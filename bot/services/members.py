@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.codes import CHECKINS, INVITATIONS, Channel, Field, Role, known_code
+from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, Channel, Field, Role, known_code
 from bot.geo import GeoPoint
 from bot.services import ServiceError
 from bot.services.contracts import MemberView
@@ -37,6 +37,7 @@ def member_view(member: Any) -> MemberView:
         remind_two_hours=member.remind_two_hours,
         invitations=(member.consents or {}).get(INVITATIONS),
         checkins=(member.consents or {}).get(CHECKINS) is not False,
+        name_to_organiser=(member.consents or {}).get(NAME_TO_ORGANISER),
     )
 
 

@@ -140,7 +140,7 @@ class Organising:
     async def places_named(self, member_id: int, text: str) -> Sequence[PlaceChoice]:
         """Places whose name contains `text` ("Muehle" finds "Mühle"); active ones first."""
         async with self.db.sessions() as session:
-            await _organiser(session, member_id)
+            await organiser(session, member_id)
             wanted = _fold(text.strip())
             if not wanted:
                 return []
@@ -163,7 +163,7 @@ class Organising:
     ) -> Sequence[PlaceChoice]:
         """The nearest active places within the radius."""
         async with self.db.sessions() as session:
-            await _organiser(session, member_id)
+            await organiser(session, member_id)
         # No opening-hours filter is asked for, so the moment does not matter.
         page = await self._places.find_nearby(
             point, radius_km, datetime.now(UTC), limit=MAX_CHOICES
@@ -176,7 +176,7 @@ class Organising:
         if not name:
             raise InvalidEvent("a place needs a name")
         async with self.db.transaction() as session:
-            await _organiser(session, member_id)
+            await organiser(session, member_id)
             existing = await session.scalar(
                 select(Place.id).where(
                     Place.name == name, Place.town == town, Place.status == PlaceStatus.ACTIVE
@@ -213,7 +213,7 @@ class Organising:
         whether to hold it (a MINIMUM_CHECK notice)."""
         title = draft.title.strip()
         async with self.db.transaction() as session:
-            await _organiser(session, member_id)
+            await organiser(session, member_id)
             fmt = _check_draft(draft, title, now)
             if await session.get(Place, draft.place_id) is None:
                 raise InvalidEvent(f"there is no place {draft.place_id}")
@@ -256,7 +256,7 @@ class Organising:
     async def mine(self, member_id: int, now: datetime) -> Sequence[OrganisedEvent]:
         """The events the member organises (an admin's own too), from a week ago on."""
         async with self.db.sessions() as session:
-            await _organiser(session, member_id)
+            await organiser(session, member_id)
             return await _organised(
                 session,
                 Event.organiser_id == member_id,
@@ -403,7 +403,7 @@ class Organising:
 
 
 # -- rights ----------------------------------------------------------------------
-async def _organiser(session: AsyncSession, member_id: int) -> Member:
+async def organiser(session: AsyncSession, member_id: int) -> Member:
     member = await session.get(Member, member_id)
     if member is None or member.deleted_at is not None or not member.role.may_organise:
         raise NotAllowed(f"member {member_id} is no organiser")
@@ -411,7 +411,7 @@ async def _organiser(session: AsyncSession, member_id: int) -> Member:
 
 
 async def own_event(session: AsyncSession, member_id: int, event_id: int) -> None:
-    member = await _organiser(session, member_id)
+    member = await organiser(session, member_id)
     row = (
         await session.execute(select(Event.organiser_id).where(Event.id == event_id))
     ).one_or_none()

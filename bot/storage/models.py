@@ -296,11 +296,18 @@ class Notice(Base):
             postgresql_where=text(OPEN_NOTICE),
             sqlite_where=text(OPEN_NOTICE),
         ),
+        # "Wirkung" counts the check-ins an event sent.
+        Index("ix_notice_event_kind", "event_id", "kind"),
     )
 
 
 class Followup(Base):
+    """A member's answers to one check-in of one event (a JSON object in `answer`)."""
+
     __tablename__ = "followup"
+    __table_args__ = (
+        Index("ux_followup_event_kind_member", "event_id", "kind", "member_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)

@@ -278,6 +278,11 @@ class BotApiServer:
         document = {"file_id": "doc1", "file_unique_id": "d1", "file_name": "file"}
         return await self._sent_message(params, document=document)
 
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        # Telegram answers with the sizes it made of the picture; one is enough here.
+        photo = [{"file_id": "photo1", "file_unique_id": "p1", "width": 800, "height": 600}]
+        return await self._sent_message(params, photo=photo, caption=params.get("caption", ""))
+
     async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
         return True
 

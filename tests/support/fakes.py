@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from bot.codes import (
     CHECKINS,
     INVITATIONS,
+    NAME_TO_ORGANISER,
     Equipment,
     EventFormat,
     EventStatus,
@@ -388,7 +389,7 @@ class FakeMembers:
             self.store.change_member(member_id, remind_two_hours=two_hours)
 
     async def set_consent(self, member_id: int, key: str, value: bool) -> None:
-        if key not in (INVITATIONS, CHECKINS):
+        if key not in (INVITATIONS, CHECKINS, NAME_TO_ORGANISER):
             raise ServiceError(f"unknown consent {key!r}")
         self.store.change_member(member_id, **{key: value})
 
@@ -1073,13 +1074,12 @@ class FakeCheckins:
     ) -> None:
         self.given.setdefault((member_id, event_id, kind), {}).update(values)
 
-    async def answers(self, member_id: int, event_id: int, kind: str) -> Mapping[str, str]:
-        return self.given.get((member_id, event_id, kind), {})
-
-    async def impact(self, organiser_id: int, event_id: int) -> Impact:
-        answered = [v for (_, e, k), v in self.given.items() if e == event_id and k == "next_day"]
+    async def impact(self, organiser_id: int, event_id: int | None = None) -> Impact:
+        answered = [
+            v for (_, e, k), v in self.given.items() if event_id in (None, e) and k == "next_day"
+        ]
         figures = CheckinFigures("next_day", len(answered), len(answered), {})
-        return Impact("", (figures,), ())
+        return Impact("", 1, (figures,), ())
 
     async def reply(
         self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
