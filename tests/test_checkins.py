@@ -15,25 +15,11 @@ from bot.codes import CHECKINS, Role
 from bot.dialogs.checkins import CONTACT, MET
 from bot.services import NotAllowed
 from bot.storage.models import Event, Followup
+from tests.support.attendees import FRIDAY_MORNING, signed_up
 from tests.support.chat import ChatUser
 from tests.support.clock import START
 from tests.support.factories import add_event
 from tests.support.inbox import Inbox, dispatcher
-
-# START is Thursday 26 Nov, 17–20 Uhr: the check-in is due on Friday morning.
-FRIDAY_MORNING = datetime(2026, 11, 27, 9, 5, tzinfo=UTC)
-
-
-async def signed_up(app: Werkbank, name: str, event_id: int, expectation: str = "") -> ChatUser:
-    user = ChatUser(app.runner, name)
-    await user.onboard("Bendorf")
-    await user.send(f"/start ev_{event_id}")
-    await user.tap("Anmelden")
-    if expectation:
-        await user.send(expectation)
-    elif "Überspringen" in user.labels:
-        await user.tap("Überspringen")
-    return user
 
 
 async def test_the_morning_after_each_attendee_is_asked_how_it_went(

@@ -225,13 +225,14 @@ class MyEvents(OrganiserDialog):
         table = (Button(ctx._("The figures as a spreadsheet (CSV)"), IMPACT_CSV.payload),)
         return (table if answered else (), nav_row(ctx))
 
+    # The file, then the screen before (not the chart again: it is just above).
     async def _impact_csv(self, ctx: Context) -> Step:
         impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
-        return Stay(say=(impact_csv(ctx, impact),))
+        return self.go(State.EVENT, say=(impact_csv(ctx, impact),), remember=False)
 
     async def _all_impact_csv(self, ctx: Context) -> Step:
         impact = await ctx.services.checkins.impact(ctx.member.id)
-        return Stay(say=(impact_csv(ctx, impact),))
+        return self.go(State.LIST, say=(impact_csv(ctx, impact),), remember=False)
 
     async def _ask_reply(self, ctx: Context) -> Screenful:
         text = ctx._(

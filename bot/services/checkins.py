@@ -193,9 +193,9 @@ async def _reach_organiser(
 
 
 async def _impact(session: AsyncSession, events: Select[Any], title: str) -> Impact:
-    """The check-ins of `events`, in three queries whatever their number: how many
-    were sent, the answers (newest first), and which calls for help were answered."""
-    count = await session.scalar(select(func.count()).select_from(events.subquery()))
+    """The check-ins of `events`, in four queries whatever their number: how many were
+    sent, to how many events (those not followed up yet count for nothing), the answers
+    (newest first), and which calls for help were answered."""
     sent = dict(
         (
             await session.execute(
@@ -208,6 +208,13 @@ async def _impact(session: AsyncSession, events: Select[Any], title: str) -> Imp
                 .group_by(Notice.kind)
             )
         ).all()
+    )
+    count = await session.scalar(
+        select(func.count(func.distinct(Notice.event_id))).where(
+            Notice.event_id.in_(events),
+            Notice.kind.in_(CHECKIN_KINDS),
+            Notice.status == WorkStatus.DONE,
+        )
     )
     rows = (
         await session.execute(

@@ -493,7 +493,7 @@ class CheckinFigures:
 @dataclass(frozen=True)
 class Impact:
     """What came of workshops, from their check-ins ("Wirkung"): of one event (`title`
-    is its title) or of several (`title` empty, `events` how many)."""
+    is its title) or of several (`title` empty); `events` counts those followed up."""
 
     title: str
     events: int

@@ -1,0 +1,230 @@
+""" "Wirkung" on SQLite and PostgreSQL, with the test clock: what organisers see of the
+check-ins (text, chart, CSV), per event and over all their events; shares only from
+five answers; names only with consent; answers only while a check-in is open; and
+`werkbank report impact` for the operator."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import stat
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.app import Werkbank
+from bot.cli import main
+from bot.codes import EventFormat, Role
+from bot.config import Settings
+from bot.dialogs.checkins import CONTACT, MET, RATING, SHOW_NAME
+from bot.dialogs.my_events import EVENT
+from bot.geo import default_gazetteer
+from bot.handlers.matrix import png_size
+from bot.services import NotAllowed
+from bot.services.demo import load_demo_data
+from bot.storage.models import Event, Followup
+from tests.support.attendees import FRIDAY_MORNING, signed_up
+from tests.support.chat import ChatUser
+from tests.support.clock import BERLIN, NOW, START
+from tests.support.factories import add_event
+from tests.support.inbox import Inbox, dispatcher
+
+
+async def organiser(app: Werkbank, name: str = "olga") -> tuple[ChatUser, int]:
+    user = ChatUser(app.runner, name)
+    await user.onboard("Bendorf")
+    await app.members.set_role(f"console:{name}", Role.ORGANISER)
+    return user, (await app.runner.conversations.open(user.account)).member.id
+
+
+async def organised_by(app: Werkbank, organiser_id: int, title: str, **values: object) -> int:
+    event_id = await add_event(app, title, capacity=10, uid=title, **values)
+    async with app.db.transaction() as session:
+        await session.execute(
+            update(Event).where(Event.id == event_id).values(organiser_id=organiser_id)
+        )
+    return event_id
+
+
+async def send_due(app: Werkbank, clock: list[datetime]) -> dict[str, str]:
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()
+    return dict(inbox.got)
+
+
+async def open_impact(olga: ChatUser, event_id: int) -> str:
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.press(EVENT(event_id))
+    return await olga.tap("Wirkung")
+
+
+async def test_wirkung_shows_shares_from_five_answers_a_chart_a_csv_and_names_by_consent(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Holz trifft Laser")
+    people = [await signed_up(app, n, event_id, "Lasern lernen") for n in "abcdef"]
+    clock[0] = FRIDAY_MORNING
+    assert len(await send_due(app, clock)) == 6
+    for person, met in zip(people[:5], ("yes", "yes", "yes", "partly", "no"), strict=True):
+        await person.press(MET(met))
+    await people[0].send("Wie man Furnier schneidet")
+    await people[0].press(SHOW_NAME(True))  # a: her name may be shown
+    await people[1].send("Dass Lasern leicht ist")
+    await people[1].press(SHOW_NAME(False))  # b: without
+
+    text = await open_impact(olga, event_id)
+    assert "Am Tag danach: 6 gefragt, 5 geantwortet (83 %)" in text
+    assert "Erwartung erfüllt: ja 3 (60 %), teilweise 1 (20 %), nein 1 (20 %)" in text
+    assert "„Wie man Furnier schneidet“ – a" in text
+    assert "„Dass Lasern leicht ist“\n" in text + "\n"  # no name after it
+    [chart] = [m.attachment for m in olga.last if m.attachment is not None]
+    assert chart.is_image and chart.filename.endswith(".png")
+    width, height = png_size(chart.data) or (0, 0)
+    assert width >= 600 and height >= 300
+
+    await olga.tap("Die Zahlen als Tabelle")
+    [table] = [m.attachment for m in olga.last if m.attachment is not None]
+    rows = list(csv.reader(io.StringIO(table.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Nachfrage", "Frage", "Antwort", "Anzahl", "Anteil in %"]
+    assert ["Am Tag danach", "Gefragt", "", "6", ""] in rows
+    assert ["Am Tag danach", "Erwartung erfüllt", "ja", "3", "60"] in rows
+    assert not any("Furnier" in cell for row in rows for cell in row)  # counts, no text
+
+
+async def test_a_small_group_gets_counts_only_and_all_events_add_up(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    first = await organised_by(app, olga_id, "Holz trifft Laser")
+    second = await organised_by(app, olga_id, "Stammtisch", fmt=EventFormat.NETWORKING)
+    fritz, fritz_id = await organiser(app, "fritz")
+    elsewhere = await organised_by(app, fritz_id, "Fremde Runde", fmt=EventFormat.NETWORKING)
+    anna = await signed_up(app, "anna", first, "Intarsien schneiden")
+    ben = await signed_up(app, "ben", second)
+    carl = await signed_up(app, "carl", elsewhere)
+    clock[0] = FRIDAY_MORNING
+    await send_due(app, clock)
+    await anna.press(MET("yes"))
+    await ben.press(RATING("4"))
+    await carl.press(RATING("1"))
+
+    text = await open_impact(olga, first)
+    assert "Erwartung erfüllt: ja 1" in text and "%" not in text
+    await olga.tap("Zurück")
+    await olga.tap("Zurück")
+    text = await olga.tap("Wirkung aller meiner Veranstaltungen")
+    assert "Wirkung deiner 2 Veranstaltungen" in text
+    assert "Am Tag danach: 2 gefragt, 2 geantwortet" in text
+    assert "Bewertung (1–5): 4 1" in text and ": 1 1" not in text  # not Fritz's event
+    assert any(m.attachment and m.attachment.is_image for m in olga.last)
+
+    # Fritz cannot open Olga's event, by a button from an old screen or a forged one.
+    await fritz.send("Menü")
+    await fritz.tap("Meine Veranstaltungen")
+    text = await fritz.press(EVENT(first))
+    assert "Holz trifft Laser" not in text
+    assert "Intarsien" not in text
+
+
+async def test_an_event_nobody_answered_gets_a_kind_line_and_no_chart(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Leere Runde")
+    clock[0] = FRIDAY_MORNING
+    text = await open_impact(olga, event_id)
+    assert "Noch keine Antworten." in text
+    assert all(m.attachment is None for m in olga.last)
+    assert "Tabelle" not in text  # nothing to put in one
+
+
+async def test_an_answer_changes_while_the_check_in_is_open_and_not_after(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    event_id = await add_event(app)
+    anna = await signed_up(app, "anna", event_id, "Intarsien schneiden")
+    clock[0] = FRIDAY_MORNING
+    await send_due(app, clock)
+    await anna.press(MET("no"))
+    await anna.tap("Zurück")  # back to the question: she thinks again
+    await anna.press(MET("partly"))
+    assert await _answers(app, event_id) == ['{"met": "partly"}']
+
+    clock[0] = FRIDAY_MORNING + timedelta(days=15)  # long past: it lapsed
+    await anna.send("Menü")
+    text = await anna.press(CONTACT("yes"))
+    assert "nicht mehr" in text  # a kind word, not an error
+    text = await anna.press(MET("yes"))
+    assert "nicht mehr" in text
+    assert await _answers(app, event_id) == ['{"met": "partly"}']  # nothing changed
+    member_id = (await app.runner.conversations.open(anna.account)).member.id
+    with pytest.raises(NotAllowed, match="not open"):
+        await app.services.checkins.answer(
+            member_id, event_id, "next_day", {"met": "yes"}, clock[0]
+        )
+
+
+async def _answers(app: Werkbank, event_id: int) -> list[str | None]:
+    async with app.db.sessions() as session:
+        return list(
+            await session.scalars(select(Followup.answer).where(Followup.event_id == event_id))
+        )
+
+
+def test_werkbank_report_impact_gives_the_operator_text_csv_and_chart(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env from the repository
+    monkeypatch.setenv("WERKBANK_DATABASE_URL", database_url)
+    asyncio.run(_workshop_with_answers(database_url))
+    capsys.readouterr()
+
+    assert main(["report", "impact"]) == 0
+    out = capsys.readouterr().out
+    assert "Wirkung von 2 Veranstaltungen" in out
+    assert "Am Tag danach: 2 gefragt, 2 geantwortet" in out
+
+    table, picture = tmp_path / "wirkung.csv", tmp_path / "wirkung.png"
+    assert main(["report", "impact", "--place", "zukunftslabor", "--out", str(table)]) == 0
+    assert "in „zukunftslabor“" in capsys.readouterr().out
+    assert "Erwartung erfüllt;ja;1;" in table.read_bytes().decode("utf-8-sig")
+    assert stat.S_IMODE(table.stat().st_mode) == 0o600  # figures about people: private
+    assert main(["report", "impact", "--since", "1.12.2026", "--out", str(picture)]) == 2
+    assert "no chart" in capsys.readouterr().err  # no event from then on
+    assert main(["report", "impact", "--since", "2026-11-01", "--out", str(picture)]) == 0
+    assert png_size(picture.read_bytes()) is not None
+
+    for bad in (["--since", "gestern"], ["--out", str(tmp_path / "wirkung.pdf")]):
+        assert main(["report", "impact", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+async def _workshop_with_answers(database_url: str) -> None:
+    """Two events, one at the Zukunftslabor, each with an attendee who answered."""
+    clock = [NOW]
+    settings = Settings(database_url=database_url, timezone="Europe/Berlin")
+    app = await Werkbank.open(settings, clock=lambda: clock[0])
+    try:
+        await load_demo_data(app.db, default_gazetteer(), NOW, BERLIN)
+        at_lab = await add_event(app, "Holz trifft Laser", place="Zukunftslabor", uid="lab")
+        other = await add_event(app, "Stammtisch", fmt=EventFormat.NETWORKING, uid="other")
+        anna = await signed_up(app, "anna", at_lab, "Intarsien")
+        ben = await signed_up(app, "ben", other)
+        clock[0] = FRIDAY_MORNING
+        await dispatcher(app, Inbox(), clock).run_once()
+        await anna.press(MET("yes"))
+        await ben.press(RATING("5"))
+        async with app.db.sessions() as session:
+            assert await session.scalar(select(func.count(Followup.id))) == 2
+        assert START < FRIDAY_MORNING
+    finally:
+        await app.close()
