@@ -25,7 +25,9 @@ from nio import (
     MatrixRoom,
     MemoryDownloadResponse,
     RoomEncryptedFile,
+    RoomEncryptedImage,
     RoomMessageFile,
+    RoomMessageImage,
     RoomMessageNotice,
     RoomMessageText,
 )
@@ -80,6 +82,8 @@ class Member:
         )
         self.notices: list[tuple[str, str]] = []  # (room id, body)
         self.files: list[tuple[str, bytes]] = []  # (file name, content as downloaded)
+        # Pictures (m.image): file name, content, and the info clients lay them out by.
+        self.images: list[tuple[str, bytes, dict[str, Any]]] = []
         self._task: asyncio.Task[None] | None = None
         self.room_id = ""
 
@@ -87,6 +91,7 @@ class Member:
         await self.client.login(self.password, device_name="Element")
         self.client.add_event_callback(self._on_notice, RoomMessageNotice)  # type: ignore[arg-type]
         self.client.add_event_callback(self._on_file, (RoomMessageFile, RoomEncryptedFile))  # type: ignore[arg-type]
+        self.client.add_event_callback(self._on_file, (RoomMessageImage, RoomEncryptedImage))  # type: ignore[arg-type]
         await self.client.sync(timeout=0, full_state=True)
         self._task = asyncio.create_task(self.client.sync_forever(timeout=500))
 
@@ -94,14 +99,21 @@ class Member:
         if event.sender != self.user_id:
             self.notices.append((room.room_id, event.body))
 
-    async def _on_file(self, room: MatrixRoom, event: RoomMessageFile | RoomEncryptedFile) -> None:
-        """Download (and decrypt) a file the bot sent, as Element does when it is opened."""
+    async def _on_file(
+        self,
+        room: MatrixRoom,
+        event: RoomMessageFile | RoomEncryptedFile | RoomMessageImage | RoomEncryptedImage,
+    ) -> None:
+        """Download (and decrypt) a file or picture the bot sent, as Element does."""
         downloaded = await self.client.download(event.url)
         assert isinstance(downloaded, MemoryDownloadResponse), downloaded
         data = downloaded.body
-        if isinstance(event, RoomEncryptedFile):
+        if isinstance(event, RoomEncryptedFile | RoomEncryptedImage):
             data = decrypt_attachment(data, event.key["k"], event.hashes["sha256"], event.iv)
-        self.files.append((event.body, data))
+        if isinstance(event, RoomMessageImage | RoomEncryptedImage):
+            self.images.append((event.body, data, event.source["content"].get("info", {})))
+        else:
+            self.files.append((event.body, data))
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -787,3 +799,59 @@ async def test_a_topic_supported_in_matrix_brings_an_invitation_answered_with_on
     assert "Du bist persönlich eingeladen" in text and "Anmelden" in text
     text = await member.reply(member.say("Anmelden"))
     assert "Du bist angemeldet" in text  # her wish is her expectation: no second question
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_a_check_in_is_answered_by_words_and_the_organiser_gets_the_chart_as_an_image(
+    bot: MatrixBot, member: Member, encrypted: bool
+) -> None:
+    """The workshop ends and time moves on: the member is asked in her Matrix chat with
+    her expectation quoted and answers in words; the organiser, in his own Matrix
+    chat, opens "Wirkung" and the chart arrives as an m.image he can open."""
+    from sqlalchemy import update
+
+    from bot.codes import Role
+    from bot.handlers.matrix import png_size
+    from bot.messages import AccountRef
+    from bot.storage.models import Event
+    from tests.support.attendees import FRIDAY_MORNING
+    from tests.support.factories import add_event
+
+    assert bot.app is not None and bot.channel is not None
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted))
+    await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    event_id = await add_event(bot.app)  # a transfer workshop, Thursday 17–20 Uhr
+    await member.reply(member.say(f"/start ev_{event_id}"))
+    await member.reply(member.say("Anmelden"))
+    text = await member.reply(member.say("Intarsien für Möbel schneiden"))
+    assert "Du bist angemeldet" in text
+    # She organises it too, in this test: one Matrix account is enough to see both sides.
+    await bot.app.members.set_role(f"matrix:{member.user_id}", Role.ORGANISER)
+    anna = await bot.app.conversations.open(AccountRef("matrix", member.user_id))
+    async with bot.app.db.transaction() as session:
+        organised = update(Event).where(Event.id == event_id).values(organiser_id=anna.member.id)
+        await session.execute(organised)
+
+    bot.clock[0] = FRIDAY_MORNING
+    dispatcher = bot.app.dispatcher({"matrix": bot.channel})
+    text = await member.reply(dispatcher.run_once())
+    assert "Du wolltest: „Intarsien für Möbel schneiden“ – hat das geklappt?" in text
+    assert "Was nimmst du mit?" in await member.reply(member.say("Ja"))
+    assert "Vornamen" in await member.reply(member.say("Lasern mit Furnier"))
+    assert "in Kontakt bleiben" in await member.reply(member.say("Nein, ohne Namen"))
+    assert "Danke!" in await member.reply(member.say("Nein"))
+
+    await member.reply(member.say("Menü"))
+    await member.reply(member.say("Meine Veranstaltungen"))
+    await member.reply(member.say("Holz trifft Laser"))
+    text = await member.reply(member.say("Wirkung"))
+    assert "Erwartung erfüllt: ja 1" in text and "„Lasern mit Furnier“" in text
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not member.images and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    [(name, data, info)] = member.images  # readable in her client, also when encrypted
+    assert name.endswith(".png") and info["mimetype"] == "image/png"
+    assert png_size(data) == (info["w"], info["h"])

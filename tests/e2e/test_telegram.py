@@ -756,3 +756,72 @@ async def test_a_topic_becomes_a_workshop_and_its_group_signs_up_with_one_tap(
     assert all("Du bist persönlich eingeladen" in text for text in said.values()), said
     calls = await exchange(botapi, lambda: botapi.press(mia, anmelden[mia]))
     assert "Du bist angemeldet" in texts(calls)  # one tap: her wish is her expectation
+
+
+async def test_a_check_in_quotes_the_expectation_and_the_organiser_gets_the_chart_as_a_photo(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """The workshop ends and time moves on: the attendee is asked with her own
+    expectation quoted and answers with buttons; the organiser opens "Wirkung" and
+    receives the figures and the chart as a photo."""
+    from sqlalchemy import update
+
+    from bot.codes import Role
+    from bot.handlers.matrix import png_size
+    from bot.storage.models import Event
+    from tests.support.attendees import FRIDAY_MORNING
+
+    assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+    olga = 1004
+
+    async def tap(user: int, calls: list[Call], label: str) -> list[Call]:
+        keyboard = last_keyboard(calls)
+        key = next((k for k in keyboard if label in k), None)
+        assert key is not None, (label, keyboard, texts(calls))
+        return await exchange(botapi, lambda: botapi.press(user, keyboard[key]))
+
+    async def say(user: int, text: str) -> list[Call]:
+        return await exchange(botapi, lambda: botapi.send_text(user, text))
+
+    await onboard(botapi, olga)
+    await bot.app.members.set_role(f"telegram:{olga}", Role.ORGANISER)
+    event_id = await add_event(bot.app)  # a transfer workshop, Thursday 17–20 Uhr
+    async with bot.app.db.transaction() as session:
+        olga_id = await session.scalar(
+            select(ChannelAccount.member_id).where(ChannelAccount.external_id == str(olga))
+        )
+        await session.execute(
+            update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
+        )
+    await onboard(botapi, ERIKA)
+    calls = await say(ERIKA, f"/start ev_{event_id}")
+    calls = await tap(ERIKA, calls, "Anmelden")
+    calls = await say(ERIKA, "Intarsien für Möbel schneiden")
+    assert "Du bist angemeldet" in texts(calls)
+
+    bot.clock[0] = FRIDAY_MORNING
+    before = len(botapi.calls)
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 1
+    [asked] = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
+    assert int(asked.params["chat_id"]) == ERIKA
+    assert "Du wolltest: „Intarsien für Möbel schneiden“ – hat das geklappt?" in str(
+        asked.params["text"]
+    )
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, buttons(asked)["Teilweise"]))
+    assert "Was nimmst du mit?" in texts(calls)
+    calls = await say(ERIKA, "Furnier sauber schneiden")
+    calls = await tap(ERIKA, calls, "Nein, ohne Namen")
+    calls = await tap(ERIKA, calls, "Nein")  # no contact wanted
+    assert "Danke!" in texts(calls)
+
+    calls = await say(olga, "Menü")
+    calls = await tap(olga, calls, "Meine Veranstaltungen")
+    calls = await tap(olga, calls, "Holz trifft Laser")
+    calls = await tap(olga, calls, "Wirkung")
+    assert "Erwartung erfüllt: teilweise 1" in texts(calls)
+    assert "„Furnier sauber schneiden“" in texts(calls) and "Erika" not in texts(calls)
+    [photo] = [c for c in calls if c.method == "sendPhoto"]
+    assert int(photo.params["chat_id"]) == olga
+    assert photo.params["caption"] == "Die Zahlen als Bild:"
+    assert png_size(photo.params["photo"]["data"]) is not None
+    assert "Die Zahlen als Tabelle" in buttons(photo)  # the buttons come with the picture
