@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from bot.codes import EventFormat
 from bot.config import Settings
 from bot.geo import default_gazetteer
 from bot.handlers.runner import Runner
 from bot.messages import AccountRef, Deliverer
 from bot.scheduling.dispatcher import Dispatcher
+from bot.services.checkin_times import CheckinTimes
 from bot.services.checkins import Checkins
 from bot.services.contracts import Services
 from bot.services.conversations import Conversations
@@ -44,13 +47,16 @@ class Werkbank:
         db = await Database.open(settings.database_url)
         members = Members(db)
         places = PlaceSearch(db)
-        registrations = Registrations(db, settings.timezone)
+        times = checkin_times(settings)
+        registrations = Registrations(db, settings.timezone, times)
         services = Services(
             members=members,
             places=places,
             events=EventQueries(db),
             registrations=registrations,
-            organiser=Organising(db, settings.timezone, timedelta(hours=settings.topic_hold_hours)),
+            organiser=Organising(
+                db, settings.timezone, timedelta(hours=settings.topic_hold_hours), times
+            ),
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             checkins=Checkins(db),
             gazetteer=default_gazetteer(),
@@ -66,7 +72,7 @@ class Werkbank:
             services,
             runner,
             registrations,
-            Notices(db),
+            Notices(db, times),
             clock,
         )
 
@@ -87,3 +93,9 @@ class Werkbank:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def checkin_times(settings: Settings) -> CheckinTimes:
+    """When check-ins come, from the settings (bot/services/checkin_times.py)."""
+    weeks = {EventFormat(name): count for name, count in settings.checkin_weeks.items()}
+    return CheckinTimes(ZoneInfo(settings.timezone), settings.checkin_hour, weeks)

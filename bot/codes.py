@@ -204,6 +204,11 @@ class Checkin(enum.StrEnum):
         """The notice that asks it."""
         return CHECKIN_KINDS[list(Checkin).index(self)]
 
+    @classmethod
+    def asked_by(cls, notice: NoticeKind) -> Checkin:
+        """The check-in a notice (or its reminder) asks."""
+        return list(cls)[CHECKIN_KINDS.index(notice.asked_first)]
+
 
 class Question(enum.StrEnum):
     """What a check-in asks; each takes one of its `answers`, or a line of text."""

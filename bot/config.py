@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
+from bot.codes import EventFormat
 from bot.i18n import SUPPORTED_LOCALES
 
 
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     topic_demand_km: int = 30
     # Hours a workshop made of a topic keeps seats for its invited group.
     topic_hold_hours: int = 48
+    # Check-ins after a workshop: the local hour they come, and after how many weeks
+    # the "tried anything since?" one comes, per format as JSON
+    # (WERKBANK_CHECKIN_WEEKS='{"open_workshop": 2}'; formats not named: 4).
+    checkin_hour: int = Field(default=10, ge=8, le=20)
+    checkin_weeks: dict[str, int] = Field(default_factory=dict)
 
     # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.
     telegram_token: SecretStr | None = None
@@ -114,6 +121,17 @@ class Settings(BaseSettings):
             raise ValueError("must be between 2 and 50")
         return value
 
+    @field_validator("checkin_weeks")
+    @classmethod
+    def _weeks_per_format(cls, value: dict[str, int]) -> dict[str, int]:
+        formats = {f.value for f in EventFormat}
+        for name, weeks in value.items():
+            if name not in formats:
+                raise ValueError(f"unknown format {name!r}; formats: {', '.join(sorted(formats))}")
+            if not 1 <= weeks <= 12:
+                raise ValueError(f"{name}: between 1 and 12 weeks")
+        return value
+
     @field_validator("matrix_trust", mode="before")
     @classmethod
     def _only_all(cls, value: object) -> object:
@@ -168,3 +186,9 @@ def load_settings() -> Settings:
             raise SettingsError(message) from None
         name = "WERKBANK_" + str(first["loc"][0]).upper()
         raise SettingsError(f"{name}: {message}") from None
+    except PydanticSettingsError as exc:  # a value that is not even JSON where JSON belongs
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+        name = f"WERKBANK_{field.upper()}" if field else "a setting"
+        raise SettingsError(
+            f"{name}: not readable (JSON expected, e.g. '{{\"transfer\": 4}}')"
+        ) from None

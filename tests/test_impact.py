@@ -40,8 +40,10 @@ async def organiser(app: Werkbank, name: str = "olga") -> tuple[ChatUser, int]:
     return user, (await app.runner.conversations.open(user.account)).member.id
 
 
-async def organised_by(app: Werkbank, organiser_id: int, title: str, **values: object) -> int:
-    event_id = await add_event(app, title, capacity=10, uid=title, **values)
+async def organised_by(
+    app: Werkbank, organiser_id: int, title: str, fmt: EventFormat = EventFormat.TRANSFER
+) -> int:
+    event_id = await add_event(app, title, capacity=10, fmt=fmt, uid=title)
     async with app.db.transaction() as session:
         await session.execute(
             update(Event).where(Event.id == event_id).values(organiser_id=organiser_id)

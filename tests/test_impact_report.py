@@ -27,7 +27,9 @@ def impact(answered: int) -> Impact:
 
 
 def test_the_chart_counts_whole_people_in_german_words() -> None:
-    figure = draw(chart(impact(7), "Wirkung von „Holz trifft Laser“", GERMAN._))
+    bars = chart(impact(7), "Wirkung von „Holz trifft Laser“", GERMAN._)
+    assert bars is not None
+    figure = draw(bars)
     [axes] = figure.axes
     ticks = list(axes.get_xticks())
     assert ticks and all(float(t).is_integer() for t in ticks)
@@ -36,7 +38,7 @@ def test_the_chart_counts_whole_people_in_german_words() -> None:
     assert "braucht Hilfe" in labels and "gefragt" in labels
     assert "Nach drei Monaten" not in labels  # not asked yet: no empty group
     assert axes.get_xlabel() == "Anzahl Personen"
-    width, height = png_size(png(chart(impact(7), "Wirkung", GERMAN._))) or (0, 0)
+    width, height = png_size(png(bars)) or (0, 0)
     assert width == 800 and height > 400
 
 

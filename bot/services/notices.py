@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
+    CHECKIN_AGAIN,
     CHECKINS,
     HOLDS_SEAT,
+    Checkin,
     EventStatus,
     Field,
     NoticeKind,
@@ -28,14 +30,10 @@ from bot.codes import (
     WorkStatus,
 )
 from bot.messages import AccountRef
+from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
-from bot.services.registrations import (
-    CHECKIN_AFTER,
-    CHECKIN_HOUR_UTC,
-    release_hold,
-    release_lapsed_holds,
-)
+from bot.services.registrations import release_hold, release_lapsed_holds
 from bot.storage.models import (
     OPEN_NOTICE,
     ChannelAccount,
@@ -71,6 +69,7 @@ class Work:
 
 
 def skip_reason(
+    times: CheckinTimes,
     kind: NoticeKind,
     now: datetime,
     event: Event | None,
@@ -107,7 +106,9 @@ def skip_reason(
     if kind.is_checkin:
         if answered:
             return "answered"  # the reminder of a check-in already answered
-        return _checkin_skip(kind, now, event, registration_status, member, attendance_taken)
+        if times.too_late(kind, event, now):
+            return "too late"
+        return _checkin_skip(registration_status, member, attendance_taken)
     if now >= event.start_at:
         return "event started"
     if kind in (NoticeKind.REMINDER_DAY_BEFORE, NoticeKind.REMINDER_TWO_HOURS):
@@ -129,25 +130,13 @@ def skip_reason(
     return None
 
 
-# A check-in sent late after downtime still helps for a week; then it lapses quietly.
-CHECKIN_LATE = timedelta(days=7)
-
-
 def _checkin_skip(
-    kind: NoticeKind,
-    now: datetime,
-    event: Event,
-    status: RegistrationStatus | None,
-    member: Member,
-    attendance_taken: bool,
+    status: RegistrationStatus | None, member: Member, attendance_taken: bool
 ) -> str | None:
     """Check-ins go to those who came: marked present, or holding a seat when the
     organiser took no attendance; never to one who asked for no more."""
     if (member.consents or {}).get(CHECKINS) is False:
         return "no check-ins wanted"
-    first = kind.asked_first
-    if now > (event.end_at or event.start_at) + CHECKIN_AFTER[first] + CHECKIN_LATE:
-        return "too late"
     if attendance_taken:
         return None if status == RegistrationStatus.ATTENDED else "not present"
     return (
@@ -158,6 +147,7 @@ def _checkin_skip(
 
 
 def _work(
+    times: CheckinTimes,
     notice: Notice,
     member: Member,
     event: Event | None,
@@ -202,6 +192,7 @@ def _work(
         fields=topic.fields if topic else {},
     )
     reason = skip_reason(
+        times,
         notice.kind,
         now,
         event,
@@ -226,12 +217,8 @@ class TopicFacts:
     fields: Mapping[Field, int]
 
 
-# A check-in reminder and the followup kind its check-in's answers are kept under.
-_AGAIN_OF = {
-    NoticeKind.CHECKIN_DAY_AGAIN: "next_day",
-    NoticeKind.CHECKIN_WEEKS_AGAIN: "weeks",
-    NoticeKind.CHECKIN_MONTHS_AGAIN: "months",
-}
+# A check-in reminder and the check-in whose answers say it is not needed.
+_AGAIN_OF = {again: Checkin.asked_by(first) for first, again in CHECKIN_AGAIN.items()}
 
 
 async def _answered(
@@ -302,8 +289,9 @@ async def _topic_facts(session: AsyncSession, topic_ids: set[int]) -> dict[int, 
 
 
 class Notices:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, times: CheckinTimes | None = None) -> None:
         self.db = db
+        self.times = times or CheckinTimes()
 
     async def claim_due(
         self,
@@ -358,12 +346,12 @@ class Notices:
                 )
             ).all()
             # Holds whose notice cannot go out (blocked, deleted) are freed here too.
-            await release_lapsed_holds(session, now)
+            await release_lapsed_holds(session, now, self.times)
             if not claimed:
                 return []
             works = await self._works(session, sorted(claimed), now)
-            works = [await _end_hold(session, work, now) for work in works]
-            return [w for w in works if not await _wait_for_morning(session, w, now)]
+            works = [await _end_hold(session, work, now, self.times) for work in works]
+            return [w for w in works if not await _wait_for_morning(session, w, now, self.times)]
 
     async def _works(
         self, session: AsyncSession, notice_ids: Sequence[int], now: datetime
@@ -413,6 +401,7 @@ class Notices:
             accounts.setdefault(account.member_id, []).append(account)
         return [
             _work(
+                self.times,
                 notice,
                 member,
                 event,
@@ -464,33 +453,28 @@ class Notices:
             )
 
 
-async def _end_hold(session: AsyncSession, work: Work, now: datetime) -> Work:
+async def _end_hold(session: AsyncSession, work: Work, now: datetime, times: CheckinTimes) -> Work:
     """A held seat's time is up: free it in the claim's transaction, before the member is
     told (the seat may go to the waitlist at once)."""
     notice = work.notice
     if notice.kind != NoticeKind.HOLD_ENDS or work.skip_reason or notice.registration_id is None:
         return work
-    if await release_hold(session, notice.registration_id, now):
+    if await release_hold(session, notice.registration_id, now, times):
         return work
     return replace(work, skip_reason="taken or declined")
 
 
-# Check-ins are not sent at night (21–8 in Germany: 19–7 UTC in summer, 20–7 in winter).
-QUIET_UTC = (19, 7)
-
-
-async def _wait_for_morning(session: AsyncSession, work: Work, now: datetime) -> bool:
-    """A check-in due at night (sent late after downtime) goes back to the queue for the
-    next morning; True when it was put back."""
+async def _wait_for_morning(
+    session: AsyncSession, work: Work, now: datetime, times: CheckinTimes
+) -> bool:
+    """A check-in due in the quiet hours (sent late after downtime) goes back to the
+    queue for the next morning; True when it was put back."""
     notice = work.notice
     if not notice.kind.is_checkin or work.skip_reason:
         return False
-    start, end = QUIET_UTC
-    hour = now.astimezone(UTC).hour
-    if end <= hour < start:
+    morning = times.morning_after_quiet(now)
+    if morning is None:
         return False
-    day = now.astimezone(UTC).date() + (timedelta(days=1) if hour >= start else timedelta())
-    morning = datetime.combine(day, time(CHECKIN_HOUR_UTC), UTC)
     await session.execute(
         update(Notice)
         .where(Notice.id == notice.id)

@@ -39,6 +39,7 @@ from bot.codes import (
 from bot.geo import GeoPoint, default_gazetteer
 from bot.i18n import N_
 from bot.services import NotAllowed, ServiceError
+from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import (
     Attendee,
     EventChange,
@@ -129,9 +130,16 @@ def _cell(value: str) -> str:
 class Organising:
     """The OrganiserService used by dialogs (see bot.services.contracts)."""
 
-    def __init__(self, db: Database, timezone: str, hold: timedelta = timedelta(hours=48)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        timezone: str,
+        hold: timedelta = timedelta(hours=48),
+        times: CheckinTimes | None = None,
+    ) -> None:
         self.db = db
         self.tz = ZoneInfo(timezone)
+        self.times = times or CheckinTimes(self.tz)
         self._places = PlaceSearch(db)
         # How long a workshop made of a topic keeps seats for its invited group.
         self.seat_hold = hold
@@ -332,9 +340,9 @@ class Organising:
             event.sequence += 1
             await _tell(session, event, NoticeKind.EVENT_CHANGED, {"changes": changes}, now)
             if event.start_at != old_start:
-                await _move_timed_notices(session, event, now)
+                await _move_timed_notices(session, event, now, self.times)
             if more_seats:
-                await fill_free_seats(session, event, now)
+                await fill_free_seats(session, event, now, self.times)
             _audit(session, member_id, "event.change", event, {"changes": changes})
             return tuple(changes)
 
@@ -512,9 +520,11 @@ async def _tell(
     return len(regs)
 
 
-async def _move_timed_notices(session: AsyncSession, event: Event, now: datetime) -> None:
-    """Reminders and the minimum check follow the event to its new time."""
-    await reschedule_reminders(session, event, now)
+async def _move_timed_notices(
+    session: AsyncSession, event: Event, now: datetime, times: CheckinTimes
+) -> None:
+    """Reminders, check-ins and the minimum check follow the event to its new time."""
+    await reschedule_reminders(session, event, now, times)
     if event.minimum_by is not None:
         await session.execute(
             update(Notice)

@@ -14,14 +14,16 @@ not stored, so it stays right when someone ahead leaves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
     CHECKIN_AGAIN,
+    CHECKIN_KINDS,
     HOLDS_SEAT,
     EventFormat,
     EventStatus,
@@ -31,6 +33,7 @@ from bot.codes import (
 )
 from bot.services import ServiceError
 from bot.services.calendar import calendar_event, event_ics
+from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import MAX_EXPECTATION, Cancelled, MyRegistration, Outcome, SignUp
 from bot.services.database import Database
 from bot.storage.models import Event, Notice, Place, Registration
@@ -39,46 +42,13 @@ REMINDERS = {
     NoticeKind.REMINDER_DAY_BEFORE: timedelta(days=1),
     NoticeKind.REMINDER_TWO_HOURS: timedelta(hours=2),
 }
-# Check-ins come the morning after: 9:00 UTC is 10:00 in German winter, 11:00 in summer.
-CHECKIN_HOUR_UTC = 9
+# Every notice a seat brings: the reminders before the event and the check-ins after.
+SEAT_NOTICES = (*REMINDERS, *CHECKIN_KINDS, *CHECKIN_AGAIN.values())
 
 
-# How long after the workshop each check-in comes (in the morning of that day).
-CHECKIN_AFTER = {
-    NoticeKind.CHECKIN_NEXT_DAY: timedelta(days=1),
-    NoticeKind.CHECKIN_WEEKS: timedelta(weeks=4),
-    NoticeKind.CHECKIN_MONTHS: timedelta(days=91),
-}
-
-
-def _checkin_due(after: timedelta) -> Callable[[Event], datetime]:
-    def due(event: Event) -> datetime:
-        """The morning `after` the event ended (or started, without an end)."""
-        ended = (event.end_at or event.start_at).astimezone(UTC)
-        return datetime.combine(ended.date() + after, time(CHECKIN_HOUR_UTC), UTC)
-
-    return due
-
-
-def _before_start(before: timedelta) -> Callable[[Event], datetime]:
-    def due(event: Event) -> datetime:
-        return event.start_at - before
-
-    return due
-
-
-# An unanswered check-in is asked once more, this long after it.
-CHECKIN_AGAIN_AFTER = timedelta(days=3)
-
-# Every notice a seat brings, and when it is due: the reminders and the check-ins.
-SEAT_NOTICES: dict[NoticeKind, Callable[[Event], datetime]] = {
-    **{kind: _before_start(before) for kind, before in REMINDERS.items()},
-    **{kind: _checkin_due(after) for kind, after in CHECKIN_AFTER.items()},
-    **{
-        CHECKIN_AGAIN[kind]: _checkin_due(after + CHECKIN_AGAIN_AFTER)
-        for kind, after in CHECKIN_AFTER.items()
-    },
-}
+def seat_notice_due(kind: NoticeKind, event: Event, times: CheckinTimes) -> datetime:
+    before = REMINDERS.get(kind)
+    return event.start_at - before if before is not None else times.due(kind, event)
 
 
 class RegistrationError(ServiceError):
@@ -93,9 +63,12 @@ def sign_up_open(event: Event, now: datetime) -> bool:
 class Registrations:
     """The RegistrationService used by dialogs (see bot.services.contracts)."""
 
-    def __init__(self, db: Database, timezone: str = "Europe/Berlin") -> None:
+    def __init__(
+        self, db: Database, timezone: str = "Europe/Berlin", times: CheckinTimes | None = None
+    ) -> None:
         self.db = db
         self.timezone = timezone
+        self.times = times or CheckinTimes(ZoneInfo(timezone))
 
     # -- reading -----------------------------------------------------------
     async def mine(self, member_id: int, now: datetime) -> Sequence[MyRegistration]:
@@ -174,7 +147,7 @@ class Registrations:
                     expectation or reg.expectation,  # the wish they gave for the topic
                 )
                 await session.flush()
-                await _schedule_reminders(session, [reg], event, now)
+                await _schedule_reminders(session, [reg], event, now, self.times)
                 return SignUp(Outcome.REGISTERED, await self._view(session, reg))
             if reg is not None and reg.status != RegistrationStatus.CANCELLED:
                 return SignUp(Outcome.ALREADY, await self._view(session, reg))
@@ -192,7 +165,7 @@ class Registrations:
             reg.status, reg.position, reg.expectation = status, position, expectation
             await session.flush()
             if seat:
-                await _schedule_reminders(session, [reg], event, now)
+                await _schedule_reminders(session, [reg], event, now, self.times)
             view = await self._view(session, reg)
             return SignUp(Outcome(status.value), view)
 
@@ -213,7 +186,7 @@ class Registrations:
             reg.status, reg.position = RegistrationStatus.CANCELLED, None
             await _drop_reminders(session, [reg.id])
             await session.flush()
-            moved = await fill_free_seats(session, event, now)
+            moved = await fill_free_seats(session, event, now, self.times)
             return Cancelled(await self._view(session, reg), moved)
 
     async def forget_member(self, member_id: int, now: datetime) -> tuple[int, ...]:
@@ -319,7 +292,9 @@ async def _held_and_last(session: AsyncSession, event_id: int) -> tuple[int, int
     return int(held or 0), int(last or 0)
 
 
-async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) -> tuple[int, ...]:
+async def fill_free_seats(
+    session: AsyncSession, event: Event, now: datetime, times: CheckinTimes
+) -> tuple[int, ...]:
     """Move members up from the waitlist into free seats (the event's row is locked);
     each is told by a notice. Returns their member ids."""
     if event.status != EventStatus.PUBLISHED or now >= event.start_at:
@@ -344,7 +319,7 @@ async def fill_free_seats(session: AsyncSession, event: Event, now: datetime) ->
             break
         nxt.status = RegistrationStatus.REGISTERED
         await session.flush()
-        await _schedule_reminders(session, [nxt], event, now)
+        await _schedule_reminders(session, [nxt], event, now, times)
         session.add(
             Notice(
                 member_id=nxt.member_id,
@@ -366,7 +341,11 @@ def reminder_key(kind: NoticeKind, registration_id: int) -> str:
 
 
 async def _schedule_reminders(
-    session: AsyncSession, regs: Sequence[Registration], event: Event, now: datetime
+    session: AsyncSession,
+    regs: Sequence[Registration],
+    event: Event,
+    now: datetime,
+    times: CheckinTimes,
 ) -> None:
     """The day-before and two-hours reminders of seats and the check-in after, as durable
     notices.
@@ -378,9 +357,9 @@ async def _schedule_reminders(
     notice) has just said when and where, and no "it's tomorrow" should follow a
     second later. One SELECT and one INSERT for all (callers hold the event's lock)."""
     due = {
-        reminder_key(kind, reg.id): (reg, kind, when(event))
+        reminder_key(kind, reg.id): (reg, kind, seat_notice_due(kind, event, times))
         for reg in regs
-        for kind, when in SEAT_NOTICES.items()
+        for kind in SEAT_NOTICES
     }
     existing = {
         notice.dedupe: notice
@@ -412,7 +391,9 @@ async def _schedule_reminders(
     await session.flush()
 
 
-async def reschedule_reminders(session: AsyncSession, event: Event, now: datetime) -> None:
+async def reschedule_reminders(
+    session: AsyncSession, event: Event, now: datetime, times: CheckinTimes
+) -> None:
     """The reminders of everyone holding a seat follow the event to its new time."""
     holders = (
         await session.scalars(
@@ -423,7 +404,7 @@ async def reschedule_reminders(session: AsyncSession, event: Event, now: datetim
         )
     ).all()
     if holders:
-        await _schedule_reminders(session, holders, event, now)
+        await _schedule_reminders(session, holders, event, now, times)
 
 
 async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]) -> None:
@@ -432,7 +413,7 @@ async def _drop_reminders(session: AsyncSession, registration_ids: Sequence[int]
         update(Notice)
         .where(
             Notice.registration_id.in_(registration_ids),
-            Notice.kind.in_(tuple(SEAT_NOTICES)),
+            Notice.kind.in_(SEAT_NOTICES),
             Notice.status == WorkStatus.PENDING,
         )
         .values(status=WorkStatus.SKIPPED)
@@ -481,7 +462,9 @@ async def hold_seats(
     return held
 
 
-async def release_hold(session: AsyncSession, registration_id: int, now: datetime) -> bool:
+async def release_hold(
+    session: AsyncSession, registration_id: int, now: datetime, times: CheckinTimes
+) -> bool:
     """A hold's time is up: the seat goes to the waitlist or to everyone. False if the
     member took or declined it meanwhile."""
     reg = await session.get(Registration, registration_id)
@@ -493,7 +476,7 @@ async def release_hold(session: AsyncSession, registration_id: int, now: datetim
         return False
     reg.status, reg.held_until, reg.position = RegistrationStatus.CANCELLED, None, None
     await session.flush()
-    await fill_free_seats(session, event, now)
+    await fill_free_seats(session, event, now, times)
     return True
 
 
@@ -503,7 +486,7 @@ async def release_hold(session: AsyncSession, registration_id: int, now: datetim
 HOLD_GRACE = timedelta(minutes=10)
 
 
-async def release_lapsed_holds(session: AsyncSession, now: datetime) -> int:
+async def release_lapsed_holds(session: AsyncSession, now: datetime, times: CheckinTimes) -> int:
     """Free the seats of holds whose time is long up; returns how many."""
     lapsed = (
         await session.scalars(
@@ -513,4 +496,4 @@ async def release_lapsed_holds(session: AsyncSession, now: datetime) -> int:
             )
         )
     ).all()
-    return sum([await release_hold(session, reg_id, now) for reg_id in lapsed])
+    return sum([await release_hold(session, reg_id, now, times) for reg_id in lapsed])

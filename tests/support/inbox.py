@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.app import Werkbank
 from bot.messages import AccountRef, Delivered, OutMessage
 from bot.scheduling.dispatcher import Dispatcher
-from bot.services.notices import BATCH, Notices
+from bot.services.notices import BATCH
 
 
 class Inbox:
@@ -53,7 +53,7 @@ def dispatcher(
 ) -> Dispatcher:
     """The scheduler of `app`, delivering console notices to `inbox` at `clock[0]`."""
     return Dispatcher(
-        Notices(app.db),
+        app.notices,
         app.runner.notice,
         {"console": inbox},
         clock=lambda: clock[0],
