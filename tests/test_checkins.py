@@ -130,7 +130,12 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     got = dict(await _run(app, clock))
     assert "Drei Monate nach „Stammtisch“: Was ist daraus geworden?" in got["anna"]
     text = await anna.press(OUTCOME("topic"))
-    assert "Worum geht es?" in text  # straight on to proposing the topic
+    assert "Worum geht es?" in text  # straight on to proposing the topic, filled in
+    text = await anna.send("Kalkulation für Werkstätten")
+    assert "Bisher: „Anschluss an: Stammtisch“" in text
+    await anna.tap("Übernehmen")
+    assert "✓ Handwerk" in anna.labels  # her own field, chosen already
+    assert "Dein Thema ist eingetragen" in await anna.tap("Weiter")
     async with app.db.sessions() as session:
         rows = (
             await session.execute(

@@ -29,6 +29,7 @@ from bot.dialogs.base import (
     say,
     too_long,
 )
+from bot.dialogs.topic_proposal import TOPIC_FIELDS
 from bot.messages import Button, Incoming
 from bot.services.contracts import MyRegistration, NotAllowed
 
@@ -234,8 +235,15 @@ class Checkins(Dialog):
     async def _outcome(self, ctx: Context, outcome: str) -> Step:
         if lapsed := await self._save(ctx, Checkin.MONTHS, outcome=outcome):
             return lapsed
-        if outcome == Answer.TOPIC:  # straight on to proposing it
-            return Go(Target("propose_topic", "title", {"proposal": {}}), note(_thanks(ctx)))
+        if outcome == Answer.TOPIC:  # straight on to proposing it, filled in
+            r = await self._registration(ctx)
+            proposal = {
+                "sentence": ctx._("Following on from: {title}").format(
+                    title=r.title if r else ""
+                ),
+                "fields": [ctx.member.field] if ctx.member.field in TOPIC_FIELDS else [],
+            }
+            return Go(Target("propose_topic", "title", {"proposal": proposal}), note(_thanks(ctx)))
         return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
     async def _no_more(self, ctx: Context) -> Step:

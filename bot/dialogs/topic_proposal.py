@@ -62,7 +62,11 @@ def title_refused(ctx: Context, title: str) -> Stay | None:
 
 async def ask_sentence(ctx: Context) -> Screenful:
     text = ctx._("In one sentence: what would you like to learn or do?")
-    skip = (Button(ctx._("Skip"), SKIP.payload),) if ctx.data.get("proposal") else ()
+    proposal = ctx.data.get("proposal") or {}
+    if proposal.get("sentence"):  # filled in (from a check-in): keep it with one tap
+        text += "\n" + ctx._("So far: “{sentence}”").format(sentence=proposal["sentence"])
+        return (say(text, (Button(ctx._("Keep it"), SKIP.payload),), nav_row(ctx)),)
+    skip = (Button(ctx._("Skip"), SKIP.payload),) if proposal else ()
     return (say(text, skip, nav_row(ctx)),)
 
 
@@ -97,7 +101,8 @@ class TopicProposal(Dialog):
     async def _title(self, ctx: Context, msg: Incoming) -> Step:
         if refused := title_refused(ctx, msg.text):
             return refused
-        proposal = {"title": msg.text}
+        # Whatever was filled in before (a check-in's suggestion) stays.
+        proposal = {**(ctx.data.get("proposal") or {}), "title": msg.text}
         m = ctx.member
         if m.home is not None:
             alike = await ctx.services.topics.similar(m.id, m.home, m.radius_km, msg.text)
@@ -128,7 +133,8 @@ class TopicProposal(Dialog):
         )
 
     async def _no_sentence(self, ctx: Context) -> Step:
-        return self._with(ctx, State.FIELDS, sentence=None)
+        kept = (ctx.data.get("proposal") or {}).get("sentence")
+        return self._with(ctx, State.FIELDS, sentence=kept or None)
 
     def _with(self, ctx: Context, state: State, **answers: Any) -> Go:
         return self.go(state, {"proposal": {**(ctx.data.get("proposal") or {}), **answers}})
