@@ -238,9 +238,7 @@ class Checkins(Dialog):
         if outcome == Answer.TOPIC:  # straight on to proposing it, filled in
             r = await self._registration(ctx)
             proposal = {
-                "sentence": ctx._("Following on from: {title}").format(
-                    title=r.title if r else ""
-                ),
+                "sentence": ctx._("Following on from: {title}").format(title=r.title if r else ""),
                 "fields": [ctx.member.field] if ctx.member.field in TOPIC_FIELDS else [],
             }
             return Go(Target("propose_topic", "title", {"proposal": proposal}), note(_thanks(ctx)))

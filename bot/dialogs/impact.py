@@ -8,14 +8,20 @@ agreed to share it.
 
 from __future__ import annotations
 
+import logging
+
 from bot.charts import render
 from bot.dialogs.base import ButtonRow, Context, Screenful, say
+from bot.dialogs.places import short
 from bot.i18n import Translator
 from bot.impact_report import chart, csv_file, figures
 from bot.messages import Attachment, OutMessage
 from bot.services.contracts import Impact, Said
 
 CHART_FILE = "wirkung.png"
+CHART_TITLE = 70  # characters of the chart's title that fit its width
+
+log = logging.getLogger(__name__)
 
 
 def heading(t: Translator, impact: Impact) -> str:
@@ -56,13 +62,16 @@ def impact_text(t: Translator, impact: Impact, title: str = "") -> str:
         if checkin.lines:
             lines += ["", t._("What they take away:")]
             lines += [f"  {quoted(t, said)}" for said in checkin.lines]
-            if checkin.line_count > len(checkin.lines):
-                more = checkin.line_count - len(checkin.lines)
-                lines.append("  " + t._("… and {count} more").format(count=more))
+            lines += _more(t, checkin.line_count - len(checkin.lines))
     if impact.help_requests:
         lines += ["", t._("Asked for help, not answered yet:")]
         lines += [f"• {quoted(t, said)}" for said in impact.help_requests]
+        lines += _more(t, impact.open_help - len(impact.help_requests))
     return "\n".join(lines)
+
+
+def _more(t: Translator, count: int) -> list[str]:
+    return ["  " + t._("… and {count} more").format(count=count)] if count > 0 else []
 
 
 def quoted(t: Translator, said: Said) -> str:
@@ -74,10 +83,14 @@ def quoted(t: Translator, said: Said) -> str:
 async def impact_screen(ctx: Context, impact: Impact, *rows: ButtonRow) -> Screenful:
     """The figures in words, then the chart (when anyone answered) with the buttons."""
     text = impact_text(ctx.t, impact)
-    bars = chart(impact, heading(ctx.t, impact), ctx._)
+    bars = chart(impact, short(heading(ctx.t, impact), CHART_TITLE), ctx._)
     if bars is None:
         return (say(text, *rows),)
-    picture = Attachment(CHART_FILE, "image/png", await render(bars))
+    try:
+        picture = Attachment(CHART_FILE, "image/png", await render(bars))
+    except Exception:  # no chart (a broken font, no memory) must not cost the figures
+        log.exception("impact: the chart could not be drawn")
+        return (say(text, *rows),)
     caption = ctx._("The figures as a chart:")
     return (say(text), OutMessage(caption, rows, attachment=picture))
 

@@ -34,7 +34,9 @@ from bot.services.organising import organiser, own_event
 from bot.storage.models import Event, Followup, Member, Notice, Place, Registration
 
 MAX_LINE = 300  # a takeaway or a call for help: one line
-LINES_SHOWN = 10  # the newest free-text answers "Wirkung" shows per check-in
+# The newest free-text answers "Wirkung" shows per check-in, and of the open calls for
+# help: enough to hear people, short enough for one Telegram message (4 096 characters).
+LINES_SHOWN = 5
 # The free-text answers "Wirkung" quotes (calls for help are listed apart, while open).
 _LINES = (Question.TAKEAWAY,)
 
@@ -242,6 +244,7 @@ async def _impact(session: AsyncSession, events: Select[Any], title: str) -> Imp
     )
     tally = {checkin: _Tally() for checkin in Checkin}
     help_requests: list[Said] = []
+    open_help = 0
     for kind, answer, event_id, member_id, name, share_name in rows:
         checkin = known_code(Checkin, kind)
         if checkin is None:
@@ -250,11 +253,13 @@ async def _impact(session: AsyncSession, events: Select[Any], title: str) -> Imp
         signed = _first_name(name) if share_name else ""
         tally[checkin].add(answers, signed)
         if answers.get(Question.HELP) and (event_id, member_id) not in replied:
-            help_requests.append(Said(answers[Question.HELP], signed))
+            open_help += 1
+            if len(help_requests) < LINES_SHOWN:
+                help_requests.append(Said(answers[Question.HELP], signed))
     figures = tuple(
         tally[checkin].figures(checkin, int(sent.get(checkin.notice, 0))) for checkin in Checkin
     )
-    return Impact(title, int(count or 0), figures, tuple(help_requests))
+    return Impact(title, int(count or 0), figures, tuple(help_requests), open_help)
 
 
 def _first_name(display_name: str | None) -> str:

@@ -498,7 +498,8 @@ class Impact:
     title: str
     events: int
     checkins: tuple[CheckinFigures, ...]
-    help_requests: tuple[Said, ...]  # "Ich brauche Hilfe" lines no one answered yet
+    help_requests: tuple[Said, ...]  # the newest "Ich brauche Hilfe" lines not answered yet
+    open_help: int = 0  # how many there are in all
 
     @property
     def answered(self) -> int:

@@ -3,9 +3,11 @@ the roster, a new title and cancelling; and the refusal for members without the 
 
 from __future__ import annotations
 
+import pytest
+
 from bot.codes import Role
 from tests.support.chat import ChatUser
-from tests.support.fakes import FakeWorld
+from tests.support.fakes import FakeCheckins, FakeWorld
 
 
 async def organiser(world: FakeWorld, name: str = "olga") -> ChatUser:
@@ -146,3 +148,32 @@ async def test_a_member_without_the_role_is_refused_kindly(world: FakeWorld) -> 
     world.grant(olga, Role.MEMBER)
     assert "Nur Veranstalter" in await olga.send("Stammtisch")
     assert world.store.events == {}
+
+
+async def test_wirkung_comes_with_a_chart_and_without_one_if_drawing_fails(
+    world: FakeWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.dialogs.impact
+
+    olga = await organiser(world)
+    await create_transfer_workshop(olga)
+    [event_id] = world.store.events
+    checkins = world.services.checkins
+    assert isinstance(checkins, FakeCheckins)
+    for n, met in enumerate(("yes", "yes", "no")):
+        checkins.given[(100 + n, event_id, "next_day")] = {"met": met}
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.tap("Holz trifft Laser")
+    text = await olga.tap("Wirkung")
+    assert "Erwartung erfüllt: ja 2, nein 1" in text
+    assert [m.attachment.mime_type for m in olga.last if m.attachment] == ["image/png"]
+
+    async def broken(chart: object) -> bytes:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(bot.dialogs.impact, "render", broken)
+    text = await olga.tap("Zurück")
+    text = await olga.tap("Wirkung")
+    assert "Erwartung erfüllt: ja 2, nein 1" in text  # the figures, still
+    assert all(m.attachment is None for m in olga.last)

@@ -1075,11 +1075,17 @@ class FakeCheckins:
         self.given.setdefault((member_id, event_id, kind), {}).update(values)
 
     async def impact(self, organiser_id: int, event_id: int | None = None) -> Impact:
+        """The morning-after answers counted (every member asked is taken to answer)."""
         answered = [
             v for (_, e, k), v in self.given.items() if event_id in (None, e) and k == "next_day"
         ]
-        figures = CheckinFigures("next_day", len(answered), len(answered), {})
-        return Impact("", 1, (figures,), ())
+        counts: dict[str, dict[str, int]] = {}
+        for answers in answered:
+            for question, value in answers.items():
+                per_question = counts.setdefault(question, {})
+                per_question[value] = per_question.get(value, 0) + 1
+        figures = CheckinFigures("next_day", len(answered), len(answered), counts)
+        return Impact("Fake" if event_id else "", 1, (figures,), ())
 
     async def reply(
         self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
