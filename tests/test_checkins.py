@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 
 from bot.app import Werkbank
 from bot.codes import CHECKINS, Role
-from bot.dialogs.checkins import CONTACT, MET
 from bot.services import NotAllowed
 from bot.storage.models import Event, Followup
 from tests.support.attendees import FRIDAY_MORNING, signed_up
@@ -37,11 +36,12 @@ async def test_the_morning_after_each_attendee_is_asked_how_it_went(
     assert "1 heißt schlecht, 5 sehr gut" in got["ben"]  # no expectation: 1 to 5
     assert await dispatcher(app, Inbox(), clock).run_once() == 0  # exactly once
 
-    assert "Was nimmst du mit?" in await anna.press(MET("partly"))
+    await anna.open_chat()  # the check-in as it arrived
+    assert "Was nimmst du mit?" in await anna.tap("Teilweise")
     # Her first line: may the organiser see her name beside it? Asked once.
     assert "deinen Vornamen" in await anna.send("Wie man Furnier sauber schneidet")
     assert "in Kontakt bleiben" in await anna.tap("Nein, ohne Namen")
-    assert "Danke!" in await anna.press(CONTACT("yes"))
+    assert "Danke!" in await anna.tap("Ja")
     async with app.db.sessions() as session:
         answer = await session.scalar(select(Followup.answer).where(Followup.event_id == event_id))
     assert answer is not None and json.loads(answer) == {
@@ -114,8 +114,6 @@ async def _superuser(app: Werkbank) -> int:
 async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    from bot.dialogs.checkins import OUTCOME, TRIED
-
     event_id = await add_event(app, "Stammtisch")
     anna = await signed_up(app, "anna", event_id)
     clock[0] = FRIDAY_MORNING
@@ -123,13 +121,15 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
     got = dict(await _run(app, clock))
     assert "Vor vier Wochen warst du bei „Stammtisch“" in got["anna"]
-    assert "Wobei?" in await anna.press(TRIED("help"))
+    await anna.open_chat()  # the check-in as it arrived
+    assert "Wobei?" in await anna.tap("Ich brauche Hilfe")
     assert "deinen Vornamen" in await anna.send("Beim Kalkulieren der Aufträge")
     assert "Danke!" in await anna.tap("Ja, mit Namen")
     clock[0] = FRIDAY_MORNING + timedelta(days=90)
     got = dict(await _run(app, clock))
     assert "Drei Monate nach „Stammtisch“: Was ist daraus geworden?" in got["anna"]
-    text = await anna.press(OUTCOME("topic"))
+    await anna.open_chat()  # the check-in as it arrived
+    text = await anna.tap("Ein Thema für den nächsten Workshop")
     assert "Worum geht es?" in text  # straight on to proposing the topic, filled in
     text = await anna.send("Kalkulation für Werkstätten")
     assert "Bisher: „Anschluss an: Stammtisch“" in text
@@ -163,9 +163,11 @@ async def test_the_organiser_sees_the_impact_as_counts_and_no_names(
     await signed_up(app, "ben", event_id, "Lasern lernen")
     clock[0] = FRIDAY_MORNING
     await _run(app, clock)
-    await anna.press(MET("yes"))
+    await anna.open_chat()  # the check-in as it arrived
+    await anna.tap("Ja")
     await anna.send("Furnier sauber schneiden")
-    await anna.press(CONTACT("yes"))
+    await anna.tap("Nein, ohne Namen")
+    assert "Danke!" in await anna.tap("Ja")  # she would like to stay in touch
 
     await olga.send("Menü")
     await olga.tap("Meine Veranstaltungen")
@@ -191,9 +193,8 @@ async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
     await signed_up(app, "ben", event_id)
     clock[0] = FRIDAY_MORNING
     await _run(app, clock)
-    from bot.dialogs.checkins import RATING
-
-    await anna.press(RATING("4"))  # Anna answers, Ben does not
+    await anna.open_chat()  # the check-in as it arrived
+    await anna.tap("4")  # Anna answers, Ben does not
     clock[0] = FRIDAY_MORNING + timedelta(days=3)
     got = dict(await _run(app, clock))
     assert set(got) == {"ben"}
@@ -206,8 +207,6 @@ async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
 async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    from bot.dialogs.checkins import TRIED
-
     olga = ChatUser(app.runner, "olga")
     await olga.onboard("Bendorf")
     await app.members.set_role("console:olga", Role.ORGANISER)
@@ -220,7 +219,8 @@ async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
     anna = await signed_up(app, "anna", event_id)
     clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
     await _run(app, clock)
-    await anna.press(TRIED("help"))
+    await anna.open_chat()  # the check-in as it arrived
+    await anna.tap("Ich brauche Hilfe")
     await anna.send("Beim Kalkulieren der Aufträge")
     got = dict(await _run(app, clock))
     assert "bittet jemand aus der Runde um Hilfe: „Beim Kalkulieren der Aufträge“" in got["olga"]

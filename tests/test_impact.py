@@ -19,7 +19,7 @@ from bot.app import Werkbank
 from bot.cli import main
 from bot.codes import EventFormat, Role
 from bot.config import Settings
-from bot.dialogs.checkins import CONTACT, MET, RATING, SHOW_NAME
+from bot.dialogs.checkins import SHOW_NAME
 from bot.dialogs.my_events import EVENT
 from bot.geo import default_gazetteer
 from bot.handlers.matrix import png_size
@@ -72,8 +72,9 @@ async def test_wirkung_shows_shares_from_five_answers_a_chart_a_csv_and_names_by
     people = [await signed_up(app, n, event_id, "Lasern lernen") for n in "abcdef"]
     clock[0] = FRIDAY_MORNING
     assert len(await send_due(app, clock)) == 6
-    for person, met in zip(people[:5], ("yes", "yes", "yes", "partly", "no"), strict=True):
-        await person.press(MET(met))
+    for person, met in zip(people[:5], ("Ja", "Ja", "Ja", "Teilweise", "Nein"), strict=True):
+        await person.open_chat()  # the check-in as it arrived
+        await person.tap(met)
     await people[0].send("Wie man Furnier schneidet")
     await people[0].press(SHOW_NAME(True))  # a: her name may be shown
     await people[1].send("Dass Lasern leicht ist")
@@ -111,9 +112,12 @@ async def test_a_small_group_gets_counts_only_and_all_events_add_up(
     carl = await signed_up(app, "carl", elsewhere)
     clock[0] = FRIDAY_MORNING
     await send_due(app, clock)
-    await anna.press(MET("yes"))
-    await ben.press(RATING("4"))
-    await carl.press(RATING("1"))
+    await anna.open_chat()  # the check-in as it arrived
+    await anna.tap("Ja")
+    await ben.open_chat()  # the check-in as it arrived
+    await ben.tap("4")
+    await carl.open_chat()  # the check-in as it arrived
+    await carl.tap("1")
 
     text = await open_impact(olga, first)
     assert "Erwartung erfüllt: ja 1" in text and "%" not in text
@@ -152,18 +156,27 @@ async def test_an_answer_changes_while_the_check_in_is_open_and_not_after(
     anna = await signed_up(app, "anna", event_id, "Intarsien schneiden")
     clock[0] = FRIDAY_MORNING
     await send_due(app, clock)
-    await anna.press(MET("no"))
+    await anna.open_chat()
+    yes = anna.button("Ja").payload  # the check-in's buttons, as they stay in the chat
+    await anna.tap("Nein")
     await anna.tap("Zurück")  # back to the question: she thinks again
-    await anna.press(MET("partly"))
+    await anna.tap("Teilweise")
     assert await _answers(app, event_id) == ['{"met": "partly"}']
+
+    # She looks around, then taps "Ja" on the check-in further up: it still counts.
+    await anna.send("Menü")
+    await anna.tap("Meine Anmeldungen")
+    assert "Was nimmst du mit?" in await anna.press(yes)
+    assert await _answers(app, event_id) == ['{"met": "yes"}']
 
     clock[0] = FRIDAY_MORNING + timedelta(days=15)  # long past: it lapsed
     await anna.send("Menü")
-    text = await anna.press(CONTACT("yes"))
-    assert "nicht mehr" in text  # a kind word, not an error
-    text = await anna.press(MET("yes"))
-    assert "nicht mehr" in text
-    assert await _answers(app, event_id) == ['{"met": "partly"}']  # nothing changed
+    text = await anna.press(yes)
+    assert "Diese Nachfrage ist nicht mehr offen." in text  # a kind word, not an error
+    assert "Was möchtest du tun?" in text  # and the menu
+    assert await _answers(app, event_id) == ['{"met": "yes"}']  # nothing changed
+    forged = yes.replace(".yes", ".vielleicht")
+    assert "nicht mehr aktuell" in await anna.press(forged)
     member_id = (await app.runner.conversations.open(anna.account)).member.id
     with pytest.raises(NotAllowed, match="not open"):
         await app.services.checkins.answer(
@@ -223,8 +236,10 @@ async def _workshop_with_answers(database_url: str) -> None:
         ben = await signed_up(app, "ben", other)
         clock[0] = FRIDAY_MORNING
         await dispatcher(app, Inbox(), clock).run_once()
-        await anna.press(MET("yes"))
-        await ben.press(RATING("5"))
+        await anna.open_chat()  # the check-in as it arrived
+        await anna.tap("Ja")
+        await ben.open_chat()  # the check-in as it arrived
+        await ben.tap("5")
         async with app.db.sessions() as session:
             assert await session.scalar(select(func.count(Followup.id))) == 2
         assert START < FRIDAY_MORNING

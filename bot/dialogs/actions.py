@@ -117,6 +117,19 @@ def one_of(*words: str) -> Codec[str]:
     return Codec(str, load)
 
 
+def with_id(codec: Codec[T]) -> Codec[tuple[int, T]]:
+    """An id and a value, "12.yes": for a button that must still find its subject
+    after the member moved on (a check-in further up the chat)."""
+
+    def load(text: str) -> tuple[int, T]:
+        number, dot, value = text.partition(".")
+        if not dot:
+            raise BadPayload(text)
+        return _load_positive(number), codec.load(value)
+
+    return Codec(lambda pair: f"{pair[0]}.{codec.dump(pair[1])}", load)
+
+
 # Actions more than one dialog offers: an event's or a place's details.
 OPEN_EVENT = ValueAction("ev", POSITIVE)
 OPEN_PLACE = ValueAction("pl", POSITIVE)

@@ -187,6 +187,12 @@ class Dialog:
         """Button actions every screen of this dialog handles (after its own)."""
         return ()
 
+    def standing(self, payload: str) -> Target | None:
+        """The screen a button press belongs to when the button still works after the
+        member moved on (a check-in's, further up the chat): there it is handled as
+        if just offered. None: the button works on its own screen only."""
+        return None
+
     def screen(self, state: str) -> Screen:
         try:
             return self.screens[state]

@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 
 from bot.codes import CHECKINS, NAME_TO_ORGANISER, RATINGS, Answer, Checkin, Question
-from bot.dialogs.actions import FLAG, Action, ValueAction, one_of
+from bot.dialogs.actions import FLAG, Action, BadPayload, ValueAction, one_of, with_id
 from bot.dialogs.base import (
     ButtonRow,
     Context,
@@ -36,9 +36,11 @@ from bot.services.contracts import MyRegistration, NotAllowed
 MAX_LINE = 300
 
 
-def _answers(question: Question) -> ValueAction[str]:
-    """The buttons that answer `question`: "met:yes", "tried:help", …"""
-    return ValueAction(question, one_of(*(question.answers or ())))
+def _answers(question: Question) -> ValueAction[tuple[int, str]]:
+    """The buttons that answer `question` for one seat: "met:12.yes", "tried:12.help", …
+    The seat rides along so the button still works once the member has moved on
+    (`Checkins.standing`): on Telegram the check-in stays in the chat for days."""
+    return ValueAction(question, with_id(one_of(*(question.answers or ()))))
 
 
 MET = _answers(Question.MET)
@@ -81,6 +83,21 @@ class Checkins(Dialog):
     def everywhere(self) -> tuple[On, ...]:
         return (on(NO_MORE, self._no_more),)
 
+    def standing(self, payload: str) -> Target | None:
+        for action, state in _STANDING:
+            if action.matches(payload):
+                try:
+                    registration_id, _ = action.parse(payload)
+                except BadPayload:
+                    return None
+                return Target(self.name, state, {"registration_id": registration_id})
+        return None
+
+    def _seat(self, ctx: Context) -> int:
+        """The seat whose check-in is on screen (the answer buttons carry it)."""
+        registration_id = ctx.data.get("registration_id")
+        return registration_id if isinstance(registration_id, int) else 0
+
     async def _registration(self, ctx: Context) -> MyRegistration | None:
         registration_id = ctx.data.get("registration_id")
         if not isinstance(registration_id, int):
@@ -99,13 +116,13 @@ class Checkins(Dialog):
                 expectation=r.expectation
             )
             choices: ButtonRow = (
-                Button(ctx._("Yes"), MET(Answer.YES)),
-                Button(ctx._("Partly"), MET(Answer.PARTLY)),
-                Button(ctx._("No"), MET(Answer.NO)),
+                Button(ctx._("Yes"), MET((r.id, Answer.YES))),
+                Button(ctx._("Partly"), MET((r.id, Answer.PARTLY))),
+                Button(ctx._("No"), MET((r.id, Answer.NO))),
             )
         else:
             text = ctx._("How was “{title}”? 1 is poor, 5 is very good.").format(title=r.title)
-            choices = tuple(Button(n, RATING(n)) for n in RATINGS)
+            choices = tuple(Button(n, RATING((r.id, n))) for n in RATINGS)
         return (say(text, choices, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
     async def _save(
@@ -122,10 +139,12 @@ class Checkins(Dialog):
             return Go(Target("menu", "main"), said, remember=False)
         return None
 
-    async def _met(self, ctx: Context, met: str) -> Step:
+    async def _met(self, ctx: Context, pressed: tuple[int, str]) -> Step:
+        _, met = pressed
         return await self._save(ctx, met=met) or self.go(State.TAKEAWAY)
 
-    async def _rating(self, ctx: Context, rating: str) -> Step:
+    async def _rating(self, ctx: Context, pressed: tuple[int, str]) -> Step:
+        _, rating = pressed
         return await self._save(ctx, rating=rating) or self.go(State.TAKEAWAY)
 
     async def _ask_takeaway(self, ctx: Context) -> Screenful:
@@ -169,12 +188,13 @@ class Checkins(Dialog):
     async def _ask_contact(self, ctx: Context) -> Screenful:
         text = ctx._("Would you like to stay in touch with someone from the group?")
         choices = (
-            Button(ctx._("Yes"), CONTACT(Answer.YES)),
-            Button(ctx._("No"), CONTACT(Answer.NO)),
+            Button(ctx._("Yes"), CONTACT((self._seat(ctx), Answer.YES))),
+            Button(ctx._("No"), CONTACT((self._seat(ctx), Answer.NO))),
         )
         return (say(text, choices, self._no_more_row(ctx), nav_row(ctx)),)
 
-    async def _contact(self, ctx: Context, contact: str) -> Step:
+    async def _contact(self, ctx: Context, pressed: tuple[int, str]) -> Step:
+        _, contact = pressed
         if done := await self._save(ctx, contact=contact):
             return done
         return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
@@ -187,17 +207,18 @@ class Checkins(Dialog):
         text = ctx._("Four weeks ago you were at “{title}”. Have you tried any of it since?")
         rows: tuple[ButtonRow, ...] = (
             (
-                Button(ctx._("Already done"), TRIED(Answer.DONE)),
-                Button(ctx._("Started"), TRIED(Answer.STARTED)),
+                Button(ctx._("Already done"), TRIED((r.id, Answer.DONE))),
+                Button(ctx._("Started"), TRIED((r.id, Answer.STARTED))),
             ),
-            (Button(ctx._("Not yet – no time"), TRIED(Answer.NO_TIME)),),
-            (Button(ctx._("I need help"), TRIED(Answer.NEEDS_HELP)),),
+            (Button(ctx._("Not yet – no time"), TRIED((r.id, Answer.NO_TIME))),),
+            (Button(ctx._("I need help"), TRIED((r.id, Answer.NEEDS_HELP))),),
         )
         return (
             say(text.format(title=r.title), *rows, self._no_more_row(ctx), nav_row(ctx, False)),
         )
 
-    async def _tried(self, ctx: Context, tried: str) -> Step:
+    async def _tried(self, ctx: Context, pressed: tuple[int, str]) -> Step:
+        _, tried = pressed
         if lapsed := await self._save(ctx, Checkin.WEEKS, tried=tried):
             return lapsed
         if tried == Answer.NEEDS_HELP:
@@ -224,15 +245,16 @@ class Checkins(Dialog):
             return (say(ctx._("This check-in is no longer open."), nav_row(ctx, back=False)),)
         text = ctx._("Three months after “{title}”: what came of it?").format(title=r.title)
         rows: tuple[ButtonRow, ...] = (
-            (Button(ctx._("An order or a product"), OUTCOME(Answer.ORDER)),),
-            (Button(ctx._("A cooperation"), OUTCOME(Answer.COOPERATION)),),
-            (Button(ctx._("A new project"), OUTCOME(Answer.PROJECT)),),
-            (Button(ctx._("A topic for the next workshop"), OUTCOME(Answer.TOPIC)),),
-            (Button(ctx._("Nothing"), OUTCOME(Answer.NOTHING)),),
+            (Button(ctx._("An order or a product"), OUTCOME((r.id, Answer.ORDER))),),
+            (Button(ctx._("A cooperation"), OUTCOME((r.id, Answer.COOPERATION))),),
+            (Button(ctx._("A new project"), OUTCOME((r.id, Answer.PROJECT))),),
+            (Button(ctx._("A topic for the next workshop"), OUTCOME((r.id, Answer.TOPIC))),),
+            (Button(ctx._("Nothing"), OUTCOME((r.id, Answer.NOTHING))),),
         )
         return (say(text, *rows, self._no_more_row(ctx), nav_row(ctx, back=False)),)
 
-    async def _outcome(self, ctx: Context, outcome: str) -> Step:
+    async def _outcome(self, ctx: Context, pressed: tuple[int, str]) -> Step:
+        _, outcome = pressed
         if lapsed := await self._save(ctx, Checkin.MONTHS, outcome=outcome):
             return lapsed
         if outcome == Answer.TOPIC:  # straight on to proposing it, filled in
@@ -252,3 +274,13 @@ class Checkins(Dialog):
 
 def _thanks(ctx: Context) -> str:
     return ctx._("Thank you! Your answers help the organisers plan the next workshops.")
+
+
+# The answer buttons that work from further up the chat, and the screen each answers.
+_STANDING: tuple[tuple[ValueAction[tuple[int, str]], State], ...] = (
+    (MET, State.HOW),
+    (RATING, State.HOW),
+    (CONTACT, State.CONTACT),
+    (TRIED, State.WEEKS),
+    (OUTCOME, State.MONTHS),
+)

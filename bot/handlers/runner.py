@@ -227,6 +227,9 @@ class Runner:
     async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
         t = here.t
         if intent.why == Refusal.STALE:
+            standing = await self._standing(here, msg)
+            if standing is not None:
+                return standing
             return await self._to_menu(
                 here,
                 t._("That button is no longer current. Here is the menu."),
@@ -239,6 +242,17 @@ class Runner:
                 t._("I don't know that command."),
             )
         return await self._stay(here, (OutMessage(self._hint(here, intent)),))
+
+    async def _standing(self, here: _Here, msg: Incoming) -> list[OutMessage] | None:
+        """A button from further up the chat that still works (a check-in's answer):
+        handled on the screen it belongs to, as if that were on screen now."""
+        for dialog in self.flows.values():
+            to = dialog.standing(msg.payload)
+            if to is not None:
+                data = {**here.data, **to.data, "_offered": []}
+                there = _Here(here.conv, Target(to.flow, to.state, data), dialog, here.t)
+                return await self._answer(there, Answer(msg), msg)
+        return None
 
     async def _to_menu(self, here: _Here, hint: str, hint_in_draft: str) -> list[OutMessage]:
         """The menu with `hint`; in a draft of several answers, which the menu would lose,
