@@ -230,3 +230,19 @@ async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
     assert "Eine Antwort der Veranstaltung „Stammtisch“:" in got["anna"]
     assert "Ruf mich an, wenn du magst" in got["anna"]
     assert await _run(app, clock) == []  # each once
+
+
+async def test_check_ins_move_with_the_event(app: Werkbank, clock: list[datetime]) -> None:
+    from bot.services.contracts import EventChange
+
+    event_id = await add_event(app, "Stammtisch", organiser="Olga")
+    await signed_up(app, "anna", event_id)
+    week = timedelta(days=7)
+    change = EventChange(start_at=START + week, end_at=START + week + timedelta(hours=3))
+    await app.services.organiser.change(await _organiser(app), event_id, change, clock[0])
+    clock[0] = FRIDAY_MORNING
+    got = dict(await _run(app, clock))
+    assert "Gestern war" not in got.get("anna", "")  # the event was not yesterday any more
+    clock[0] = FRIDAY_MORNING + week
+    got = dict(await _run(app, clock))
+    assert "Gestern war „Stammtisch“." in got["anna"]
