@@ -4,7 +4,6 @@ one who said "no more", never for a cancelled event."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -43,8 +42,8 @@ async def test_the_morning_after_each_attendee_is_asked_how_it_went(
     assert "in Kontakt bleiben" in await anna.tap("Nein, ohne Namen")
     assert "Danke!" in await anna.tap("Ja")
     async with app.db.sessions() as session:
-        answer = await session.scalar(select(Followup.answer).where(Followup.event_id == event_id))
-    assert answer is not None and json.loads(answer) == {
+        row = await session.scalar(select(Followup).where(Followup.event_id == event_id))
+    assert row is not None and row.answers() == {
         "met": "partly",
         "takeaway": "Wie man Furnier sauber schneidet",
         "contact": "yes",
@@ -137,12 +136,8 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     assert "✓ Handwerk" in anna.labels  # her own field, chosen already
     assert "Dein Thema ist eingetragen" in await anna.tap("Weiter")
     async with app.db.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Followup.kind, Followup.answer).where(Followup.event_id == event_id)
-            )
-        ).all()
-    answers = {kind: json.loads(answer) for kind, answer in rows}
+        rows = (await session.scalars(select(Followup).where(Followup.event_id == event_id))).all()
+    answers = {row.kind: row.answers() for row in rows}
     assert answers["weeks"] == {"tried": "help", "help": "Beim Kalkulieren der Aufträge"}
     assert answers["months"] == {"outcome": "topic"}
 

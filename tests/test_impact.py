@@ -161,20 +161,20 @@ async def test_an_answer_changes_while_the_check_in_is_open_and_not_after(
     await anna.tap("Nein")
     await anna.tap("Zurück")  # back to the question: she thinks again
     await anna.tap("Teilweise")
-    assert await _answers(app, event_id) == ['{"met": "partly"}']
+    assert await _answers(app, event_id) == [{"met": "partly"}]
 
     # She looks around, then taps "Ja" on the check-in further up: it still counts.
     await anna.send("Menü")
     await anna.tap("Meine Anmeldungen")
     assert "Was nimmst du mit?" in await anna.press(yes)
-    assert await _answers(app, event_id) == ['{"met": "yes"}']
+    assert await _answers(app, event_id) == [{"met": "yes"}]
 
     clock[0] = FRIDAY_MORNING + timedelta(days=15)  # long past: it lapsed
     await anna.send("Menü")
     text = await anna.press(yes)
     assert "Diese Nachfrage ist nicht mehr offen." in text  # a kind word, not an error
     assert "Was möchtest du tun?" in text  # and the menu
-    assert await _answers(app, event_id) == ['{"met": "yes"}']  # nothing changed
+    assert await _answers(app, event_id) == [{"met": "yes"}]  # nothing changed
     forged = yes.replace(".yes", ".vielleicht")
     assert "nicht mehr aktuell" in await anna.press(forged)
     member_id = (await app.runner.conversations.open(anna.account)).member.id
@@ -184,11 +184,10 @@ async def test_an_answer_changes_while_the_check_in_is_open_and_not_after(
         )
 
 
-async def _answers(app: Werkbank, event_id: int) -> list[str | None]:
+async def _answers(app: Werkbank, event_id: int) -> list[dict[str, str]]:
     async with app.db.sessions() as session:
-        return list(
-            await session.scalars(select(Followup.answer).where(Followup.event_id == event_id))
-        )
+        rows = await session.scalars(select(Followup).where(Followup.event_id == event_id))
+        return [row.answers() for row in rows]
 
 
 def test_werkbank_report_impact_gives_the_operator_text_csv_and_chart(

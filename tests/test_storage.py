@@ -302,3 +302,41 @@ async def test_a_lock_held_too_long_fails_after_the_busy_timeout(tmp_path: Path)
     finally:
         other.close()
         await first.close()
+
+
+async def test_check_in_answers_kept_as_a_document_move_into_their_columns(
+    database_url: str,
+) -> None:
+    """Migration 0006: answers saved before the update are counted after it."""
+    from sqlalchemy import text
+
+    from bot.storage.models import Followup
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO member (id, display_name, locale, radius_km, consents, role, onboarded, remind_day_before, remind_two_hours, created_at) VALUES (1, 'Anna', 'de', 25, '{}', 'member', true, true, true, CURRENT_TIMESTAMP)"
+                )
+            )  # noqa: E501
+            await conn.execute(
+                text(
+                    "INSERT INTO followup (member_id, kind, due_at, status, answer, rating) "
+                    "VALUES (1, 'next_day', CURRENT_TIMESTAMP, 'done', :answer, 4)"
+                ),
+                {"answer": '{"rating": "4", "takeaway": "Furnier", "contact": "yes"}'},
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            row = (await conn.execute(select(Followup.__table__))).mappings().one()
+        assert (row["rating"], row["takeaway"], row["contact"], row["met"]) == (
+            4,
+            "Furnier",
+            "yes",
+            None,
+        )
+        assert "answer" not in row
+    finally:
+        await engine.dispose()

@@ -37,6 +37,7 @@ from bot.codes import (
     Field,
     NoticeKind,
     PlaceStatus,
+    Question,
     RegistrationStatus,
     Role,
     WorkStatus,
@@ -297,12 +298,14 @@ class Notice(Base):
             sqlite_where=text(OPEN_NOTICE),
         ),
         # "Wirkung" counts the check-ins an event sent.
-        Index("ix_notice_event_kind", "event_id", "kind"),
+        Index("ix_notice_event_kind", "event_id", "kind", "status"),
     )
 
 
 class Followup(Base):
-    """A member's answers to one check-in of one event (a JSON object in `answer`)."""
+    """A member's answers to one check-in of one event: a column per question
+    (`bot.codes.Question`), empty where not (yet) answered, so "Wirkung" counts them
+    with GROUP BY on plain columns rather than parsing a document per row."""
 
     __tablename__ = "followup"
     __table_args__ = (
@@ -312,13 +315,23 @@ class Followup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30))  # a Checkin
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
-    answer: Mapped[str | None] = mapped_column(Text)
+    met: Mapped[str | None] = mapped_column(String(20))
     rating: Mapped[int | None] = mapped_column(Integer)
+    takeaway: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(20))
+    tried: Mapped[str | None] = mapped_column(String(20))
+    help: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(20))
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     claimed_at: Mapped[datetime | None]
+
+    def answers(self) -> dict[str, str]:
+        """The answers given so far, question -> answer (a rating as its digit)."""
+        given = {q.value: getattr(self, q.value) for q in Question}
+        return {q: str(v) for q, v in given.items() if v is not None}
 
 
 class Broadcast(Base):
