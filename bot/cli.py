@@ -133,8 +133,10 @@ async def _run(app: Werkbank) -> int:
     also while a channel is still starting (nio waits for a homeserver that is down)."""
     import signal
 
-    from bot.handlers.matrix import MatrixChannel
-    from bot.handlers.telegram import TelegramChannel
+    # Only the channels configured are imported: matrix-nio alone is ~14 MB resident.
+    if TYPE_CHECKING:
+        from bot.handlers.matrix import MatrixChannel
+        from bot.handlers.telegram import TelegramChannel
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -142,8 +144,12 @@ async def _run(app: Werkbank) -> int:
         loop.add_signal_handler(signum, stop.set)
     by_name: dict[str, TelegramChannel | MatrixChannel] = {}
     if "telegram" in app.settings.channels:
+        from bot.handlers.telegram import TelegramChannel
+
         by_name["telegram"] = TelegramChannel(app)
     if "matrix" in app.settings.channels:
+        from bot.handlers.matrix import MatrixChannel
+
         by_name["matrix"] = MatrixChannel(app)
     channels = list(by_name.values())
     # Every channel whose start began, finished or not: a half-done start holds

@@ -316,11 +316,7 @@ async def test_check_in_answers_kept_as_a_document_move_into_their_columns(
     try:
         await upgrade(engine, "0005")
         async with engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "INSERT INTO member (id, display_name, locale, radius_km, consents, role, onboarded, remind_day_before, remind_two_hours, created_at) VALUES (1, 'Anna', 'de', 25, '{}', 'member', true, true, true, CURRENT_TIMESTAMP)"
-                )
-            )  # noqa: E501
+            await conn.execute(insert(Member).values(id=1, display_name="Anna"))
             await conn.execute(
                 text(
                     "INSERT INTO followup (member_id, kind, due_at, status, answer, rating) "
