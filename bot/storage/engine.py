@@ -18,6 +18,13 @@ BUSY_TIMEOUT_S = 30
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+# A step holds its connection while its ORM session takes a second one: the dispatcher's
+# 20 notices at once and Telegram's 8 updates need up to 56. SQLite connections are a
+# file handle each, and those beyond `pool_size` are closed when given back. (The
+# default 5 + 10 ran dry when 15 check-ins of one workshop fell due together.)
+_SQLITE_POOL = {"pool_size": 5, "max_overflow": 60}
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An engine for a `sqlite+aiosqlite` or `postgresql+asyncpg` URL."""
     if url.startswith("sqlite"):
@@ -30,6 +37,7 @@ def create_engine(url: str) -> AsyncEngine:
             # One shared connection for in-memory databases, or each session would see its own.
             poolclass=StaticPool if in_memory else None,
             async_creator=inline_connector(":memory:" if in_memory else path, BUSY_TIMEOUT_S),
+            **({} if in_memory else _SQLITE_POOL),
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
