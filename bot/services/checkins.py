@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -30,7 +30,7 @@ from bot.services import NotAllowed
 from bot.services.contracts import CheckinFigures, Impact, Said
 from bot.services.database import Database
 from bot.services.organising import organiser, own_event
-from bot.storage.models import Event, Followup, Member, Notice, Place, Registration
+from bot.storage.models import HAS_HELP, Event, Followup, Member, Notice, Place, Registration
 
 MAX_LINE = 300  # a takeaway or a call for help: one line
 # The newest free-text answers "Wirkung" shows per check-in, and of the open calls for
@@ -214,7 +214,7 @@ async def _impact(session: AsyncSession, events: Select[Any], title: str) -> Imp
             tally[checkin].add(values, number, lines)
     for checkin in Checkin:
         tally[checkin].lines = await _newest(session, ours, checkin)
-    help_requests, open_help = await _open_help(session, ours)
+    help_requests, open_help = await _open_help(session, ours, events)
     figures = tuple(
         tally[checkin].figures(checkin, int(sent.get(checkin.notice, 0))) for checkin in Checkin
     )
@@ -255,34 +255,39 @@ async def _newest(session: AsyncSession, ours: ColumnElement[bool], checkin: Che
             .limit(LINES_SHOWN)
         )
     ).all()
-    return [_said(text, name, shared) for text, name, shared in rows]
+    return [_said(line, name, shared) for line, name, shared in rows]
 
 
 async def _open_help(
-    session: AsyncSession, ours: ColumnElement[bool]
+    session: AsyncSession, ours: ColumnElement[bool], events: Select[Any]
 ) -> tuple[tuple[Said, ...], int]:
-    """The newest calls for help no organiser answered yet, and how many there are."""
-    replied = (
-        select(Notice.id)
-        .where(
-            Notice.event_id == Followup.event_id,
-            Notice.member_id == Followup.member_id,
-            Notice.kind == NoticeKind.ORGANISER_REPLY,
-        )
-        .exists()
+    """The newest calls for help no organiser answered yet, and how many there are. Two
+    small reads (the calls by their partial index, the replies by event and kind) rather
+    than NOT EXISTS, for which SQLite, without statistics, may walk a member's notices."""
+    replied = set(
+        (
+            await session.execute(
+                select(Notice.event_id, Notice.member_id).where(
+                    Notice.event_id.in_(events), Notice.kind == NoticeKind.ORGANISER_REPLY
+                )
+            )
+        ).all()
     )
-    unanswered = (ours, Followup.help.is_not(None), ~replied)
-    total = await session.scalar(select(func.count()).select_from(Followup).where(*unanswered))
     rows = (
         await session.execute(
-            select(Followup.help, *_signature())
+            # HAS_HELP word for word, so SQLite takes the partial index `ix_followup_help`.
+            select(Followup.event_id, Followup.member_id, Followup.help, *_signature())
             .join(Member, Member.id == Followup.member_id)
-            .where(*unanswered)
+            .where(ours, text(HAS_HELP))
             .order_by(Followup.id.desc())
-            .limit(LINES_SHOWN)
         )
     ).all()
-    return tuple(_said(text, name, shared) for text, name, shared in rows), int(total or 0)
+    open_calls = [
+        _said(line, name, shared)
+        for event_id, member_id, line, name, shared in rows
+        if (event_id, member_id) not in replied
+    ]
+    return tuple(open_calls[:LINES_SHOWN]), len(open_calls)
 
 
 def _signature() -> tuple[Any, ...]:

@@ -302,6 +302,11 @@ class Notice(Base):
     )
 
 
+# The condition of `ix_followup_help`; queries repeat it word for word (SQLite needs that
+# to use a partial index).
+HAS_HELP = "help IS NOT NULL"
+
+
 class Followup(Base):
     """A member's answers to one check-in of one event: a column per question
     (`bot.codes.Question`), empty where not (yet) answered, so "Wirkung" counts them
@@ -310,6 +315,14 @@ class Followup(Base):
     __tablename__ = "followup"
     __table_args__ = (
         Index("ux_followup_event_kind_member", "event_id", "kind", "member_id", unique=True),
+        # The calls for help, few among many answers: "Wirkung" lists the open ones.
+        Index(
+            "ix_followup_help",
+            "event_id",
+            "member_id",
+            postgresql_where=text(HAS_HELP),
+            sqlite_where=text(HAS_HELP),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

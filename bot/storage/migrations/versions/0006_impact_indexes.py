@@ -6,8 +6,9 @@ question (bot.codes.Question) has its column and "Wirkung" groups plain columns;
 existing documents are copied over, then the document column goes.
 
 One answer row per event, check-in and member (a unique index, also against two
-answers given at once making two rows), and the sent check-ins counted by event from
-an index alone: (event_id, kind, status).
+answers given at once making two rows); the sent check-ins counted by event from an
+index alone (event_id, kind, status); and the few calls for help found without reading
+every answer (a partial index).
 
 Revision ID: 0006
 Revises: 0005
@@ -26,6 +27,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 CHOICES = ("met", "contact", "tried", "outcome")
+# The same text as bot.storage.models.HAS_HELP (a migration must not import models).
+HAS_HELP = "help IS NOT NULL"
 LINES = ("takeaway", "help")
 
 
@@ -55,9 +58,17 @@ def upgrade() -> None:
         "ux_followup_event_kind_member", "followup", ["event_id", "kind", "member_id"], unique=True
     )
     op.create_index("ix_notice_event_kind", "notice", ["event_id", "kind", "status"])
+    op.create_index(
+        "ix_followup_help",
+        "followup",
+        ["event_id", "member_id"],
+        postgresql_where=sa.text(HAS_HELP),
+        sqlite_where=sa.text(HAS_HELP),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_followup_help", table_name="followup")
     op.drop_index("ix_notice_event_kind", table_name="notice")
     op.drop_index("ux_followup_event_kind_member", table_name="followup")
     with op.batch_alter_table("followup") as batch:
