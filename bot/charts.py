@@ -31,6 +31,10 @@ ROW_INCHES = 0.3
 DPI = 100
 # The worker ends this long after its last chart (the next one starts it again, ~1 s).
 IDLE_SECONDS = 120.0
+# A chart takes 0.2 s (the first, with matplotlib's import and font cache, a few): one
+# that takes this long is given up, and the worker with it.
+DRAW_SECONDS = 30.0
+MAX_PNG = 20_000_000  # bytes; a larger length means the answer is out of step
 
 
 @dataclass(frozen=True)
@@ -97,17 +101,23 @@ class _Worker:
                 stderr=None,  # its tracebacks go to our log's stderr
             )
         assert process.stdin is not None and process.stdout is not None
+        # A worker that hangs is killed, which ends the reads below: nothing waits forever.
+        watchdog = threading.Timer(DRAW_SECONDS, process.kill)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             process.stdin.write(json.dumps(asdict(chart)).encode() + b"\n")
             process.stdin.flush()
             header = process.stdout.read(5)
-            if len(header) < 5:
-                raise ChartFailed("the chart worker ended")
             ok, size = header[:1], int.from_bytes(header[1:], "big")
-            body = process.stdout.read(size)
-        except (OSError, ValueError) as error:
+            body = process.stdout.read(size) if len(header) == 5 and size <= MAX_PNG else b""
+            if len(header) < 5 or len(body) != size or ok not in (b"+", b"-"):
+                raise ChartFailed("the chart worker ended or lost its place")
+        except (OSError, ValueError, ChartFailed) as error:
             self._end(process)
             raise ChartFailed(str(error)) from error
+        finally:
+            watchdog.cancel()
         if ok != b"+":
             raise ChartFailed(body.decode(errors="replace"))
         return body
@@ -160,8 +170,12 @@ def png(chart: Chart) -> bytes:
 
 def draw(chart: Chart):  # type: ignore[no-untyped-def]  # a matplotlib Figure
     """The chart as a matplotlib Figure (tests read its axes)."""
+    import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
+
+    # Titles are people's text: "$5 $" is not a formula (mathtext would refuse it).
+    matplotlib.rcParams["text.parse_math"] = False
 
     labels: list[str] = []
     values: list[int] = []

@@ -366,5 +366,6 @@ def _day(text: str) -> date | None:
 def _write_private(path: Path, data: bytes) -> None:
     """A file only its owner can read: figures about people are nobody else's business."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # also a file that was there before, readable by others
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)

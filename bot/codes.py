@@ -161,7 +161,7 @@ class NoticeKind(enum.StrEnum):
     TOPIC_MERGED = "topic_merged"  # to its supporters: joined into another; move along?
     HOLD_ENDS = "hold_ends"  # a seat kept for an invited member goes to everyone
     CHECKIN_NEXT_DAY = "checkin_next_day"  # the morning after a workshop: how was it?
-    CHECKIN_WEEKS = "checkin_weeks"  # four weeks on: tried anything of it since?
+    CHECKIN_WEEKS = "checkin_weeks"  # some weeks on (per format): tried anything of it since?
     CHECKIN_MONTHS = "checkin_months"  # three months on: what came of it?
     # Once, three days on, when a check-in was not answered; then it lapses quietly.
     CHECKIN_DAY_AGAIN = "checkin_day_again"
@@ -217,7 +217,7 @@ class Question(enum.StrEnum):
     RATING = "rating"  # without an expectation: 1 to 5
     TAKEAWAY = "takeaway"  # "Was nimmst du mit?", one line
     CONTACT = "contact"  # stay in touch with someone from the group?
-    TRIED = "tried"  # four weeks on: tried anything of it since?
+    TRIED = "tried"  # some weeks on (per format): tried anything of it since?
     HELP = "help"  # what they need help with, one line
     OUTCOME = "outcome"  # three months on: what came of it?
 

@@ -25,7 +25,7 @@ Gettext = Callable[[str], str]
 
 CHECKIN_WORDS = {
     Checkin.NEXT_DAY: N_("The day after"),
-    Checkin.WEEKS: N_("After four weeks"),
+    Checkin.WEEKS: N_("After some weeks"),
     Checkin.MONTHS: N_("After three months"),
 }
 QUESTION_WORDS = {

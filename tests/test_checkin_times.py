@@ -34,6 +34,8 @@ def test_the_morning_after_is_ten_oclock_local_in_winter_and_summer() -> None:
     late = event(EventFormat.TRANSFER, datetime(2026, 6, 25, 19, 30, tzinfo=UTC))
     late.end_at = datetime(2026, 6, 25, 21, 45, tzinfo=UTC)  # 23:45 local
     assert times.due(NoticeKind.CHECKIN_NEXT_DAY, late).date().day == 26
+    late.end_at = datetime(2026, 6, 25, 23, 0, tzinfo=UTC)  # 1:00 local on the 26th
+    assert times.due(NoticeKind.CHECKIN_NEXT_DAY, late) == datetime(2026, 6, 26, 8, tzinfo=UTC)
 
 
 def test_the_weeks_check_in_follows_the_format_setting(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -119,7 +119,7 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     await _run(app, clock)  # the morning after
     clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
     got = dict(await _run(app, clock))
-    assert "Vor vier Wochen warst du bei „Stammtisch“" in got["anna"]
+    assert "Vor 4 Wochen warst du bei „Stammtisch“" in got["anna"]
     await anna.open_chat()  # the check-in as it arrived
     assert "Wobei?" in await anna.tap("Ich brauche Hilfe")
     assert "deinen Vornamen" in await anna.send("Beim Kalkulieren der Aufträge")

@@ -244,3 +244,55 @@ async def _workshop_with_answers(database_url: str) -> None:
         assert START < FRIDAY_MORNING
     finally:
         await app.close()
+
+
+async def test_answering_again_old_buttons_and_odd_text_are_safe(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    from bot.codes import NoticeKind
+    from bot.services.checkins import Checkins
+    from bot.storage.models import Notice
+
+    _, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Holz trifft Laser")
+    anna = await signed_up(app, "anna", event_id, "Lasern")
+    clock[0] = FRIDAY_MORNING
+    await send_due(app, clock)
+    await anna.open_chat()
+    no_more = anna.button("Keine Nachfragen mehr").payload
+    old_yes = anna.button("Ja").payload
+    await anna.tap("Ja")
+    await anna.send("Furnier\x00 schneiden")  # a NUL, as a hostile client sends it
+    await anna.tap("Ja, mit Namen")
+    contact = anna.button("Ja").payload
+    assert "Danke!" in await anna.press(contact)
+    assert "Danke!" in await anna.press(contact)  # the same answer again, from the chat
+    async with app.db.sessions() as session:
+        asked = await session.scalar(
+            select(func.count(Notice.id)).where(Notice.kind == NoticeKind.CHECKIN_REQUEST)
+        )
+    assert asked == 1  # the organiser hears of it once
+    assert (await _answers(app, event_id))[0]["takeaway"] == "Furnier schneiden"
+
+    # Her name is for the organiser, not in the operator's report for funders.
+    mine = await app.services.checkins.impact(olga_id, event_id)
+    assert [s.name for s in mine.checkins[0].lines] == ["anna"]
+    report = await Checkins(app.db).report()
+    assert [s.name for s in report.checkins[0].lines] == [""]
+
+    # An old button never throws away a draft of several answers.
+    await app.members.set_role("console:anna", Role.ORGANISER)
+    await anna.send("Menü")
+    await anna.tap("Veranstaltung anlegen")
+    await anna.tap("Transfer-Workshop")
+    assert "Beschreibe sie" in await anna.send("Furnier für Anfänger")
+    text = await anna.press(old_yes)
+    assert "nicht mehr aktuell" in text and "verwerfen?" in text  # asked, not thrown away
+    assert "Beschreibe sie" in await anna.tap("Nein, weitermachen")
+    await anna.send("Menü")
+    await anna.tap("Ja, verwerfen")  # she lets the draft go herself
+
+    # "Keine Nachfragen mehr" works from further up the chat.
+    text = await anna.press(no_more)
+    assert "keine Nachfragen mehr" in text
+    assert (await app.runner.conversations.open(anna.account)).member.checkins is False

@@ -47,7 +47,7 @@ def test_shares_only_from_five_answers_and_no_chart_without_any() -> None:
     shared = {(r.checkin, r.question, r.answer): r.share for r in rows(impact(5), GERMAN._)}
     assert shared[("Am Tag danach", "Erwartung erfüllt", "ja")] == 80
     assert shared[("Am Tag danach", "Geantwortet", "")] == 71  # 5 of 7 asked
-    assert shared[("Nach vier Wochen", "Geantwortet", "")] is None  # one answer: a count
+    assert shared[("Nach einigen Wochen", "Geantwortet", "")] is None  # one answer: a count
     empty = Impact("Leer", 1, (CheckinFigures("next_day", 3, 0, {}),), ())
     assert chart(empty, "Leer", GERMAN._) is None
     lines = csv_file(impact(5), Translator("en")._).decode("utf-8-sig").splitlines()

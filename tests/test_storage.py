@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -307,9 +308,12 @@ async def test_a_lock_held_too_long_fails_after_the_busy_timeout(tmp_path: Path)
 async def test_check_in_answers_kept_as_a_document_move_into_their_columns(
     database_url: str,
 ) -> None:
-    """Migration 0006: answers saved before the update are counted after it."""
+    """Migration 0006: answers saved before the update are counted after it; two rows of
+    one answer (made at once by two workers) become the newest; a document that cannot
+    be read stops nothing; and the way down keeps the answers."""
     from sqlalchemy import text
 
+    from bot.storage.engine import downgrade
     from bot.storage.models import Followup
 
     engine = create_engine(database_url)
@@ -317,22 +321,34 @@ async def test_check_in_answers_kept_as_a_document_move_into_their_columns(
         await upgrade(engine, "0005")
         async with engine.begin() as conn:
             await conn.execute(insert(Member).values(id=1, display_name="Anna"))
-            await conn.execute(
-                text(
-                    "INSERT INTO followup (member_id, kind, due_at, status, answer, rating) "
-                    "VALUES (1, 'next_day', CURRENT_TIMESTAMP, 'done', :answer, 4)"
-                ),
-                {"answer": '{"rating": "4", "takeaway": "Furnier", "contact": "yes"}'},
-            )
+            for kind, answer in (
+                ("next_day", '{"rating": "2"}'),  # the same answer twice: the newer counts
+                ("next_day", '{"rating": "4", "takeaway": "Furnier", "contact": "yes"}'),
+                ("weeks", "{kaputt"),
+            ):
+                await conn.execute(
+                    text(
+                        "INSERT INTO followup (member_id, event_id, kind, due_at, status, answer)"
+                        " VALUES (1, NULL, :kind, CURRENT_TIMESTAMP, 'done', :answer)"
+                    ),
+                    {"kind": kind, "answer": answer},
+                )
+            await conn.execute(text("UPDATE followup SET rating = 4 WHERE answer LIKE '%Furnier%'"))
         await upgrade(engine)
         async with engine.connect() as conn:
-            row = (await conn.execute(select(Followup.__table__))).mappings().one()
+            rows = (await conn.execute(select(Followup.__table__))).mappings().all()
+        by_kind = {row["kind"]: row for row in rows}
+        assert len(rows) == 2 and "answer" not in rows[0]
+        row = by_kind["next_day"]
         assert (row["rating"], row["takeaway"], row["contact"], row["met"]) == (
             4,
             "Furnier",
             "yes",
             None,
         )
-        assert "answer" not in row
+        await downgrade(engine, "0005")
+        async with engine.connect() as conn:
+            kept = await conn.scalar(text("SELECT answer FROM followup WHERE kind = 'next_day'"))
+        assert json.loads(kept) == {"rating": "4", "takeaway": "Furnier", "contact": "yes"}
     finally:
         await engine.dispose()

@@ -84,6 +84,8 @@ class Checkins(Dialog):
         return (on(NO_MORE, self._no_more),)
 
     def standing(self, payload: str) -> Target | None:
+        if payload == NO_MORE.payload:  # "Keine Nachfragen mehr" works from any check-in
+            return Target(self.name, State.HOW, {})
         for action, state in _STANDING:
             if action.matches(payload):
                 try:
@@ -199,12 +201,17 @@ class Checkins(Dialog):
             return done
         return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
-    # -- four weeks on ---------------------------------------------------------------
+    # -- some weeks on (per format, a setting) ---------------------------------------
     async def _ask_tried(self, ctx: Context) -> Screenful:
         r = await self._registration(ctx)
         if r is None:
             return (say(ctx._("This check-in is no longer open."), nav_row(ctx, back=False)),)
-        text = ctx._("Four weeks ago you were at “{title}”. Have you tried any of it since?")
+        weeks = max(1, round((ctx.now - (r.end_at or r.start_at)).days / 7))
+        text = ctx.t.ngettext(
+            "{count} week ago you were at “{title}”. Have you tried any of it since?",
+            "{count} weeks ago you were at “{title}”. Have you tried any of it since?",
+            weeks,
+        ).replace("{count}", str(weeks))
         rows: tuple[ButtonRow, ...] = (
             (
                 Button(ctx._("Already done"), TRIED((r.id, Answer.DONE))),

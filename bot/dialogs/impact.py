@@ -40,7 +40,7 @@ def impact_text(t: Translator, impact: Impact, title: str = "") -> str:
             "",
             t._(
                 "No answers yet. Those who came are asked the morning after the event, "
-                "after four weeks and after three months."
+                "after some weeks and after three months."
             ),
         ]
     for f in figures(impact, t._):

@@ -121,6 +121,8 @@ class Runner:
     # -- entry points ------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[OutMessage]:
         """Everything the bot answers to one incoming message."""
+        if "\x00" in msg.text:  # PostgreSQL stores no NUL in text; no person means one
+            msg = replace(msg, text=msg.text.replace("\x00", ""))
         async with self._lock(msg.account), self.conversations.step():
             conv = await self.conversations.open_update(msg.account, msg.update_id)
             if conv is None:
@@ -246,10 +248,19 @@ class Runner:
     async def _standing(self, here: _Here, msg: Incoming) -> list[OutMessage] | None:
         """A button from further up the chat that still works (a check-in's answer):
         handled on the screen it belongs to, as if that were on screen now."""
+        if self._pending(here) is not None:
+            return None  # a draft of several answers on screen: its question comes first
         for dialog in self.flows.values():
             to = dialog.standing(msg.payload)
             if to is not None:
-                data = {**here.data, **to.data, "_offered": []}
+                # As a notice opens its screen: the button's own data, and "Zurück" leads
+                # back to where the member was.
+                snapshot = {k: v for k, v in here.data.items() if not k.startswith("_")}
+                history = [
+                    *here.data.get("_history", []),
+                    [here.at.flow, str(here.at.state), snapshot],
+                ]
+                data = {**to.data, "_history": history[-HISTORY_LIMIT:], "_offered": []}
                 there = _Here(here.conv, Target(to.flow, to.state, data), dialog, here.t)
                 return await self._answer(there, Answer(msg), msg)
         return None

@@ -20,6 +20,8 @@ from bot.storage.models import Event
 DEFAULT_TZ = ZoneInfo("Europe/Berlin")
 # An unanswered check-in is asked once more, this long after it.
 AGAIN_AFTER = timedelta(days=3)
+# How far past midnight an event may end and still count as the evening before.
+PAST_MIDNIGHT = timedelta(hours=6)
 # A check-in sent late after downtime still helps for a week; then it lapses quietly.
 LATE = timedelta(days=7)
 
@@ -49,7 +51,8 @@ class CheckinTimes:
     def due(self, kind: NoticeKind, event: Event) -> datetime:
         """The check-in's time: `hour` local time, that many days after the event ended
         (or started, without an end)."""
-        ended = (event.end_at or event.start_at).astimezone(self.tz).date()
+        # An evening that runs past midnight still ended "yesterday" the next morning.
+        ended = ((event.end_at or event.start_at) - PAST_MIDNIGHT).astimezone(self.tz).date()
         local = datetime.combine(ended + self.after(kind, event), time(self.hour), self.tz)
         return local.astimezone(UTC)
 

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
+    CHECKIN_AGAIN,
     CHECKIN_KINDS,
     NAME_TO_ORGANISER,
     Answer,
@@ -56,6 +59,21 @@ class Checkins:
             raise NotAllowed(f"no check-in {kind!r}")
         for key, value in values.items():
             _check_answer(key, value)
+        try:
+            await self._answer(member_id, event_id, checkin, values, now)
+        except IntegrityError:
+            # The same answer row made at once by another worker (a double tap handled
+            # by two processes): it exists now, so this time the answer lands in it.
+            await self._answer(member_id, event_id, checkin, values, now)
+
+    async def _answer(
+        self,
+        member_id: int,
+        event_id: int,
+        checkin: Checkin,
+        values: Mapping[str, str],
+        now: datetime,
+    ) -> None:
         async with self.db.transaction() as session:
             seat = await session.scalar(
                 select(Registration.id).where(
@@ -71,12 +89,13 @@ class Checkins:
             asked = await session.scalar(
                 select(func.min(Notice.done_at)).where(
                     Notice.registration_id == seat,
-                    Notice.kind == checkin.notice,
+                    # Asked by the check-in, or only by its reminder (the first failed).
+                    Notice.kind.in_((checkin.notice, CHECKIN_AGAIN[checkin.notice])),
                     Notice.status == WorkStatus.DONE,
                 )
             )
             if asked is None or now > asked + CHECKIN_OPEN:
-                raise NotAllowed(f"check-in {kind} of seat {seat} is not open")
+                raise NotAllowed(f"check-in {checkin} of seat {seat} is not open")
             row = await session.scalar(
                 select(Followup).where(
                     Followup.member_id == member_id,
@@ -109,7 +128,11 @@ class Checkins:
             # Only to someone who was at this event (the request's screen names them).
             seat = await session.scalar(
                 select(Registration.id).where(
-                    Registration.event_id == event_id, Registration.member_id == member_id
+                    Registration.event_id == event_id,
+                    Registration.member_id == member_id,
+                    Registration.status.in_(
+                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
+                    ),
                 )
             )
             if seat is None:
@@ -150,7 +173,16 @@ class Checkins:
                 func.lower(Place.name).like(pattern) | func.lower(Place.town).like(pattern)
             )
         async with self.db.sessions() as session:
-            return await _impact(session, events, "")
+            impact = await _impact(session, events, "")
+        # Members agreed to show their name to the organisers, not in reports for funders.
+        return replace(
+            impact,
+            checkins=tuple(
+                replace(f, lines=tuple(replace(said, name="") for said in f.lines))
+                for f in impact.checkins
+            ),
+            help_requests=tuple(replace(said, name="") for said in impact.help_requests),
+        )
 
 
 def _check_answer(key: str, value: str) -> None:
@@ -177,13 +209,16 @@ async def _reach_organiser(
     organiser_id = await session.scalar(select(Event.organiser_id).where(Event.id == event_id))
     if organiser_id is None or organiser_id == member_id:
         return
+    dedupe = f"checkin_request:{event_id}:{member_id}:{what}"
+    if await session.scalar(select(Notice.id).where(Notice.dedupe == dedupe)) is not None:
+        return  # asked once already (the member answered again): the organiser knows
     session.add(
         Notice(
             member_id=organiser_id,
             kind=NoticeKind.CHECKIN_REQUEST,
             event_id=event_id,
             params={"member": member_id, "what": what, "text": help_line or ""},
-            dedupe=f"checkin_request:{event_id}:{member_id}:{what}",
+            dedupe=dedupe,
             due_at=now,
             created_at=now,
         )

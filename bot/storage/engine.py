@@ -72,6 +72,12 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await conn.run_sync(lambda sync: command.upgrade(_alembic_config(sync), revision))
 
 
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Undo migrations down to `revision` (for an operator going back a version)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.downgrade(_alembic_config(sync), revision))
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

@@ -33,27 +33,53 @@ LINES = ("takeaway", "help")
 
 
 def upgrade() -> None:
+    connection = op.get_bind()
+    # SQLite does not undo DDL with a failed migration: a second start must find the
+    # columns added by the first and go on.
+    present = {c["name"] for c in sa.inspect(connection).get_columns("followup")}
     with op.batch_alter_table("followup") as batch:
         for name in CHOICES:
-            batch.add_column(sa.Column(name, sa.String(20), nullable=True))
+            if name not in present:
+                batch.add_column(sa.Column(name, sa.String(20), nullable=True))
         for name in LINES:
-            batch.add_column(sa.Column(name, sa.Text(), nullable=True))
+            if name not in present:
+                batch.add_column(sa.Column(name, sa.Text(), nullable=True))
     followup = sa.table(
         "followup",
         sa.column("id", sa.Integer),
+        sa.column("event_id", sa.Integer),
+        sa.column("kind", sa.String),
+        sa.column("member_id", sa.Integer),
         sa.column("answer", sa.Text),
         *(sa.column(name, sa.String) for name in (*CHOICES, *LINES)),
     )
-    connection = op.get_bind()
-    for row_id, answer in connection.execute(
-        sa.select(followup.c.id, followup.c.answer).where(followup.c.answer.is_not(None))
-    ).all():
-        given = json.loads(answer or "{}")
-        values = {k: str(given[k]) for k in (*CHOICES, *LINES) if given.get(k)}
-        if values:
-            connection.execute(followup.update().where(followup.c.id == row_id).values(values))
-    with op.batch_alter_table("followup") as batch:
-        batch.drop_column("answer")
+    if "answer" in present:
+        for row_id, answer in connection.execute(
+            sa.select(followup.c.id, followup.c.answer).where(followup.c.answer.is_not(None))
+        ).all():
+            try:
+                given = json.loads(answer)
+            except ValueError:
+                continue  # not readable: nothing to keep
+            if not isinstance(given, dict):
+                continue
+            values = {
+                k: str(given[k])[: 20 if k in CHOICES else None]
+                for k in (*CHOICES, *LINES)
+                if given.get(k)
+            }
+            if values:
+                connection.execute(followup.update().where(followup.c.id == row_id).values(values))
+        with op.batch_alter_table("followup") as batch:
+            batch.drop_column("answer")
+    # One row per event, check-in and member: answers given at once by two workers could
+    # make two before; the newest is kept.
+    newest = (
+        sa.select(sa.func.max(followup.c.id))
+        .group_by(followup.c.event_id, followup.c.kind, followup.c.member_id)
+        .scalar_subquery()
+    )
+    connection.execute(followup.delete().where(followup.c.id.not_in(newest)))
     op.create_index(
         "ux_followup_event_kind_member", "followup", ["event_id", "kind", "member_id"], unique=True
     )
@@ -73,5 +99,27 @@ def downgrade() -> None:
     op.drop_index("ux_followup_event_kind_member", table_name="followup")
     with op.batch_alter_table("followup") as batch:
         batch.add_column(sa.Column("answer", sa.Text(), nullable=True))
-        for name in (*CHOICES, *LINES):
+    # The answers back into their document, so nothing is lost on the way down.
+    connection = op.get_bind()
+    followup = sa.table(
+        "followup",
+        sa.column("id", sa.Integer),
+        sa.column("rating", sa.Integer),
+        sa.column("answer", sa.Text),
+        *(sa.column(name, sa.String) for name in (*CHOICES, *LINES)),
+    )
+    columns = (*CHOICES, *LINES)
+    for row in connection.execute(
+        sa.select(followup.c.id, followup.c.rating, *(followup.c[n] for n in columns))
+    ).mappings():
+        given = {n: row[n] for n in columns if row[n] is not None}
+        if row["rating"] is not None:
+            given["rating"] = str(row["rating"])
+        if given:
+            document = json.dumps(given, ensure_ascii=False)
+            connection.execute(
+                followup.update().where(followup.c.id == row["id"]).values(answer=document)
+            )
+    with op.batch_alter_table("followup") as batch:
+        for name in columns:
             batch.drop_column(name)
