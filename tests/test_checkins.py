@@ -212,15 +212,21 @@ async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
             update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
         )
     anna = await signed_up(app, "anna", event_id)
+    anna_id = (await app.runner.conversations.open(anna.account)).member.id
+    # An earlier answer to her wish to stay in touch does not answer a call for help.
+    await app.services.checkins.reply(olga_id, event_id, anna_id, "Gern!", clock[0], "contact")
     clock[0] = FRIDAY_MORNING + timedelta(weeks=4)
     await _run(app, clock)
     await anna.open_chat()  # the check-in as it arrived
     await anna.tap("Ich brauche Hilfe")
     await anna.send("Beim Kalkulieren der Aufträge")
+    await anna.tap("Nein, ohne Namen")
     got = dict(await _run(app, clock))
     assert "bittet jemand aus der Runde um Hilfe: „Beim Kalkulieren der Aufträge“" in got["olga"]
     assert "anna" not in got["olga"].lower()  # no name unless she agrees
+    assert (await app.services.checkins.impact(olga_id, event_id)).open_help == 1
     assert "Gesendet." in await olga.send("Ruf mich an, wenn du magst: über das Büro.")
+    assert (await app.services.checkins.impact(olga_id, event_id)).open_help == 0
     got = dict(await _run(app, clock))
     assert "Eine Antwort der Veranstaltung „Stammtisch“:" in got["anna"]
     assert "Ruf mich an, wenn du magst" in got["anna"]

@@ -247,9 +247,18 @@ class MyEvents(OrganiserDialog):
             raise NotAllowed("nobody to answer on this screen")
         if longer := too_long(ctx, msg.text, MAX_REPLY):
             return longer
-        await ctx.services.checkins.reply(ctx.member.id, _event_id(ctx), member, msg.text, ctx.now)
+        about = ctx.data.get("reply_about")
+        await ctx.services.checkins.reply(
+            ctx.member.id,
+            _event_id(ctx),
+            member,
+            msg.text,
+            ctx.now,
+            about=about if isinstance(about, str) else "",
+        )
         sent = ctx._("Sent. They get your answer in their chat.")
-        return self.go(State.EVENT, {"reply_to": None}, say=note(sent), remember=False)
+        data = {"reply_to": None, "reply_about": None}
+        return self.go(State.EVENT, data, say=note(sent), remember=False)
 
     async def _csv(self, ctx: Context) -> Step:
         event_id = _event_id(ctx)

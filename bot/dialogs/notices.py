@@ -216,7 +216,8 @@ def _checkin_request(ctx: Context, n: NoticeView) -> Words:
     else:
         text = ctx._("After “{title}”, someone from the group would like to stay in touch.")
         text = text.format(title=n.title)
-    to = Target("my_events", "reply", {"event_id": n.event_id, "reply_to": n.params.get("member")})
+    data = {"event_id": n.event_id, "reply_to": n.params.get("member")}
+    to = Target("my_events", "reply", {**data, "reply_about": n.params.get("what")})
     return (OutMessage(text),), to
 
 

@@ -117,9 +117,16 @@ class Checkins:
             await _reach_organiser(session, member_id, event_id, values, now)
 
     async def reply(
-        self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
+        self,
+        organiser_id: int,
+        event_id: int,
+        member_id: int,
+        text: str,
+        now: datetime,
+        about: str = "",
     ) -> None:
-        """The organiser answers a help or contact request; it arrives in the member's chat."""
+        """The organiser answers a help or contact request (`about`: "help", "contact");
+        it arrives in the member's chat. A help request answered is no longer open."""
         text = text.strip()
         if not text or len(text) > MAX_LINE * 3:
             raise NotAllowed("a reply of up to 900 characters")
@@ -142,7 +149,7 @@ class Checkins:
                     member_id=member_id,
                     kind=NoticeKind.ORGANISER_REPLY,
                     event_id=event_id,
-                    params={"text": text},
+                    params={"text": text, "about": about},
                     due_at=now,
                     created_at=now,
                 )
@@ -299,15 +306,20 @@ async def _open_help(
     """The newest calls for help no organiser answered yet, and how many there are. Two
     small reads (the calls by their partial index, the replies by event and kind) rather
     than NOT EXISTS, for which SQLite, without statistics, may walk a member's notices."""
-    replied = set(
-        (
-            await session.execute(
-                select(Notice.event_id, Notice.member_id).where(
-                    Notice.event_id.in_(events), Notice.kind == NoticeKind.ORGANISER_REPLY
-                )
+    replies = (
+        await session.execute(
+            select(Notice.event_id, Notice.member_id, Notice.params).where(
+                Notice.event_id.in_(events), Notice.kind == NoticeKind.ORGANISER_REPLY
             )
-        ).all()
-    )
+        )
+    ).all()
+    # A reply to the contact request leaves a call for help open (replies from before
+    # this was recorded answered both).
+    replied = {
+        (event_id, member_id)
+        for event_id, member_id, params in replies
+        if (params or {}).get("about") in (None, "", "help")
+    }
     rows = (
         await session.execute(
             # HAS_HELP word for word, so SQLite takes the partial index `ix_followup_help`.

@@ -512,7 +512,13 @@ class CheckinService(Protocol):
     ) -> None: ...
     async def impact(self, organiser_id: int, event_id: int | None = None) -> Impact: ...
     async def reply(
-        self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
+        self,
+        organiser_id: int,
+        event_id: int,
+        member_id: int,
+        text: str,
+        now: datetime,
+        about: str = "",
     ) -> None: ...
 
 

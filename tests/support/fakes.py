@@ -1088,7 +1088,13 @@ class FakeCheckins:
         return Impact("Fake" if event_id else "", 1, (figures,), ())
 
     async def reply(
-        self, organiser_id: int, event_id: int, member_id: int, text: str, now: datetime
+        self,
+        organiser_id: int,
+        event_id: int,
+        member_id: int,
+        text: str,
+        now: datetime,
+        about: str = "",
     ) -> None:
         self.given.setdefault((member_id, event_id, "reply"), {})["text"] = text
 
