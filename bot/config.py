@@ -58,8 +58,9 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: SecretStr | None = None
-    # Messages per second over all chats (Telegram allows about 30); 0 switches throttling off.
-    telegram_rate_limit: float = 30
+    # Messages per second over all chats: below the ~30 Telegram allows, so the flood
+    # control never has to step in; 0 switches throttling off.
+    telegram_rate_limit: float = 25
     # Seconds one getUpdates long poll may wait; a shutdown waits for the running one.
     telegram_poll_timeout: int = 5
     # Updates handled at once (different chats only; one chat's updates stay in order).

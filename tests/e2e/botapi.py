@@ -9,6 +9,7 @@ assert that none was called.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import json
@@ -19,6 +20,8 @@ from typing import Any
 from aiohttp import web
 
 BOT_ID = 4242
+# The methods that send a message, which Telegram's flood control counts.
+MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVenue"})
 BOT_USERNAME = "werkbank_test_bot"
 
 
@@ -37,6 +40,10 @@ class BotApiServer:
     updates: list[dict[str, Any]] = field(default_factory=list)
     errors: dict[str, list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     webhook_url: str | None = None
+    # Telegram's flood control: at most this many messages in any one second over all
+    # chats; more get 429 with retry_after, as Telegram does. None: no limit.
+    messages_per_second: float | None = None
+    refused: list[Call] = field(default_factory=list)  # the messages refused with 429
 
     def __post_init__(self) -> None:
         self._update_ids = itertools.count(1)
@@ -45,6 +52,7 @@ class BotApiServer:
         self._new_call = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self._sent_at: collections.deque[float] = collections.deque()
 
     # -- lifecycle ---------------------------------------------------------
     async def start(self) -> str:
@@ -183,6 +191,18 @@ class BotApiServer:
             )
         return self.sent(method, chat_id)
 
+    def _flooded(self) -> bool:
+        """One more message now would exceed `messages_per_second` over the last second."""
+        if self.messages_per_second is None:
+            return False
+        now = time.monotonic()
+        while self._sent_at and self._sent_at[0] <= now - 1:
+            self._sent_at.popleft()
+        if len(self._sent_at) >= self.messages_per_second:
+            return True
+        self._sent_at.append(now)
+        return False
+
     # -- the HTTP side -------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -213,6 +233,15 @@ class BotApiServer:
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
+        if method in MESSAGES and self._flooded():
+            self.refused.append(Call(method, params))
+            body = {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
+            return web.json_response(body, status=429)
         if method != "getUpdates":
             async with self._new_call:
                 self.calls.append(Call(method, params))
@@ -220,6 +249,7 @@ class BotApiServer:
         if self.errors.get(method):
             status, body = self.errors[method].pop(0)
             return web.json_response(body, status=status)
+
         result = await answer(params)
         return web.json_response({"ok": True, "result": result})
 

@@ -825,3 +825,36 @@ async def test_a_check_in_quotes_the_expectation_and_the_organiser_gets_the_char
     assert photo.params["caption"] == "Die Zahlen als Bild:"
     assert png_size(photo.params["photo"]["data"]) is not None
     assert "Die Zahlen als Tabelle" in buttons(photo)  # the buttons come with the picture
+
+
+async def test_reminders_to_many_go_out_at_the_pace_telegram_allows(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    """Against a Bot API server that refuses more than 30 messages a second (429, as
+    Telegram's flood control does), 80 reminders due at once through the default rate
+    (25/s) arrive once each, and none is refused on the way."""
+    from datetime import timedelta
+
+    from bot.config import Settings
+
+    botapi.messages_per_second = 30
+    settings = telegram_settings(tmp_path, botapi)
+    default_rate = Settings.model_fields["telegram_rate_limit"].default
+    bot = TelegramBot(settings.model_copy(update={"telegram_rate_limit": default_rate}), [NOW])
+    await bot.start()
+    try:
+        assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+        event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING, capacity=None)
+        people = [5000 + n for n in range(80)]
+        for user in people:
+            account = AccountRef("telegram", str(user), chat_id=str(user))
+            conv = await bot.app.conversations.open(account)
+            await bot.app.services.registrations.sign_up(conv.member.id, event_id, NOW)
+        bot.clock[0] = START - timedelta(hours=23)
+        before = len(botapi.calls)
+        assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 80
+        reminders = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
+        assert sorted(int(c.params["chat_id"]) for c in reminders) == people  # each once
+        assert botapi.refused == []  # the bot kept below Telegram's limit by itself
+    finally:
+        await bot.stop()
