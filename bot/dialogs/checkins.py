@@ -31,9 +31,7 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.topic_proposal import TOPIC_FIELDS
 from bot.messages import Button, Incoming
-from bot.services.contracts import MyRegistration, NotAllowed
-
-MAX_LINE = 300
+from bot.services.contracts import MAX_CHECKIN_LINE, MyRegistration, NotAllowed
 
 
 def _answers(question: Question) -> ValueAction[tuple[int, str]]:
@@ -155,7 +153,7 @@ class Checkins(Dialog):
         return (say(text, skip, self._no_more_row(ctx), nav_row(ctx)),)
 
     async def _takeaway(self, ctx: Context, msg: Incoming) -> Step:
-        return too_long(ctx, msg.text, MAX_LINE) or (
+        return too_long(ctx, msg.text, MAX_CHECKIN_LINE) or (
             await self._save(ctx, takeaway=msg.text) or await self._after_line(ctx, State.CONTACT)
         )
 
@@ -237,7 +235,7 @@ class Checkins(Dialog):
         return (say(text, nav_row(ctx)),)
 
     async def _help(self, ctx: Context, msg: Incoming) -> Step:
-        if refused := too_long(ctx, msg.text, MAX_LINE):
+        if refused := too_long(ctx, msg.text, MAX_CHECKIN_LINE):
             return refused
         if lapsed := await self._save(ctx, Checkin.WEEKS, help=msg.text):
             return lapsed

@@ -52,6 +52,7 @@ from bot.i18n import N_
 from bot.messages import Attachment, Button, Incoming, OutMessage
 from bot.services.contracts import (
     MAX_CANCEL_REASON,
+    MAX_CHECKIN_REPLY,
     EventChange,
     NotAllowed,
     OrganisedEvent,
@@ -75,7 +76,6 @@ CHANGE = ValueAction("change", one_of("title", "description", "when", "capacity"
 CANCEL_YES = Action("cancel_yes")
 CANCEL_NO = Action("cancel_no")
 HOLD = Action("hold")
-MAX_REPLY = 900
 IMPACT = Action("impact")
 ALL_IMPACT = Action("all_impact")
 IMPACT_CSV = Action("impact_csv")
@@ -212,27 +212,28 @@ class MyEvents(OrganiserDialog):
         )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
 
-    # -- what came of it ("Wirkung") ----------------------------------------------------
+    # -- what came of it ("Wirkung"): of the event on screen, or of all of them ----------
     async def _impact(self, ctx: Context) -> Screenful:
-        impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
-        return await impact_screen(ctx, impact, *self._impact_rows(ctx, impact.answered))
+        return await self._impact_of(ctx, _event_id(ctx))
 
     async def _all_impact(self, ctx: Context) -> Screenful:
-        impact = await ctx.services.checkins.impact(ctx.member.id)
-        return await impact_screen(ctx, impact, *self._impact_rows(ctx, impact.answered))
+        return await self._impact_of(ctx, None)
 
-    def _impact_rows(self, ctx: Context, answered: int) -> tuple[ButtonRow, ...]:
+    async def _impact_of(self, ctx: Context, event_id: int | None) -> Screenful:
+        impact = await ctx.services.checkins.impact(ctx.member.id, event_id)
         table = (Button(ctx._("The figures as a spreadsheet (CSV)"), IMPACT_CSV.payload),)
-        return (table if answered else (), nav_row(ctx))
+        return await impact_screen(ctx, impact, table if impact.answered else (), nav_row(ctx))
 
     # The file, then the screen before (not the chart again: it is just above).
     async def _impact_csv(self, ctx: Context) -> Step:
-        impact = await ctx.services.checkins.impact(ctx.member.id, _event_id(ctx))
-        return self.go(State.EVENT, say=(impact_csv(ctx, impact),), remember=False)
+        return await self._csv_of(ctx, _event_id(ctx), State.EVENT)
 
     async def _all_impact_csv(self, ctx: Context) -> Step:
-        impact = await ctx.services.checkins.impact(ctx.member.id)
-        return self.go(State.LIST, say=(impact_csv(ctx, impact),), remember=False)
+        return await self._csv_of(ctx, None, State.LIST)
+
+    async def _csv_of(self, ctx: Context, event_id: int | None, back: State) -> Step:
+        impact = await ctx.services.checkins.impact(ctx.member.id, event_id)
+        return self.go(back, say=(impact_csv(ctx, impact),), remember=False)
 
     async def _ask_reply(self, ctx: Context) -> Screenful:
         text = ctx._(
@@ -245,7 +246,7 @@ class MyEvents(OrganiserDialog):
         member = ctx.data.get("reply_to")
         if not isinstance(member, int):
             raise NotAllowed("nobody to answer on this screen")
-        if longer := too_long(ctx, msg.text, MAX_REPLY):
+        if longer := too_long(ctx, msg.text, MAX_CHECKIN_REPLY):
             return longer
         about = ctx.data.get("reply_about")
         await ctx.services.checkins.reply(

@@ -30,12 +30,17 @@ from bot.codes import (
     known_code,
 )
 from bot.services import NotAllowed
-from bot.services.contracts import CheckinFigures, Impact, Said
+from bot.services.contracts import (
+    MAX_CHECKIN_LINE,
+    MAX_CHECKIN_REPLY,
+    CheckinFigures,
+    Impact,
+    Said,
+)
 from bot.services.database import Database
 from bot.services.organising import organiser, own_event
 from bot.storage.models import HAS_HELP, Event, Followup, Member, Notice, Place, Registration
 
-MAX_LINE = 300  # a takeaway or a call for help: one line
 # The newest free-text answers "Wirkung" shows per check-in, and of the open calls for
 # help: enough to hear people, short enough for one Telegram message (4 096 characters).
 LINES_SHOWN = 5
@@ -128,8 +133,8 @@ class Checkins:
         """The organiser answers a help or contact request (`about`: "help", "contact");
         it arrives in the member's chat. A help request answered is no longer open."""
         text = text.strip()
-        if not text or len(text) > MAX_LINE * 3:
-            raise NotAllowed("a reply of up to 900 characters")
+        if not text or len(text) > MAX_CHECKIN_REPLY:
+            raise NotAllowed(f"a reply of up to {MAX_CHECKIN_REPLY} characters")
         async with self.db.transaction() as session:
             await own_event(session, organiser_id, event_id)
             # Only to someone who was at this event (the request's screen names them).
@@ -197,8 +202,8 @@ def _check_answer(key: str, value: str) -> None:
     if question is None:
         raise NotAllowed(f"no question {key!r}")
     allowed = question.answers
-    if allowed is None and not 0 < len(value) <= MAX_LINE:
-        raise NotAllowed("a line of up to 300 characters")
+    if allowed is None and not 0 < len(value) <= MAX_CHECKIN_LINE:
+        raise NotAllowed(f"a line of up to {MAX_CHECKIN_LINE} characters")
     if allowed is not None and value not in allowed:
         raise NotAllowed(f"no answer {key}={value!r}")
 

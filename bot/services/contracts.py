@@ -39,6 +39,8 @@ EVENT_FORMATS: tuple[EventFormat, ...] = tuple(EventFormat)
 RADIUS_CHOICES_KM: tuple[int, ...] = (10, 25, 50, 100)
 # Longest texts kept; a dialog asks for a shorter one rather than cut it.
 MAX_EXPECTATION = 1000
+MAX_CHECKIN_LINE = 300  # a takeaway or a call for help after a workshop: one line
+MAX_CHECKIN_REPLY = 900  # the organiser's answer to a call for help
 MAX_CANCEL_REASON = 500
 
 
