@@ -7,8 +7,8 @@ existing documents are copied over, then the document column goes.
 
 One answer row per event, check-in and member (a unique index, also against two
 answers given at once making two rows); the sent check-ins counted by event from an
-index alone (event_id, kind, status); and the few calls for help found without reading
-every answer (a partial index).
+index alone (event_id, kind, status); the few calls for help found without reading
+every answer (a partial index); and an organiser's events by an index, not a scan.
 
 Revision ID: 0006
 Revises: 0005
@@ -84,6 +84,7 @@ def upgrade() -> None:
         "ux_followup_event_kind_member", "followup", ["event_id", "kind", "member_id"], unique=True
     )
     op.create_index("ix_notice_event_kind", "notice", ["event_id", "kind", "status"])
+    op.create_index("ix_event_organiser_id", "event", ["organiser_id"])
     op.create_index(
         "ix_followup_help",
         "followup",
@@ -95,6 +96,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_followup_help", table_name="followup")
+    op.drop_index("ix_event_organiser_id", table_name="event")
     op.drop_index("ix_notice_event_kind", table_name="notice")
     op.drop_index("ux_followup_event_kind_member", table_name="followup")
     with op.batch_alter_table("followup") as batch:
