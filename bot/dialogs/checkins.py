@@ -157,12 +157,18 @@ class Checkins(Dialog):
             await self._save(ctx, takeaway=msg.text) or await self._after_line(ctx, State.CONTACT)
         )
 
-    async def _after_line(self, ctx: Context, then: State) -> Step:
+    async def _after_line(self, ctx: Context, then: State | None) -> Step:
         """After the first line of text a member gives: may the organiser see their
-        first name beside it? Asked once; changeable in the settings."""
-        if ctx.member.name_to_organiser is not None:
-            return self.go(then)
-        return self.go(State.NAME, {"then": then.value})
+        first name beside it? Asked once; changeable in the settings. Then `then`, or
+        the thanks and the menu."""
+        if ctx.member.name_to_organiser is None:
+            return self.go(State.NAME, {"then": then})
+        return self._then(ctx, then)
+
+    def _then(self, ctx: Context, then: object) -> Go:
+        if then == State.CONTACT:
+            return self.go(State.CONTACT, {"then": None})
+        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
 
     async def _ask_name(self, ctx: Context) -> Screenful:
         text = ctx._(
@@ -177,10 +183,7 @@ class Checkins(Dialog):
 
     async def _show_name(self, ctx: Context, yes: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, NAME_TO_ORGANISER, yes)
-        then = ctx.data.get("then")
-        if then == State.CONTACT:
-            return self.go(State.CONTACT, {"then": None})
-        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
+        return self._then(ctx, ctx.data.get("then"))
 
     async def _no_takeaway(self, ctx: Context) -> Step:
         return self.go(State.CONTACT)
@@ -237,11 +240,9 @@ class Checkins(Dialog):
     async def _help(self, ctx: Context, msg: Incoming) -> Step:
         if refused := too_long(ctx, msg.text, MAX_CHECKIN_LINE):
             return refused
-        if lapsed := await self._save(ctx, Checkin.WEEKS, help=msg.text):
-            return lapsed
-        if ctx.member.name_to_organiser is None:
-            return self.go(State.NAME, {"then": None})
-        return Go(Target("menu", "main"), note(_thanks(ctx)), remember=False)
+        return await self._save(ctx, Checkin.WEEKS, help=msg.text) or await self._after_line(
+            ctx, None
+        )
 
     # -- three months on ---------------------------------------------------------------
     async def _ask_outcome(self, ctx: Context) -> Screenful:

@@ -80,15 +80,7 @@ class Checkins:
         now: datetime,
     ) -> None:
         async with self.db.transaction() as session:
-            seat = await session.scalar(
-                select(Registration.id).where(
-                    Registration.member_id == member_id,
-                    Registration.event_id == event_id,
-                    Registration.status.in_(
-                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
-                    ),
-                )
-            )
+            seat = await _seat(session, member_id, event_id)
             if seat is None:
                 raise NotAllowed(f"member {member_id} had no seat at event {event_id}")
             asked = await session.scalar(
@@ -138,16 +130,7 @@ class Checkins:
         async with self.db.transaction() as session:
             await own_event(session, organiser_id, event_id)
             # Only to someone who was at this event (the request's screen names them).
-            seat = await session.scalar(
-                select(Registration.id).where(
-                    Registration.event_id == event_id,
-                    Registration.member_id == member_id,
-                    Registration.status.in_(
-                        (RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)
-                    ),
-                )
-            )
-            if seat is None:
+            if await _seat(session, member_id, event_id) is None:
                 raise NotAllowed(f"member {member_id} was not at event {event_id}")
             session.add(
                 Notice(
@@ -195,6 +178,17 @@ class Checkins:
             ),
             help_requests=tuple(replace(said, name="") for said in impact.help_requests),
         )
+
+
+async def _seat(session: AsyncSession, member_id: int, event_id: int) -> int | None:
+    """The member's seat at the event (signed up or marked present); None without one."""
+    return await session.scalar(
+        select(Registration.id).where(
+            Registration.member_id == member_id,
+            Registration.event_id == event_id,
+            Registration.status.in_((RegistrationStatus.REGISTERED, RegistrationStatus.ATTENDED)),
+        )
+    )
 
 
 def _check_answer(key: str, value: str) -> None:
