@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.app import Werkbank
 from bot.codes import CHECKINS, Role
 from bot.services import NotAllowed
-from bot.storage.models import Event, Followup
-from tests.support.attendees import FRIDAY_MORNING, signed_up
+from bot.storage.models import Followup
+from tests.support.attendees import FRIDAY_MORNING, organised_by, organiser, signed_up
 from tests.support.chat import ChatUser
 from tests.support.clock import START
 from tests.support.factories import add_event
@@ -145,15 +145,8 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
 async def test_the_organiser_sees_the_impact_as_counts_and_no_names(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga = ChatUser(app.runner, "olga")
-    await olga.onboard("Bendorf")
-    await app.members.set_role("console:olga", Role.ORGANISER)
-    olga_id = (await app.runner.conversations.open(olga.account)).member.id
-    event_id = await add_event(app)
-    async with app.db.transaction() as session:
-        await session.execute(
-            update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
-        )
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Holz trifft Laser")
     anna = await signed_up(app, "anna", event_id, "Intarsien schneiden")
     await signed_up(app, "ben", event_id, "Lasern lernen")
     clock[0] = FRIDAY_MORNING
@@ -202,15 +195,8 @@ async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
 async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga = ChatUser(app.runner, "olga")
-    await olga.onboard("Bendorf")
-    await app.members.set_role("console:olga", Role.ORGANISER)
-    olga_id = (await app.runner.conversations.open(olga.account)).member.id
-    event_id = await add_event(app, "Stammtisch")
-    async with app.db.transaction() as session:
-        await session.execute(
-            update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
-        )
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Stammtisch")
     anna = await signed_up(app, "anna", event_id)
     anna_id = (await app.runner.conversations.open(anna.account)).member.id
     # An earlier answer to her wish to stay in touch does not answer a call for help.

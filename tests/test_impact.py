@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from bot.app import Werkbank
 from bot.cli import main
@@ -25,30 +25,12 @@ from bot.geo import default_gazetteer
 from bot.handlers.matrix import png_size
 from bot.services import NotAllowed
 from bot.services.demo import load_demo_data
-from bot.storage.models import Event, Followup
-from tests.support.attendees import FRIDAY_MORNING, signed_up
+from bot.storage.models import Followup
+from tests.support.attendees import FRIDAY_MORNING, organised_by, organiser, signed_up
 from tests.support.chat import ChatUser
 from tests.support.clock import BERLIN, NOW, START
 from tests.support.factories import add_event
 from tests.support.inbox import Inbox, dispatcher
-
-
-async def organiser(app: Werkbank, name: str = "olga") -> tuple[ChatUser, int]:
-    user = ChatUser(app.runner, name)
-    await user.onboard("Bendorf")
-    await app.members.set_role(f"console:{name}", Role.ORGANISER)
-    return user, (await app.runner.conversations.open(user.account)).member.id
-
-
-async def organised_by(
-    app: Werkbank, organiser_id: int, title: str, fmt: EventFormat = EventFormat.TRANSFER
-) -> int:
-    event_id = await add_event(app, title, capacity=10, fmt=fmt, uid=title)
-    async with app.db.transaction() as session:
-        await session.execute(
-            update(Event).where(Event.id == event_id).values(organiser_id=organiser_id)
-        )
-    return event_id
 
 
 async def send_due(app: Werkbank, clock: list[datetime]) -> dict[str, str]:
