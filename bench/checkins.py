@@ -63,7 +63,6 @@ from telegram import InlineKeyboardMarkup  # noqa: E402
 from bench.reminders import (  # noqa: E402
     ALONE,
     CONCURRENCY,
-    ENGLISH_EVERY,
     FIRST_USER,
     MEMBERS_PER_EVENT,
     PG_SERVER,
@@ -72,6 +71,7 @@ from bench.reminders import (  # noqa: E402
     bare_sends,
     bulk,
     pg_admin,
+    seat_holders,
     timed_parts,
 )
 from bot.app import Werkbank  # noqa: E402
@@ -174,11 +174,6 @@ async def seed_due_checkins(app: Werkbank, count: int, today: date) -> tuple[lis
     one due this morning (the warm-up's and the one-at-a-time run's an hour earlier, so
     they come first), the later ones (some weeks, three months, and the reminders of
     unanswered ones) pending. Returns the members and when their check-ins fell due."""
-    async with app.db.transaction() as session:
-        place = Place(name="MakerSpace Bench", town="Bendorf", lat=50.43, lon=7.57, lat_band=504)
-        session.add(place)
-        await session.flush()
-        place_id = place.id
     total = count + WARM + ALONE
     n_events = -(-total // MEMBERS_PER_EVENT)
     yesterday = today - timedelta(days=1)
@@ -186,83 +181,17 @@ async def seed_due_checkins(app: Werkbank, count: int, today: date) -> tuple[lis
         datetime.combine(yesterday, clock_time(14), UTC) + timedelta(minutes=i)
         for i in range(n_events)
     ]
+    # What the check-ins are timed by: the events' start and end (seat_holders' three hours).
     shapes = [
         Event(start_at=s, end_at=s + timedelta(hours=3), format=EventFormat.OPEN_WORKSHOP)
         for s in starts
     ]
     times = app.registrations.times
-    events = await bulk(
-        app,
-        Event,
-        [
-            {
-                "uid": f"bench-checkin-{i}@werkbank",
-                "title": f"Werkstattabend {i}",
-                "format": EventFormat.OPEN_WORKSHOP,
-                "place_id": place_id,
-                "start_at": shape.start_at,
-                "end_at": shape.end_at,
-                "status": EventStatus.PUBLISHED,
-            }
-            for i, shape in enumerate(shapes)
-        ],
-        Event.id,
-    )
-    members = await bulk(
-        app,
-        Member,
-        [
-            {
-                "display_name": f"Mitglied {i}",
-                "locale": "en" if i % ENGLISH_EVERY == ENGLISH_EVERY - 1 else "de",
-                "home_lat": 50.43,
-                "home_lon": 7.57,
-                "home_label": "Bendorf",
-                "field": Field.CRAFT,
-                "consents": {},
-                "onboarded": True,
-            }
-            for i in range(total)
-        ],
-        Member.id,
-    )
-    accounts = await bulk(
-        app,
-        ChannelAccount,
-        [
-            {
-                "channel": "telegram",
-                "external_id": str(FIRST_USER + i),
-                "chat_id": str(FIRST_USER + i),
-                "member_id": member_id,
-            }
-            for i, member_id in enumerate(members)
-        ],
-        ChannelAccount.id,
-    )
-    await bulk(
-        app,
-        DialogState,
-        [{"account_id": a, "flow": "menu", "state": "main", "data": {}} for a in accounts],
-    )
-    event_of = [i // MEMBERS_PER_EVENT for i in range(total)]
-    registrations = await bulk(
-        app,
-        Registration,
-        [
-            {
-                "event_id": events[event_of[i]],
-                "member_id": member_id,
-                "status": RegistrationStatus.REGISTERED,
-                "position": i % MEMBERS_PER_EVENT + 1,
-            }
-            for i, member_id in enumerate(members)
-        ],
-        Registration.id,
-    )
+    seats = await seat_holders(app, starts, total, "bench-checkin")
+    members, registrations = seats.members, seats.registrations
     notices = []
     for i, (member_id, reg_id) in enumerate(zip(members, registrations, strict=True)):
-        shape = shapes[event_of[i]]
+        shape = shapes[i // MEMBERS_PER_EVENT]
         for kind in SEAT_CHECKINS:
             due = seat_notice_due(kind, shape, times)
             if kind == NoticeKind.CHECKIN_NEXT_DAY and i >= count:
@@ -271,7 +200,7 @@ async def seed_due_checkins(app: Werkbank, count: int, today: date) -> tuple[lis
                 {
                     "member_id": member_id,
                     "kind": kind,
-                    "event_id": events[event_of[i]],
+                    "event_id": seats.event_of(i),
                     "registration_id": reg_id,
                     "params": {},
                     "dedupe": reminder_key(kind, reg_id),

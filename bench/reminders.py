@@ -92,24 +92,35 @@ async def bulk(app: Werkbank, model: Any, rows: list[dict[str, Any]], returning:
         return list((await conn.scalars(insert(model).returning(returning), rows)).all())
 
 
-async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[int]]:
-    """`count` + WARM + LIMITED + ALONE members with a Telegram account, each registered for one
-    (starting in ~20 h), with a pending day-before reminder that fell due ~4 h ago and the
-    two-hours reminder still ahead. Every account stands at the main menu."""
+@dataclass(frozen=True)
+class Seats:
+    """Members at the main menu of their Telegram chat, each with a seat at one of the
+    events (MEMBERS_PER_EVENT to an event, in order)."""
+
+    events: list[int]
+    members: list[int]
+    registrations: list[int]
+
+    def event_of(self, i: int) -> int:
+        """The event of the i-th member's seat."""
+        return self.events[i // MEMBERS_PER_EVENT]
+
+
+async def seat_holders(app: Werkbank, starts: Sequence[datetime], total: int, uid: str) -> Seats:
+    """`total` members with a Telegram account (every ENGLISH_EVERY-th reads English) and a
+    seat at one of three-hour workshops starting at `starts`, by bulk INSERTs; the bench
+    of reminders and that of check-ins add their notices."""
     async with app.db.transaction() as session:
         place = Place(name="MakerSpace Bench", town="Bendorf", lat=50.43, lon=7.57, lat_band=504)
         session.add(place)
         await session.flush()
         place_id = place.id
-    total = count + WARM + LIMITED + ALONE
-    n_events = -(-total // MEMBERS_PER_EVENT)
-    starts = [now + timedelta(hours=20, minutes=i) for i in range(n_events)]
     events = await bulk(
         app,
         Event,
         [
             {
-                "uid": f"bench-reminder-{i}@werkbank",
+                "uid": f"{uid}-{i}@werkbank",
                 "title": f"Werkstattabend {i}",
                 "format": EventFormat.OPEN_WORKSHOP,
                 "place_id": place_id,
@@ -158,13 +169,12 @@ async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[i
         DialogState,
         [{"account_id": a, "flow": "menu", "state": "main", "data": {}} for a in accounts],
     )
-    event_of = [events[i // MEMBERS_PER_EVENT] for i in range(total)]
     registrations = await bulk(
         app,
         Registration,
         [
             {
-                "event_id": event_of[i],
+                "event_id": events[i // MEMBERS_PER_EVENT],
                 "member_id": member_id,
                 "status": RegistrationStatus.REGISTERED,
                 "position": i % MEMBERS_PER_EVENT + 1,
@@ -173,6 +183,18 @@ async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[i
         ],
         Registration.id,
     )
+    return Seats(events, members, registrations)
+
+
+async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[int]]:
+    """`count` + WARM + LIMITED + ALONE members with a Telegram account, each registered for one
+    (starting in ~20 h), with a pending day-before reminder that fell due ~4 h ago and the
+    two-hours reminder still ahead. Every account stands at the main menu."""
+    total = count + WARM + LIMITED + ALONE
+    n_events = -(-total // MEMBERS_PER_EVENT)
+    starts = [now + timedelta(hours=20, minutes=i) for i in range(n_events)]
+    seats = await seat_holders(app, starts, total, "bench-reminder")
+    members, registrations = seats.members, seats.registrations
     notices = []
     for i, (member_id, reg_id) in enumerate(zip(members, registrations, strict=True)):
         start = starts[i // MEMBERS_PER_EVENT]
@@ -186,7 +208,7 @@ async def populate(app: Werkbank, count: int, now: datetime) -> dict[str, list[i
                 {
                     "member_id": member_id,
                     "kind": kind,
-                    "event_id": event_of[i],
+                    "event_id": seats.event_of(i),
                     "registration_id": reg_id,
                     "params": {},
                     "dedupe": f"{kind.value}:{reg_id}",
