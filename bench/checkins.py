@@ -70,6 +70,7 @@ from bench.reminders import (  # noqa: E402
     alone_split,
     bare_sends,
     bulk,
+    one_at_a_time,
     pg_admin,
     seat_holders,
     timed_parts,
@@ -95,7 +96,6 @@ from bot.dialogs.impact import heading  # noqa: E402
 from bot.handlers.telegram import TelegramChannel  # noqa: E402
 from bot.i18n import Translator  # noqa: E402
 from bot.impact_report import chart  # noqa: E402
-from bot.scheduling.dispatcher import Dispatcher  # noqa: E402
 from bot.services.checkins import Checkins  # noqa: E402
 from bot.services.contracts import Impact  # noqa: E402
 from bot.services.registrations import SEAT_NOTICES, reminder_key, seat_notice_due  # noqa: E402
@@ -319,31 +319,7 @@ async def dispatch_bench(database_url: str, count: int, label: str) -> dict[str,
 
         # One at a time, every part timed: where a check-in's time goes without queueing.
         alone_chats = [str(FIRST_USER + count + WARM + i) for i in range(ALONE)]
-        alone = Dispatcher(
-            app.notices,
-            app.runner.notice,
-            {"telegram": channel},
-            app.clock,
-            {"telegram": alone_chats},
-            concurrency=1,
-        )
-        alone_statements = StatementCounter()
-        alone_owners = {
-            "claim_due": (app.notices, "claim_due"),
-            "render": (alone, "render"),
-            "deliver": (channel, "deliver"),
-            "finish": (app.notices, "finish"),
-            "render: conversations.open": (app.conversations, "open"),
-            "render: registrations.get": (app.registrations, "get"),
-            "render: conversations.save": (app.conversations, "save"),
-        }
-        with (
-            alone_statements.attached(app),
-            timed_parts(alone_owners, alone_statements) as alone_parts,
-        ):
-            began = time.perf_counter()
-            assert await alone.run_once() == ALONE
-            alone_s = time.perf_counter() - began
+        alone_s, alone_parts, alone_statements = await one_at_a_time(app, channel, alone_chats)
         alone_bare = await bare_sends(channel, [int(c) for c in alone_chats], same, concurrency=1)
 
         # Baseline: the check-in's words, one bare send per member.

@@ -286,6 +286,38 @@ def timed_parts(
                 setattr(owner, name, own[label])  # e.g. the dispatcher's render
 
 
+async def one_at_a_time(
+    app: Werkbank, channel: TelegramChannel, chats: list[str]
+) -> tuple[float, dict[str, list[float]], StatementCounter]:
+    """The notices of `chats` through a dispatcher of concurrency 1 (no queue for the
+    event loop), every part timed and every statement counted: where a notice's time
+    goes. Returns the seconds, the parts and the statements."""
+    alone = Dispatcher(
+        app.notices,
+        app.runner.notice,
+        {"telegram": channel},
+        app.clock,
+        {"telegram": chats},
+        concurrency=1,
+    )
+    statements = StatementCounter()
+    owners = {
+        "claim_due": (app.notices, "claim_due"),
+        "render": (alone, "render"),
+        "deliver": (channel, "deliver"),
+        "finish": (app.notices, "finish"),
+        # Inside render: the runner's three service calls for the notice's screen.
+        "render: conversations.open": (app.conversations, "open"),
+        "render: registrations.get": (app.registrations, "get"),
+        "render: conversations.save": (app.conversations, "save"),
+    }
+    with statements.attached(app), timed_parts(owners, statements) as parts:
+        began = time.perf_counter()
+        assert await alone.run_once() == len(chats)
+        seconds = time.perf_counter() - began
+    return seconds, parts, statements
+
+
 async def bare_sends(
     channel: TelegramChannel,
     chats: Sequence[int],
@@ -428,32 +460,7 @@ async def bench(
         # One at a time (concurrency 1, like app.dispatcher otherwise): where a notice's
         # time goes without any queue for the event loop.
         alone_chats = [str(FIRST_USER + count + WARM + LIMITED + i) for i in range(ALONE)]
-        alone = Dispatcher(
-            app.notices,
-            app.runner.notice,
-            {"telegram": channel},
-            app.clock,
-            {"telegram": alone_chats},
-            concurrency=1,
-        )
-        alone_statements = StatementCounter()
-        alone_owners = {
-            "claim_due": (app.notices, "claim_due"),
-            "render": (alone, "render"),
-            "deliver": (channel, "deliver"),
-            "finish": (app.notices, "finish"),
-            # Inside render: the runner's three service calls for the registration's screen.
-            "render: conversations.open": (app.conversations, "open"),
-            "render: registrations.get": (app.registrations, "get"),
-            "render: conversations.save": (app.conversations, "save"),
-        }
-        with (
-            alone_statements.attached(app),
-            timed_parts(alone_owners, alone_statements) as alone_parts,
-        ):
-            began = time.perf_counter()
-            assert await alone.run_once() == ALONE
-            alone_s = time.perf_counter() - began
+        alone_s, alone_parts, alone_statements = await one_at_a_time(app, channel, alone_chats)
         alone_bare = await bare_sends(
             channel,
             [int(c) for c in alone_chats],
