@@ -13,6 +13,7 @@ from bot.geo import default_gazetteer
 from bot.handlers.runner import Runner
 from bot.messages import AccountRef, Deliverer
 from bot.scheduling.dispatcher import Dispatcher
+from bot.services.announcements import Announcements
 from bot.services.checkin_times import CheckinTimes
 from bot.services.checkins import Checkins
 from bot.services.contracts import Services
@@ -38,6 +39,7 @@ class Werkbank:
     runner: Runner
     registrations: Registrations
     notices: Notices
+    announcements: Announcements
     clock: Callable[[], datetime]
 
     @classmethod
@@ -49,6 +51,9 @@ class Werkbank:
         places = PlaceSearch(db)
         times = checkin_times(settings)
         registrations = Registrations(db, settings.timezone, times)
+        announcements = Announcements(
+            db, times, settings.announcements_per_week, settings.news_region_km
+        )
         services = Services(
             members=members,
             places=places,
@@ -60,6 +65,7 @@ class Werkbank:
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             checkins=Checkins(db),
             gazetteer=default_gazetteer(),
+            announcements=announcements,
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)
         runner = Runner(conversations, services, settings.timezone, clock)
@@ -72,7 +78,8 @@ class Werkbank:
             services,
             runner,
             registrations,
-            Notices(db, times),
+            Notices(db, times, timedelta(seconds=settings.claim_lease_seconds)),
+            announcements,
             clock,
         )
 
@@ -82,7 +89,15 @@ class Werkbank:
         only: Mapping[str, Sequence[str]] | None = None,
     ) -> Dispatcher:
         """The notice dispatcher for the channels running in this process."""
-        return Dispatcher(self.notices, self.runner.notice, channels, self.clock, only)
+        return Dispatcher(
+            self.notices,
+            self.runner.notice,
+            channels,
+            self.clock,
+            only,
+            announcements=self.announcements,
+            report=self.runner.report,
+        )
 
     async def account_deleted(self, account: AccountRef) -> None:
         """The member's account is gone for good (e.g. a deleted Telegram account): it

@@ -42,6 +42,12 @@ class Channel(enum.StrEnum):
     TELEGRAM = "telegram"
     MATRIX = "matrix"
 
+    @property
+    def numbers_options(self) -> bool:
+        """Buttons shown as numbered lines (typed "2" picks the second), which work
+        only against the screen saved with them; Telegram shows real buttons."""
+        return self != Channel.TELEGRAM
+
 
 class PlaceStatus(enum.StrEnum):
     """Whether a place still exists."""
@@ -142,6 +148,7 @@ class WorkStatus(enum.StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     FAILED = "failed"
+    HELD = "held"  # an announcement's row while it is paused: not claimed until "Weiter"
 
 
 class NoticeKind(enum.StrEnum):
@@ -169,6 +176,7 @@ class NoticeKind(enum.StrEnum):
     CHECKIN_MONTHS_AGAIN = "checkin_months_again"
     CHECKIN_REQUEST = "checkin_request"  # to the organiser: someone needs help or contact
     ORGANISER_REPLY = "organiser_reply"  # to that member: the organiser's answer
+    ANNOUNCEMENT = "announcement"  # an organiser's announcement (bot.services.announcements)
 
     @property
     def is_checkin(self) -> bool:
@@ -278,6 +286,48 @@ INVITATIONS = "invitations"  # organisers may invite the member personally into 
 CHECKINS = "checkins"  # check-ins after workshops (on unless the member said "no more")
 # The member's first name beside their check-in answers for the organiser (else none).
 NAME_TO_ORGANISER = "name_to_organiser"
+NEWS = "news"  # "Neuigkeiten aus deiner Nähe": region announcements (off unless said yes)
+# No announcements at all (True), or none from these organisers (a list of member ids).
+NO_ANNOUNCEMENTS = "no_announcements"
+MUTED_ORGANISERS = "muted_organisers"
+
+
+class Audience(enum.StrEnum):
+    """Who an announcement goes to."""
+
+    EVENT = "event"  # signed up and/or waiting for one of the organiser's events
+    TOPIC = "topic"  # the people of a topic (author and supporters)
+    NEARBY = "nearby"  # who asked for news, within N km of one of the organiser's places
+    REGION = "region"  # who asked for news, in the region of the organiser's places
+
+    @property
+    def is_news(self) -> bool:
+        """Unasked news: only to those who said yes, and capped per week and per day."""
+        return self in (Audience.NEARBY, Audience.REGION)
+
+
+class EventPeople(enum.StrEnum):
+    """Which of an event's people an announcement to it reaches."""
+
+    SIGNED_UP = "signed_up"
+    WAITING = "waiting"
+    BOTH = "both"
+
+
+class AnnouncementButton(enum.StrEnum):
+    """The one button an announcement may bring."""
+
+    NONE = "none"
+    SIGN_UP = "sign_up"  # "Anmelden" for one of the organiser's events
+    ME_TOO = "me_too"  # "Ich auch" for a topic
+
+
+class AnnouncementStatus(enum.StrEnum):
+    DRAFT = "draft"  # being written; the preview shows it
+    SENDING = "sending"  # confirmed: its rows are in the outbox
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"  # every row sent, skipped or failed
 
 
 C = TypeVar("C", bound=enum.StrEnum)

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     # (WERKBANK_CHECKIN_WEEKS='{"open_workshop": 2}'; formats not named: 4).
     checkin_hour: int = Field(default=10, ge=8, le=20)
     checkin_weeks: dict[str, int] = Field(default_factory=dict)
+    # Announcements: region news (near one's places, or the whole region) an organiser
+    # may send per 7 days, and how far the region reaches around their places.
+    announcements_per_week: int = Field(default=2, ge=0)
+    news_region_km: int = Field(default=50, gt=0, le=500)
 
     # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.
     telegram_token: SecretStr | None = None
@@ -76,9 +80,16 @@ class Settings(BaseSettings):
     # the room, so they can read at once (see README, Trust). The only value: nio has no
     # verification flow, so a "verified" mode could never send an encrypted message.
     matrix_trust: Literal["all"] = "all"
+    # Messages per second the bot sends unasked (reminders, announcements). Synapse's
+    # default allows an account about 0.2/s with a burst of 10; its 429s are waited out
+    # either way. 0: no pacing of our own (after an admin lifted the limit, see README).
+    matrix_rate_limit: float = Field(default=0.2, ge=0)
 
     # Seconds between two looks for due notices (reminders, a seat come free, changes).
     notice_interval: float = Field(default=10, gt=0, le=3600)
+    # Seconds a worker keeps notices it claimed: a worker that died mid-send hands them
+    # over after this (what it had sent but not yet marked is sent once more).
+    claim_lease_seconds: int = Field(default=300, ge=5)
 
     @field_validator("database_url")
     @classmethod

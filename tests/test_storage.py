@@ -30,7 +30,7 @@ async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkb
         tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert set(Base.metadata.tables) <= tables
     await upgrade(app.db.engine)
-    assert await current_revision(app.db.engine) == "0006"
+    assert await current_revision(app.db.engine) == "0007"
 
 
 async def test_the_migrations_match_the_models(app: Werkbank) -> None:
@@ -320,7 +320,14 @@ async def test_check_in_answers_kept_as_a_document_move_into_their_columns(
     try:
         await upgrade(engine, "0005")
         async with engine.begin() as conn:
-            await conn.execute(insert(Member).values(id=1, display_name="Anna"))
+            # Written as 0005 knew a member (today's model has columns added since).
+            await conn.execute(
+                text(
+                    "INSERT INTO member (id, display_name, locale, radius_km, consents, role,"
+                    " onboarded, remind_day_before, remind_two_hours, created_at) VALUES"
+                    " (1, 'Anna', 'de', 25, '{}', 'member', false, true, true, CURRENT_TIMESTAMP)"
+                )
+            )
             for kind, answer in (
                 ("next_day", '{"rating": "2"}'),  # the same answer twice: the newer counts
                 ("next_day", '{"rating": "4", "takeaway": "Furnier", "contact": "yes"}'),

@@ -49,6 +49,7 @@ class Context:
     now: datetime
     data: Mapping[str, Any]
     services: Services
+    account_id: int = 0  # the account this step came from (0: none, e.g. in tests)
 
     def _(self, message: str) -> str:
         return self.t._(message)

@@ -211,13 +211,18 @@ class Events(Dialog):
         return Go(Target("registrations", "detail", {"registration_id": registration_id}))
 
     async def _sign_up(self, ctx: Context, event_id: int) -> Step:
-        event = await ctx.services.events.details(event_id, None)
-        if event is not None and event.topic_id is not None:
-            # Made of a topic the member wants: their wish for it is the expectation,
-            # so an invitation is one tap.
-            topic = await ctx.services.topics.get(ctx.member.id, event.topic_id, None, 0)
-            if topic is not None and (topic.supported or topic.mine):
-                return await sign_up(ctx, event_id, topic.expectation)
-        if event is not None and event.hit.format.asks_expectation:
-            return Go(Target("registrations", "expect", {"event_id": event_id}))
-        return await sign_up(ctx, event_id, None)
+        return await start_sign_up(ctx, event_id)
+
+
+async def start_sign_up(ctx: Context, event_id: int) -> Step:
+    """Sign up ("Anmelden") for an event, from its details or from an announcement."""
+    event = await ctx.services.events.details(event_id, None)
+    if event is not None and event.topic_id is not None:
+        # Made of a topic the member wants: their wish for it is the expectation,
+        # so an invitation is one tap.
+        topic = await ctx.services.topics.get(ctx.member.id, event.topic_id, None, 0)
+        if topic is not None and (topic.supported or topic.mine):
+            return await sign_up(ctx, event_id, topic.expectation)
+    if event is not None and event.hit.format.asks_expectation:
+        return Go(Target("registrations", "expect", {"event_id": event_id}))
+    return await sign_up(ctx, event_id, None)

@@ -28,6 +28,7 @@ DESTINATIONS: Mapping[str, Target] = {
     "registrations": Target("registrations", "list"),
     "new_event": Target("new_event", "format"),
     "my_events": Target("my_events", "list"),
+    "announce": Target("announce", "audience"),
     "topics": Target("topics", "list"),
     "propose": Target("propose_topic", "title"),
     "settings": Target("settings", "main"),
@@ -41,6 +42,8 @@ FRESH: Mapping[str, object] = {
     "event_id": None,
     "proposal": {},
     "topic_id": None,
+    "announcement_draft": None,
+    "broadcast_id": None,
 }
 
 
@@ -61,6 +64,7 @@ def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
                 Button(ctx._("My events"), OPEN("my_events")),
             )
         )
+        rows.append((Button(ctx._("Send an announcement"), OPEN("announce")),))
     rows.append((Button(ctx._("Settings"), OPEN("settings")), Button(ctx._("Help"), HELP.payload)))
     return tuple(rows)
 

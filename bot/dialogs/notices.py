@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.codes import NoticeKind
+from bot.dialogs.announcements import announcement_words
 from bot.dialogs.base import Context, Target
 from bot.dialogs.words import FIELD_WORDS, word
 from bot.messages import OutMessage
@@ -249,4 +250,5 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.TOPIC_MERGED: _topic_merged,
     NoticeKind.TOPIC_INVITED: _topic_invited,
     NoticeKind.TOPIC_PLANNED: _topic_planned,
+    NoticeKind.ANNOUNCEMENT: announcement_words,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.dialogs.announce import Announce
+from bot.dialogs.announcements import Announcements
 from bot.dialogs.base import Dialog, Target
 from bot.dialogs.checkins import Checkins
 from bot.dialogs.events import Events
@@ -33,6 +35,8 @@ FLOWS: dict[str, Dialog] = {
         TopicProposal(),
         TopicCare(),
         Checkins(),
+        Announce(),
+        Announcements(),
     )
 }
 START = Target("onboarding", "language")

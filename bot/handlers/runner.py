@@ -19,6 +19,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.codes import Channel, NoticeKind, known_code
+from bot.dialogs.announce import progress_words
+from bot.dialogs.announcements import announcement_message
 from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Said, Target
 from bot.dialogs.notices import notice_screen
 from bot.dialogs.registry import FLOWS, HOME, START, current, first_screen
@@ -34,7 +37,7 @@ from bot.handlers.intents import (
 )
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
-from bot.services.contracts import MemberService, MemberView, NoticeView, Services
+from bot.services.contracts import MemberService, NoticeView, Progress, Services
 from bot.services.conversations import Conversation, Conversations
 
 log = logging.getLogger(__name__)
@@ -151,16 +154,38 @@ class Runner:
 
         One that offers an action opens its screen, as if the member had gone there,
         so buttons, numbers and words work; "Zurück" returns to where they were."""
+        if notice.kind == NoticeKind.ANNOUNCEMENT and not _numbered(account):
+            # Its buttons carry their subject (`Dialog.standing`): no screen to open, so
+            # no dialog state to read or write for each of thousands of recipients.
+            t = translator(notice.locale, self.timezone)
+            return [announcement_message(t, {**notice.params, "button_title": notice.title})]
         async with self._lock(account), self.conversations.step():
             conv = await self.conversations.open(account)
             t = translator(conv.member.locale, self.timezone)
-            said, to = notice_screen(self._context(conv.member, t, conv.data), notice)
+            said, to = notice_screen(self._context(conv, t, conv.data), notice)
             if to is None or to.flow not in self.flows:
                 return list(said)
             came_from = self._position(conv) if conv.flow is not None else None
             history = list(conv.data.get("_history", []))
             to = Target(to.flow, to.state, {**to.data, "_history": history})
             return _joined(await self._enter(conv, to, said, came_from=came_from), len(said))
+
+    async def report(
+        self, account: AccountRef, progress: Progress, final: bool
+    ) -> list[OutMessage]:
+        """How far an announcement has got, for its organiser. Where buttons are numbered
+        it opens the running screen (so "1" is "Anhalten"); elsewhere its buttons carry
+        the announcement and work from any screen."""
+        async with self._lock(account), self.conversations.step():
+            conv = await self.conversations.open(account)
+            t = translator(conv.member.locale, self.timezone)
+            said = progress_words(t, progress, final)
+            if final or not _numbered(account):
+                return [said]
+            history = list(conv.data.get("_history", []))
+            came_from = self._position(conv) if conv.flow is not None else None
+            to = Target("announce", "running", {"broadcast_id": progress.id, "_history": history})
+            return await self._enter(conv, to, (), came_from=came_from)
 
     async def sorry(self, account: AccountRef) -> list[OutMessage]:
         """An apology and the menu, for a channel whose own machinery failed."""
@@ -301,7 +326,7 @@ class Runner:
         conv = here.conv
         members = _TrackedMembers(self.services.members)
         tracked = replace(self.services, members=members)  # type: ignore[arg-type]
-        ctx = self._context(conv.member, here.t, here.data, tracked)
+        ctx = self._context(conv, here.t, here.data, tracked)
         step = await here.dialog.handle(ctx, here.at.state, intent.msg)
         if members.changed:
             conv.member = await self.conversations.member(conv.member.id)
@@ -332,7 +357,7 @@ class Runner:
         return await self._enter(here.conv, pending, came_from=here.at)
 
     def _pending(self, here: _Here) -> Target | None:
-        ctx = self._context(here.conv.member, here.t, here.data)
+        ctx = self._context(here.conv, here.t, here.data)
         pending = here.dialog.pending(ctx, here.at.state)
         return None if pending is None else self._keep_history(here, pending)
 
@@ -376,7 +401,7 @@ class Runner:
             del history[:-HISTORY_LIMIT]
         data["_history"] = history
         t = translator(conv.member.locale, self.timezone)
-        screen = await self.flows[to.flow].show(self._context(conv.member, t, data), to.state)
+        screen = await self.flows[to.flow].show(self._context(conv, t, data), to.state)
         # Remember the options on screen: typed numbers and labels map to them, and a
         # button press for anything else is stale or forged.
         data["_offered"] = [[b.label, b.payload] for b in numbered_options(screen)]
@@ -406,13 +431,18 @@ class Runner:
 
     def _context(
         self,
-        member: MemberView,
+        conv: Conversation,
         t: Translator,
         data: Mapping[str, Any],
         services: Services | None = None,
     ) -> Context:
         return Context(
-            member=member, t=t, now=self.clock(), data=data, services=services or self.services
+            member=conv.member,
+            t=t,
+            now=self.clock(),
+            data=data,
+            services=services or self.services,
+            account_id=conv.account_id,
         )
 
 
@@ -461,3 +491,8 @@ def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _numbered(account: AccountRef) -> bool:
+    channel = known_code(Channel, account.channel)
+    return channel is None or channel.numbers_options

@@ -419,6 +419,26 @@ class TelegramChannel:
             return Delivered.FAILED
         return Delivered.SENT
 
+    async def progress(
+        self, account: AccountRef, messages: Sequence[OutMessage], message_id: str | None
+    ) -> str | None:
+        """An announcement's progress for its organiser: one message, edited as it goes
+        ("312 von 1 000 gesendet"); returns its id (a new one when it could not be
+        edited). A failure only costs this update: the sending goes on."""
+        chat_id = int(account.chat_id or account.external_id)
+        message = messages[0] if messages else OutMessage("")
+        try:
+            editable = message_id is not None and message_id.isdigit()
+            if editable and await self._edit(chat_id, int(str(message_id)), message):
+                return message_id
+            sent = await self.application.bot.send_message(
+                chat_id, _clip(message.text), reply_markup=inline_keyboard(message)
+            )
+        except TelegramError as exc:
+            log.info("telegram: progress to chat %s failed: %s", chat_id, exc)
+            return message_id
+        return str(sent.message_id)
+
     @staticmethod
     def _keyboard_remover(messages: Sequence[OutMessage]) -> int | None:
         """The message that takes the location keyboard away, if the screen asks no more.

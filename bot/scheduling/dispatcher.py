@@ -3,7 +3,15 @@
 An APScheduler interval job calls `Dispatcher.run_once`: claim a batch of due
 notices (bot.services.notices), skip what no longer makes sense, let the runner
 word each one in the member's language, and hand it to the member's channel.
-Different members are served concurrently, up to `concurrency` at a time.
+Different members are served concurrently, up to `concurrency` at a time; the channel
+paces them (Telegram's rate limiter, Matrix's). Reminders, check-ins and
+announcements share this one path.
+
+Outcomes are marked in groups (`Finisher`: every `FLUSH_EVERY` sends or
+`FLUSH_SECONDS`, and at the end of a batch), one UPDATE each instead of a transaction
+per notice. A crash resends at most what was sent since the last flush, once the
+claim's lease runs out: at most one batch, and the resends are counted (`attempts`).
+After each batch the organisers of announcements under way hear how far they are.
 """
 
 from __future__ import annotations
@@ -19,15 +27,51 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.codes import WorkStatus
 from bot.messages import AccountRef, Delivered, Deliverer, OutMessage
+from bot.services.announcements import Announcements, Progress, Report
 from bot.services.contracts import NoticeView
 from bot.services.notices import BATCH, Notices, Work
 
 log = logging.getLogger(__name__)
 
 Render = Callable[[AccountRef, NoticeView], Awaitable[list[OutMessage]]]
-# A failed send is tried again later, this many times in all.
+# An announcement's progress in the organiser's words (the runner's `report`).
+RenderReport = Callable[[AccountRef, Progress, bool], Awaitable[list[OutMessage]]]
+# A failed send is tried again later, this many times in all, waiting longer each time
+# (1, 2, 4, 8 minutes): a channel's hiccup passes, a lasting fault ends as "failed".
 MAX_ATTEMPTS = 5
-RETRY_AFTER = timedelta(minutes=2)
+RETRY_AFTER = timedelta(minutes=1)
+FLUSH_EVERY = 50
+FLUSH_SECONDS = 1.0
+# Telegram edits one progress message: not more often than this (1 message/s per chat).
+EDIT_SECONDS = 3.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The wait before the next try after `attempts` failed ones."""
+    return RETRY_AFTER * 2 ** max(0, min(attempts, MAX_ATTEMPTS) - 1)
+
+
+class Finisher:
+    """Collects the outcomes of sends and writes them in groups."""
+
+    def __init__(self, notices: Notices, clock: Callable[[], datetime]) -> None:
+        self.notices = notices
+        self.clock = clock
+        self._done: list[tuple[int, WorkStatus, str | None]] = []
+        self._since = asyncio.get_running_loop().time()
+        self._lock = asyncio.Lock()
+
+    async def add(self, notice_id: int, status: WorkStatus, error: str | None = None) -> None:
+        self._done.append((notice_id, status, error))
+        due = asyncio.get_running_loop().time() - self._since >= FLUSH_SECONDS
+        if len(self._done) >= FLUSH_EVERY or due:
+            await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            done, self._done = self._done, []
+            self._since = asyncio.get_running_loop().time()
+            await self.notices.finish_many(done, self.clock())
 
 
 def worker_name() -> str:
@@ -45,6 +89,8 @@ class Dispatcher:
         worker: str | None = None,
         concurrency: int = 20,
         batch: int = BATCH,
+        announcements: Announcements | None = None,
+        report: RenderReport | None = None,
     ) -> None:
         """`only` limits a channel to some accounts (a local console chat delivers only to
         its own user, never to another local user who shares the database)."""
@@ -55,6 +101,9 @@ class Dispatcher:
         self.only = dict(only or {})
         self.worker = worker or worker_name()
         self.batch = batch
+        self.announcements = announcements
+        self.report = report
+        self._edited: dict[int, float] = {}  # announcement → when its message was last edited
         self._limit = asyncio.Semaphore(concurrency)
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[None] | None = None
@@ -62,24 +111,29 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many notices were sent."""
         sent = 0
+        finisher = Finisher(self.notices, self.clock)
         while True:
             served = {channel: self.only.get(channel) for channel in self.channels}
             batch = await self.notices.claim_due(self.worker, self.clock(), served, self.batch)
             if not batch:
+                await self._report_progress()
                 return sent
-            results = await asyncio.gather(*(self._one(work) for work in batch))
+            try:
+                results = await asyncio.gather(*(self._one(work, finisher) for work in batch))
+            finally:
+                await finisher.flush()
             sent += sum(results)
+            await self._report_progress()
 
-    async def _one(self, work: Work) -> bool:
+    async def _one(self, work: Work, finisher: Finisher) -> bool:
         async with self._limit:
-            now = self.clock()
             notice = work.notice
             if work.skip_reason is not None:
-                await self.notices.finish(notice.id, WorkStatus.SKIPPED, now, work.skip_reason)
+                await finisher.add(notice.id, WorkStatus.SKIPPED, work.skip_reason)
                 return False
             target = self._account(work)
             if target is None:
-                await self.notices.finish(notice.id, WorkStatus.SKIPPED, now, "blocked")
+                await finisher.add(notice.id, WorkStatus.SKIPPED, "blocked")
                 return False
             channel, account = target
             error: str | None = None
@@ -90,15 +144,61 @@ class Dispatcher:
                 log.exception("notice %s to %s failed", notice.id, account.channel)
                 result, error = Delivered.FAILED, type(exc).__name__
             if result == Delivered.SENT:
-                await self.notices.finish(notice.id, WorkStatus.DONE, self.clock())
+                await finisher.add(notice.id, WorkStatus.DONE)
                 return True
             if result == Delivered.BLOCKED:
-                await self.notices.finish(notice.id, WorkStatus.SKIPPED, self.clock(), "blocked")
+                await finisher.add(notice.id, WorkStatus.SKIPPED, "blocked")
                 return False
             await self.notices.retry_later(
-                notice.id, self.clock() + RETRY_AFTER, MAX_ATTEMPTS, error or "send failed"
+                notice.id, self.clock(), MAX_ATTEMPTS, error or "send failed", retry_delay
             )
             return False
+
+    # -- organisers follow their announcements ----------------------------------------
+    async def _report_progress(self) -> None:
+        """A new tenth (or the end) of an announcement to its organiser; on a channel
+        that edits (Telegram) also the running count, every few seconds."""
+        if self.announcements is None or self.report is None:
+            return
+        try:
+            now = self.clock()
+            reported = {
+                r.progress.id
+                for r in await self._send_reports(await self.announcements.reports(now))
+            }
+            loop = asyncio.get_running_loop().time()
+            editable = [
+                r
+                for r in await self.announcements.edits(now)
+                if r.progress.id not in reported
+                and _edits(self.channels.get(r.channel))
+                and loop - self._edited.get(r.progress.id, 0) >= EDIT_SECONDS
+            ]
+            await self._send_reports(editable)
+        except Exception:
+            log.exception("announcement progress failed")  # the sends go on regardless
+
+    async def _send_reports(self, reports: list[Report]) -> list[Report]:
+        assert self.report is not None and self.announcements is not None
+        done = []
+        for report in reports:
+            channel = self.channels.get(report.channel)
+            allowed = self.only.get(report.channel)
+            if channel is None or (allowed is not None and report.account not in allowed):
+                continue
+            account = AccountRef(report.channel, report.account, chat_id=report.chat_id)
+            messages = await self.report(account, report.progress, report.final)
+            self._edited[report.progress.id] = asyncio.get_running_loop().time()
+            if _edits(channel):
+                message_id = await channel.progress(  # type: ignore[attr-defined]
+                    account, messages, report.message_id
+                )
+                if message_id is not None and message_id != report.message_id:
+                    await self.announcements.set_report_message(report.progress.id, message_id)
+            else:
+                await channel.deliver(account, messages)
+            done.append(report)
+        return done
 
     def _account(self, work: Work) -> tuple[Deliverer, AccountRef] | None:
         """The member's most recently used account on a channel this process serves."""
@@ -145,3 +245,8 @@ class Dispatcher:
         ticking, self._ticking = self._ticking, None
         if ticking is not None and not ticking.done():
             await asyncio.wait({ticking}, timeout=grace_seconds)
+
+
+def _edits(channel: Deliverer | None) -> bool:
+    """Whether a channel shows progress by editing one message (`progress`)."""
+    return channel is not None and hasattr(channel, "progress")

@@ -60,6 +60,15 @@ class CheckinTimes:
         """Sent this late (after downtime) a check-in would confuse more than help."""
         return now > self.due(kind.asked_first, event) + LATE
 
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """When the quiet hours `now` falls in end (8:00 local time); None outside them."""
+        local = now.astimezone(self.tz)
+        start, end = self.quiet
+        if end <= local.hour < start:
+            return None
+        day = local.date() + (timedelta(days=1) if local.hour >= start else timedelta())
+        return datetime.combine(day, time(end), self.tz).astimezone(UTC)
+
     def morning_after_quiet(self, now: datetime) -> datetime | None:
         """When the quiet hours `now` falls in end (at `hour`, the usual check-in time);
         None outside them."""

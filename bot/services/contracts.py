@@ -10,11 +10,15 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.codes import (
+    AnnouncementButton,
+    AnnouncementStatus,
+    Audience,
     Equipment,
     EventFormat,
+    EventPeople,
     Field,
     NoticeKind,
     PlaceType,
@@ -23,6 +27,7 @@ from bot.codes import (
     StepFree,
     TopicStatus,
     known_code,
+    known_codes,
 )
 from bot.geo import Gazetteer, GeoPoint
 
@@ -218,6 +223,7 @@ class NoticeView:
     topic_id: int | None = None
     people: int = 0
     fields: Mapping[Field, int] = field(default_factory=dict)
+    locale: str = "de"  # the member's language (words made without opening their dialog)
 
 
 class MemberService(Protocol):
@@ -524,6 +530,151 @@ class CheckinService(Protocol):
     ) -> None: ...
 
 
+# -- announcements (bot.services.announcements) -----------------------------------------
+MAX_ANNOUNCEMENT = 1000
+NEARBY_KM = (10, 25, 50)
+MAX_NEARBY_KM = 200
+
+
+class AnnouncementRefused(ServiceError):
+    """A kind no: `reason` is one of the REFUSED_* codes below, for the dialog's words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+EMPTY_TEXT = "empty_text"
+TOO_LONG = "too_long"
+NOBODY = "nobody"  # the audience is empty
+WEEK_CAP = "week_cap"  # two region announcements this week already
+NOT_DRAFT = "not_draft"  # sent already (a second tap on "Senden")
+GONE = "gone"  # no such announcement of this organiser
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    """An audience as the organiser chose it; stored as a dict on the broadcast."""
+
+    kind: Audience
+    event_id: int | None = None
+    people: EventPeople = EventPeople.BOTH
+    topic_id: int | None = None
+    place_id: int | None = None
+    km: int = 25
+    fields: tuple[Field, ...] = ()  # NEARBY: only these (none: everyone)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "event_id": self.event_id,
+            "people": self.people.value,
+            "topic_id": self.topic_id,
+            "place_id": self.place_id,
+            "km": self.km,
+            "fields": [f.value for f in self.fields],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AudienceChoice | None:
+        """None for anything that is not a complete audience (a stale dialog state)."""
+        kind = known_code(Audience, data.get("kind"))
+        if kind is None:
+            return None
+        km = data.get("km")
+        choice = cls(
+            kind,
+            event_id=_int_or_none(data.get("event_id")),
+            people=known_code(EventPeople, data.get("people")) or EventPeople.BOTH,
+            topic_id=_int_or_none(data.get("topic_id")),
+            place_id=_int_or_none(data.get("place_id")),
+            km=km if isinstance(km, int) and 0 < km <= MAX_NEARBY_KM else 25,
+            fields=known_codes(Field, data.get("fields") or ()),
+        )
+        needs = {
+            Audience.EVENT: choice.event_id,
+            Audience.TOPIC: choice.topic_id,
+            Audience.NEARBY: choice.place_id,
+            Audience.REGION: 0,
+        }
+        return None if needs[kind] is None else choice
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An event, topic or place an organiser may pick: its id and its words."""
+
+    id: int
+    title: str
+    start_at: datetime | None = None
+    people: int = 0
+
+
+@dataclass(frozen=True)
+class AnnouncementDraft:
+    text: str
+    audience: AudienceChoice
+    button: AnnouncementButton = AnnouncementButton.NONE
+    event_id: int | None = None  # the "Anmelden" button's event
+    topic_id: int | None = None  # the "Ich auch" button's topic
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What "Senden" would do: the draft's id (the send button carries it), how many
+    get it, and why it cannot go out (None: it can)."""
+
+    id: int
+    count: int
+    organiser_name: str
+    button_title: str | None  # the event's or topic's title under its button
+    refused: str | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    id: int
+    status: AnnouncementStatus
+    total: int
+    sent: int = 0
+    blocked: int = 0
+    failed: int = 0
+    skipped: int = 0  # opted out since, or their account closed
+    waiting: int = 0  # not due yet: the quiet hours, or a member's one news a day
+    to_send: int = 0  # due, or paused
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.blocked + self.failed + self.skipped
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (AnnouncementStatus.DONE, AnnouncementStatus.CANCELLED)
+
+
+class AnnouncementService(Protocol):
+    async def events(self, organiser_id: int, now: datetime) -> Sequence[Choice]: ...
+    async def places(self, organiser_id: int) -> Sequence[Choice]: ...
+    async def topics(self, organiser_id: int) -> Sequence[Choice]: ...
+    async def preview(
+        self, organiser_id: int, draft: AnnouncementDraft, now: datetime, draft_id: int | None
+    ) -> Preview: ...
+    async def confirm(
+        self, organiser_id: int, broadcast_id: int, now: datetime, account_id: int
+    ) -> Progress: ...
+    async def pause(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...
+    async def resume(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...
+    async def cancel(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...
+    async def progress(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...
+    async def opt_out(self, member_id: int, organiser_id: int | None) -> None: ...
+    async def opt_in(self, member_id: int, organiser_id: int | None) -> None: ...
+    async def organiser_name(self, organiser_id: int) -> str: ...
+
+
 @dataclass(frozen=True)
 class Services:
     members: MemberService
@@ -534,3 +685,5 @@ class Services:
     topics: TopicService
     checkins: CheckinService
     gazetteer: Gazetteer
+    # None only in the dialog tests' fake world, which sends no announcements.
+    announcements: AnnouncementService | None = None

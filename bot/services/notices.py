@@ -10,7 +10,7 @@ is taken over, so nothing is lost (at worst that one message arrives twice).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -21,6 +21,7 @@ from bot.codes import (
     CHECKIN_AGAIN,
     CHECKINS,
     HOLDS_SEAT,
+    AnnouncementStatus,
     Checkin,
     EventStatus,
     Field,
@@ -30,12 +31,14 @@ from bot.codes import (
     WorkStatus,
 )
 from bot.messages import AccountRef
+from bot.services.announcements import wants_announcement
 from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
 from bot.services.registrations import release_hold, release_lapsed_holds
 from bot.storage.models import (
     OPEN_NOTICE,
+    Broadcast,
     ChannelAccount,
     DialogState,
     Event,
@@ -79,6 +82,7 @@ def skip_reason(
     topic_open: bool = False,
     attendance_taken: bool = False,
     answered: bool = False,
+    announcement: AnnouncementFacts | None = None,
 ) -> str | None:
     """Why a due notice must not be sent any more, or None to send it.
 
@@ -87,6 +91,8 @@ def skip_reason(
     takes over), the two-hours one until the start."""
     if member.deleted_at is not None:
         return "member deleted"
+    if kind == NoticeKind.ANNOUNCEMENT:
+        return _announcement_skip(announcement, member)
     if kind in (
         NoticeKind.TOPIC_WITHDRAWN,
         NoticeKind.TOPIC_CLOSED,
@@ -130,6 +136,17 @@ def skip_reason(
     return None
 
 
+def _announcement_skip(announcement: AnnouncementFacts | None, member: Member) -> str | None:
+    """An announcement goes out unless it was cancelled or the member opted out since."""
+    if announcement is None:
+        return "announcement gone"
+    if announcement.status == AnnouncementStatus.CANCELLED:
+        return "cancelled"
+    if not wants_announcement(member.consents or {}, announcement.organiser_id, announcement.news):
+        return "opted out"
+    return None
+
+
 def _checkin_skip(
     status: RegistrationStatus | None, member: Member, attendance_taken: bool
 ) -> str | None:
@@ -159,6 +176,7 @@ def _work(
     topic: TopicFacts | None = None,
     attendance_taken: bool = False,
     answered: bool = False,
+    announcement: AnnouncementFacts | None = None,
 ) -> Work:
     if notice.kind != NoticeKind.MINIMUM_CHECK:
         registered = 0
@@ -179,17 +197,20 @@ def _work(
         if event
         else topic.title
         if topic
+        else announcement.button_title
+        if announcement
         else str(notice.params.get("title", "")),
         start_at=event.start_at if event else None,
         end_at=event.end_at if event else None,
         place_name=place.name if place else None,
         town=place.town if place else None,
-        params=dict(notice.params or {}),
+        params=announcement.params() if announcement else dict(notice.params or {}),
         registered=registered,
         minimum=event.minimum if event else None,
         topic_id=topic.id if topic else None,
         people=topic.people if topic else 0,
         fields=topic.fields if topic else {},
+        locale=member.locale,
     )
     reason = skip_reason(
         times,
@@ -202,6 +223,7 @@ def _work(
         topic_open=topic is not None and topic.status == TopicStatus.OPEN,
         attendance_taken=attendance_taken,
         answered=answered,
+        announcement=announcement,
     )
     return Work(view, recipient, reason)
 
@@ -215,6 +237,63 @@ class TopicFacts:
     status: str
     people: int  # the author and the supporters
     fields: Mapping[Field, int]
+
+
+@dataclass(frozen=True)
+class AnnouncementFacts:
+    """An announcement as its rows are sent: read once per batch, not stored per row."""
+
+    id: int
+    status: str
+    organiser_id: int | None
+    organiser: str
+    text: str
+    news: bool
+    button: str
+    event_id: int | None
+    topic_id: int | None
+    button_title: str
+
+    def params(self) -> dict[str, object]:
+        """What the words need (`bot.dialogs.announcements`)."""
+        return {
+            "broadcast_id": self.id,
+            "text": self.text,
+            "organiser": self.organiser,
+            "organiser_id": self.organiser_id,
+            "button": self.button,
+            "button_event_id": self.event_id,
+            "button_topic_id": self.topic_id,
+        }
+
+
+async def _announcement_facts(
+    session: AsyncSession, broadcast_ids: set[int]
+) -> dict[int, AnnouncementFacts]:
+    if not broadcast_ids:
+        return {}
+    rows = await session.execute(
+        select(Broadcast, Member.display_name, Event.title, Topic.title)
+        .outerjoin(Member, Member.id == Broadcast.organiser_id)
+        .outerjoin(Event, Event.id == Broadcast.event_id)
+        .outerjoin(Topic, Topic.id == Broadcast.topic_id)
+        .where(Broadcast.id.in_(broadcast_ids))
+    )
+    return {
+        b.id: AnnouncementFacts(
+            b.id,
+            b.status,
+            b.organiser_id,
+            name or "",
+            b.text,
+            b.news,
+            b.button,
+            b.event_id,
+            b.topic_id,
+            event_title or topic_title or "",
+        )
+        for b, name, event_title, topic_title in rows.all()
+    }
 
 
 # A check-in reminder and the check-in whose answers say it is not needed.
@@ -289,9 +368,14 @@ async def _topic_facts(session: AsyncSession, topic_ids: set[int]) -> dict[int, 
 
 
 class Notices:
-    def __init__(self, db: Database, times: CheckinTimes | None = None) -> None:
+    def __init__(
+        self, db: Database, times: CheckinTimes | None = None, lease: timedelta = LEASE
+    ) -> None:
+        """`lease`: how long a claim is kept before another worker may take it over (a
+        worker that died mid-send); what it sent but had not marked done is sent again."""
         self.db = db
         self.times = times or CheckinTimes()
+        self.lease = lease
 
     async def claim_due(
         self,
@@ -316,7 +400,7 @@ class Notices:
         )
         takeable = or_(
             Notice.status == WorkStatus.PENDING,
-            (Notice.status == WorkStatus.CLAIMED) & (Notice.claimed_at < now - LEASE),
+            (Notice.status == WorkStatus.CLAIMED) & (Notice.claimed_at < now - self.lease),
         )
         # A materialised CTE: PostgreSQL may otherwise run a `LIMIT … SKIP LOCKED`
         # sub-select inside `IN (…)` again for each row and claim far more than `limit`.
@@ -385,6 +469,9 @@ class Notices:
                 if isinstance((n.params or {}).get("topic_id"), int)
             },
         )
+        announcements = await _announcement_facts(
+            session, {n.broadcast_id for n, *_ in rows if n.broadcast_id is not None}
+        )
         accounts: dict[int, list[ChannelAccount]] = {}
         for account in (
             await session.scalars(
@@ -413,6 +500,7 @@ class Notices:
                 topics.get(int((notice.params or {}).get("topic_id") or 0)),
                 notice.event_id in present,
                 (notice.member_id, notice.event_id, _AGAIN_OF.get(notice.kind)) in answered,
+                announcements.get(notice.broadcast_id or 0),
             )
             for notice, member, event, place, reg in rows
         ]
@@ -428,19 +516,45 @@ class Notices:
                 .execution_options(synchronize_session=False)
             )
 
-    async def retry_later(
-        self, notice_id: int, due_at: datetime, max_attempts: int, error: str
+    async def finish_many(
+        self, done: Sequence[tuple[int, WorkStatus, str | None]], now: datetime
     ) -> None:
-        """A failed send goes back into the queue, until it has failed `max_attempts` times."""
+        """Finish several notices in one transaction, an UPDATE per outcome: the
+        dispatcher marks a round's sends together (a crash before this resends at most
+        those, once their lease runs out)."""
+        if not done:
+            return
+        groups: dict[tuple[WorkStatus, str | None], list[int]] = {}
+        for notice_id, status, error in done:
+            groups.setdefault((status, error), []).append(notice_id)
+        async with self.db.transaction() as session:
+            for (status, error), ids in groups.items():
+                await session.execute(
+                    update(Notice)
+                    .where(Notice.id.in_(ids), Notice.status == WorkStatus.CLAIMED)
+                    .values(status=status, done_at=now, error=error)
+                    .execution_options(synchronize_session=False)
+                )
+
+    async def retry_later(
+        self,
+        notice_id: int,
+        now: datetime,
+        max_attempts: int,
+        error: str,
+        delay: Callable[[int], timedelta] = lambda attempts: timedelta(minutes=2),
+    ) -> None:
+        """A failed send goes back into the queue, `delay(attempts so far)` from `now`,
+        until it has failed `max_attempts` times."""
         async with self.db.transaction() as session:
             notice = await session.get(Notice, notice_id)
             if notice is None:
                 return
             notice.error = error[:500]
             if notice.attempts >= max_attempts:
-                notice.status, notice.done_at = WorkStatus.FAILED, due_at
+                notice.status, notice.done_at = WorkStatus.FAILED, now
             else:
-                notice.status, notice.due_at = WorkStatus.PENDING, due_at
+                notice.status, notice.due_at = WorkStatus.PENDING, now + delay(notice.attempts)
                 notice.claimed_by = notice.claimed_at = None
 
     async def pending_count(self) -> int:
@@ -467,12 +581,16 @@ async def _end_hold(session: AsyncSession, work: Work, now: datetime, times: Che
 async def _wait_for_morning(
     session: AsyncSession, work: Work, now: datetime, times: CheckinTimes
 ) -> bool:
-    """A check-in due in the quiet hours (sent late after downtime) goes back to the
-    queue for the next morning; True when it was put back."""
+    """A check-in or an announcement due in the quiet hours (sent late after downtime,
+    or claimed at 21:00) goes back to the queue for the next morning; True when it was
+    put back."""
     notice = work.notice
-    if not notice.kind.is_checkin or work.skip_reason:
+    if work.skip_reason or not (notice.kind.is_checkin or notice.kind == NoticeKind.ANNOUNCEMENT):
         return False
-    morning = times.morning_after_quiet(now)
+    if notice.kind == NoticeKind.ANNOUNCEMENT:
+        morning = times.quiet_until(now)  # announcements may come from 8:00
+    else:
+        morning = times.morning_after_quiet(now)
     if morning is None:
         return False
     await session.execute(

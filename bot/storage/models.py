@@ -120,6 +120,8 @@ class Member(Base):
     onboarded: Mapped[bool] = mapped_column(Boolean, default=False)
     remind_day_before: Mapped[bool] = mapped_column(Boolean, default=True)
     remind_two_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by `werkbank admin caps lift`: this organiser's region announcements are not capped.
+    news_caps_lifted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]
 
@@ -279,6 +281,8 @@ class Notice(Base):
         ForeignKey("registration.id", ondelete="CASCADE")
     )
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # An announcement's row: its text and buttons are read from the broadcast at send time.
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"))
     dedupe: Mapped[str | None] = mapped_column(String(100), unique=True)
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
@@ -302,6 +306,9 @@ class Notice(Base):
         ),
         # "Wirkung" counts the check-ins an event sent.
         Index("ix_notice_event_kind", "event_id", "kind", "status"),
+        # Each member at most once per announcement; its progress counted by status.
+        Index("ux_notice_broadcast_member", "broadcast_id", "member_id", unique=True),
+        Index("ix_notice_broadcast_status", "broadcast_id", "status"),
     )
 
 
@@ -351,29 +358,35 @@ class Followup(Base):
 
 
 class Broadcast(Base):
+    """An organiser's announcement. Its recipients are `notice` rows (kind
+    `announcement`, one per member: the unique index `ux_notice_broadcast_member`),
+    written when the organiser confirms, so the list is fixed then and the outbox
+    sends it at the channels' pace (migration 0007 replaced the unused `delivery`)."""
+
     __tablename__ = "broadcast"
+    __table_args__ = (Index("ix_broadcast_organiser_confirmed", "organiser_id", "confirmed_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organiser_id: Mapped[int | None] = mapped_column(ForeignKey("member.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
+    # The audience as chosen: {"kind": Audience, "event_id", "people", "topic_id",
+    # "place_id", "km", "fields"}; `news` repeats whether it is capped (Audience.is_news).
     audience: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    news: Mapped[bool] = mapped_column(Boolean, default=False)
+    button: Mapped[str] = mapped_column(String(20), default="none")  # AnnouncementButton
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
+    topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # AnnouncementStatus
+    total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class Delivery(Base):
-    __tablename__ = "delivery"
-    __table_args__ = (UniqueConstraint("broadcast_id", "member_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
-    status: Mapped[WorkStatus] = mapped_column(_enum(WorkStatus), default=WorkStatus.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
-    sent_at: Mapped[datetime | None]
-    error: Mapped[str | None] = mapped_column(Text)
+    confirmed_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # Where the organiser follows it: their account, the progress message to edit
+    # (Telegram), and the last tenth reported (Matrix, console).
+    report_channel: Mapped[str | None] = mapped_column(String(20))
+    report_account: Mapped[str | None] = mapped_column(String(255))
+    report_message: Mapped[str | None] = mapped_column(String(100))
+    reported_tenths: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class DialogState(Base):

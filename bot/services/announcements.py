@@ -1,0 +1,758 @@
+"""Organisers' announcements: the audience, the preview, the outbox rows, the progress.
+
+An announcement is a `broadcast` row. While the organiser writes it, it is a draft
+the preview shows; "Senden" fixes its list of recipients as `notice` rows of kind
+`announcement` (one per member: a unique index), and the dispatcher sends them at
+the channels' pace like every other notice. Pausing holds the rows still to send
+(`WorkStatus.HELD`, outside the claim's index), cancelling skips them. A row claimed
+when the organiser pauses or cancels is still sent (at most one batch).
+
+Rules (checked before anything is written, so a refusal changes nothing):
+- only organisers (and admins) announce, to their own events and places, or to an
+  open topic's people;
+- news (`Audience.is_news`: near one of my places, or the whole region) go only to
+  members who said yes to "Neuigkeiten aus deiner Nähe", at most `per_week` a week
+  per organiser (unless an operator lifted the caps), and at most one a day per
+  member: more wait for the next morning;
+- nobody gets announcements after "Keine Ankündigungen mehr" (from that organiser,
+  or at all); that is checked again at send time;
+- nothing goes out in the quiet hours (21:00 to 8:00 local time): it waits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.codes import (
+    HOLDS_SEAT,
+    MUTED_ORGANISERS,
+    NEWS,
+    NO_ANNOUNCEMENTS,
+    AnnouncementButton,
+    AnnouncementStatus,
+    Audience,
+    EventPeople,
+    EventStatus,
+    NoticeKind,
+    RegistrationStatus,
+    Role,
+    TopicStatus,
+    WorkStatus,
+)
+from bot.geo import GeoPoint, haversine_km, search_box
+from bot.services import NotAllowed
+from bot.services.checkin_times import CheckinTimes
+from bot.services.contracts import (
+    EMPTY_TEXT,
+    GONE,
+    MAX_ANNOUNCEMENT,
+    NOBODY,
+    NOT_DRAFT,
+    TOO_LONG,
+    WEEK_CAP,
+    AnnouncementDraft,
+    AnnouncementRefused,
+    AudienceChoice,
+    Choice,
+    Preview,
+    Progress,
+)
+from bot.services.database import Database
+from bot.services.members import UnknownAccount, parse_account
+from bot.services.organising import organiser
+from bot.storage.models import (
+    AuditLog,
+    Broadcast,
+    ChannelAccount,
+    Event,
+    Member,
+    Notice,
+    Place,
+    Registration,
+    Topic,
+    TopicInterest,
+)
+
+# What an organiser picks from: their events and places, open topics (most wanted first).
+MAX_CHOICES = 8
+NEARBY_KM = (10, 25, 50)
+MAX_NEARBY_KM = 200
+# Rows written per INSERT when the list is fixed.
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Report:
+    """A progress message due to an organiser: where, and which message to edit."""
+
+    progress: Progress
+    channel: str
+    account: str
+    chat_id: str | None  # where the account last wrote from (a Matrix room)
+    message_id: str | None
+    final: bool
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One line of `werkbank announcements`."""
+
+    progress: Progress
+    organiser: str
+    audience: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    text: str
+
+
+class Announcements:
+    def __init__(
+        self,
+        db: Database,
+        times: CheckinTimes | None = None,
+        per_week: int = 2,
+        region_km: int = 50,
+    ) -> None:
+        self.db = db
+        self.times = times or CheckinTimes()
+        self.per_week = per_week
+        self.region_km = region_km
+
+    # -- what an organiser picks from --------------------------------------------
+    async def events(self, organiser_id: int, now: datetime) -> Sequence[Choice]:
+        """The organiser's published events, the next first (and last week's, for a word
+        to those who came)."""
+        async with self.db.sessions() as session:
+            member = await organiser(session, organiser_id)
+            rows = await session.execute(
+                select(Event.id, Event.title, Event.start_at)
+                .where(
+                    _own(member, Event.organiser_id),
+                    Event.status == EventStatus.PUBLISHED,
+                    Event.start_at >= now - timedelta(days=7),
+                )
+                .order_by(Event.start_at, Event.id)
+                .limit(MAX_CHOICES)
+            )
+            return [Choice(i, title, start) for i, title, start in rows.all()]
+
+    async def places(self, organiser_id: int) -> Sequence[Choice]:
+        """The places of the organiser's events."""
+        async with self.db.sessions() as session:
+            member = await organiser(session, organiser_id)
+            rows = await session.execute(
+                select(Place.id, Place.name)
+                .join(Event, Event.place_id == Place.id)
+                .where(_own(member, Event.organiser_id))
+                .group_by(Place.id, Place.name)
+                .order_by(func.max(Event.start_at).desc(), Place.id)
+                .limit(MAX_CHOICES)
+            )
+            return [Choice(i, name) for i, name in rows.all()]
+
+    async def topics(self, organiser_id: int) -> Sequence[Choice]:
+        """Open topics, those most people want first."""
+        async with self.db.sessions() as session:
+            await organiser(session, organiser_id)
+            supporters = (
+                select(func.count())
+                .where(TopicInterest.topic_id == Topic.id)
+                .correlate(Topic)
+                .scalar_subquery()
+            )
+            rows = await session.execute(
+                select(Topic.id, Topic.title, supporters)
+                .where(Topic.status == TopicStatus.OPEN)
+                .order_by(supporters.desc(), Topic.id)
+                .limit(MAX_CHOICES)
+            )
+            return [Choice(i, title, people=int(n) + 1) for i, title, n in rows.all()]
+
+    # -- writing and sending -------------------------------------------------------
+    async def preview(
+        self, organiser_id: int, draft: AnnouncementDraft, now: datetime, draft_id: int | None
+    ) -> Preview:
+        """Save the draft (a new one, or `draft_id` while it is still a draft) and count
+        its audience. Refuses an empty or too long text and what is not theirs."""
+        text = draft.text.strip()
+        if not text:
+            raise AnnouncementRefused(EMPTY_TEXT)
+        if len(text) > MAX_ANNOUNCEMENT:
+            raise AnnouncementRefused(TOO_LONG)
+        async with self.db.transaction() as session:
+            member = await organiser(session, organiser_id)
+            await self._check_audience(session, member, draft.audience)
+            button, event_id, topic_id, button_title = await self._button(session, member, draft)
+            broadcast = None
+            if draft_id is not None:
+                broadcast = await session.get(Broadcast, draft_id)
+                if (
+                    broadcast is None
+                    or broadcast.organiser_id != organiser_id
+                    or broadcast.status != AnnouncementStatus.DRAFT
+                ):
+                    broadcast = None  # sent or gone meanwhile: this becomes a new draft
+            if broadcast is None:
+                broadcast = Broadcast(organiser_id=organiser_id, created_at=now)
+                session.add(broadcast)
+            broadcast.text = text
+            broadcast.audience = draft.audience.as_dict()
+            broadcast.news = draft.audience.kind.is_news
+            broadcast.button = button
+            broadcast.event_id, broadcast.topic_id = event_id, topic_id
+            broadcast.status = AnnouncementStatus.DRAFT
+            await session.flush()
+            count = len(await self._recipients(session, member, draft.audience))
+            refused = None
+            if count == 0:
+                refused = NOBODY
+            elif broadcast.news and not await self._under_week_cap(session, member, now):
+                refused = WEEK_CAP
+            return Preview(broadcast.id, count, member.display_name, button_title, refused)
+
+    async def confirm(
+        self, organiser_id: int, broadcast_id: int, now: datetime, account_id: int
+    ) -> Progress:
+        """Fix the list and put one outbox row per recipient; the organiser follows the
+        progress on the account they confirmed from (`account_id`). A second "Senden"
+        changes nothing (`AnnouncementRefused(NOT_DRAFT)`)."""
+        async with self.db.transaction() as session:
+            member = await organiser(session, organiser_id)
+            # The row lock (PostgreSQL) or the write lock (SQLite) taken first: of two
+            # taps, on two workers, one confirms and the other finds no draft.
+            claimed = await session.execute(
+                update(Broadcast)
+                .where(
+                    Broadcast.id == broadcast_id,
+                    Broadcast.organiser_id == organiser_id,
+                    Broadcast.status == AnnouncementStatus.DRAFT,
+                )
+                .values(status=AnnouncementStatus.SENDING)
+                .returning(Broadcast.id)
+            )
+            if claimed.scalar_one_or_none() is None:
+                exists_ = await session.get(Broadcast, broadcast_id)
+                if exists_ is None or exists_.organiser_id != organiser_id:
+                    raise AnnouncementRefused(GONE)
+                raise AnnouncementRefused(NOT_DRAFT)
+            broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+            assert broadcast is not None
+            audience = AudienceChoice.from_dict(broadcast.audience)
+            if audience is None:
+                raise AnnouncementRefused(GONE)
+            await self._check_audience(session, member, audience)
+            if broadcast.news and not await self._under_week_cap(session, member, now):
+                raise AnnouncementRefused(WEEK_CAP)
+            recipients = await self._recipients(session, member, audience)
+            if not recipients:
+                raise AnnouncementRefused(NOBODY)
+            start = self.after_quiet(now)
+            due = (
+                await self._one_news_a_day(session, recipients, start)
+                if broadcast.news
+                else dict.fromkeys(recipients, start)
+            )
+            rows = [
+                {
+                    "member_id": member_id,
+                    "kind": NoticeKind.ANNOUNCEMENT,
+                    "broadcast_id": broadcast_id,
+                    "params": {},
+                    "due_at": due[member_id],
+                    "status": WorkStatus.PENDING,
+                    "attempts": 0,
+                    "created_at": now,
+                }
+                for member_id in recipients
+            ]
+            for i in range(0, len(rows), CHUNK):
+                await session.execute(insert(Notice), rows[i : i + CHUNK])
+            broadcast.total = len(rows)
+            broadcast.confirmed_at = now
+            reporter = await session.get(ChannelAccount, account_id)
+            if reporter is not None and reporter.member_id == organiser_id:
+                broadcast.report_channel = str(reporter.channel)
+                broadcast.report_account = reporter.external_id
+            session.add(
+                AuditLog(
+                    actor_member_id=organiser_id,
+                    action="announcement.send",
+                    subject=f"broadcast:{broadcast_id}",
+                    detail={"audience": audience.kind.value, "total": len(rows)},
+                )
+            )
+            return await _progress(session, broadcast, now)
+
+    async def pause(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress:
+        return await self._control(
+            organiser_id,
+            broadcast_id,
+            now,
+            AnnouncementStatus.SENDING,
+            AnnouncementStatus.PAUSED,
+            WorkStatus.PENDING,
+            WorkStatus.HELD,
+        )
+
+    async def resume(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress:
+        return await self._control(
+            organiser_id,
+            broadcast_id,
+            now,
+            AnnouncementStatus.PAUSED,
+            AnnouncementStatus.SENDING,
+            WorkStatus.HELD,
+            WorkStatus.PENDING,
+        )
+
+    async def cancel(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress:
+        """Stop for good: what is not yet claimed is skipped."""
+        async with self.db.transaction() as session:
+            broadcast = await self._own(session, organiser_id, broadcast_id)
+            if broadcast.status in (AnnouncementStatus.SENDING, AnnouncementStatus.PAUSED):
+                broadcast.status = AnnouncementStatus.CANCELLED
+                broadcast.finished_at = now
+                await session.execute(
+                    update(Notice)
+                    .where(
+                        Notice.broadcast_id == broadcast_id,
+                        Notice.status.in_((WorkStatus.PENDING, WorkStatus.HELD)),
+                    )
+                    .values(status=WorkStatus.SKIPPED, done_at=now, error="cancelled")
+                    .execution_options(synchronize_session=False)
+                )
+            return await _progress(session, broadcast, now)
+
+    async def progress(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress:
+        async with self.db.sessions() as session:
+            broadcast = await self._own(session, organiser_id, broadcast_id)
+            return await _progress(session, broadcast, now)
+
+    async def _control(
+        self,
+        organiser_id: int,
+        broadcast_id: int,
+        now: datetime,
+        before: AnnouncementStatus,
+        after: AnnouncementStatus,
+        rows_from: WorkStatus,
+        rows_to: WorkStatus,
+    ) -> Progress:
+        """Pause or resume; from any other state it changes nothing and says where it is."""
+        async with self.db.transaction() as session:
+            broadcast = await self._own(session, organiser_id, broadcast_id)
+            if broadcast.status == before:
+                broadcast.status = after
+                await session.execute(
+                    update(Notice)
+                    .where(Notice.broadcast_id == broadcast_id, Notice.status == rows_from)
+                    .values(status=rows_to)
+                    .execution_options(synchronize_session=False)
+                )
+            return await _progress(session, broadcast, now)
+
+    async def _own(self, session: AsyncSession, organiser_id: int, broadcast_id: int) -> Broadcast:
+        member = await organiser(session, organiser_id)
+        broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
+        if broadcast is None or (
+            broadcast.organiser_id != organiser_id and member.role != Role.ADMIN
+        ):
+            raise AnnouncementRefused(GONE)
+        return broadcast
+
+    # -- the organiser's progress messages (the dispatcher asks after each round) ------
+    async def reports(self, now: datetime, final_only: bool = False) -> list[Report]:
+        """Progress due to organisers: for each announcement under way, where it stands,
+        and a last one when it is done. A new tenth is claimed in the database, so of
+        several workers only one reports it."""
+        out: list[Report] = []
+        async with self.db.transaction() as session:
+            under_way = (
+                await session.scalars(
+                    select(Broadcast).where(
+                        Broadcast.status.in_(
+                            (AnnouncementStatus.SENDING, AnnouncementStatus.CANCELLED)
+                        ),
+                        Broadcast.reported_tenths < 10,
+                        Broadcast.report_account.is_not(None),
+                    )
+                )
+            ).all()
+            for broadcast in under_way:
+                progress = await _progress(session, broadcast, now)
+                final = progress.to_send == 0 and progress.status != AnnouncementStatus.PAUSED
+                if final and broadcast.status == AnnouncementStatus.SENDING:
+                    broadcast.status = AnnouncementStatus.DONE
+                    broadcast.finished_at = now
+                    progress = await _progress(session, broadcast, now)
+                tenths = 10 if final else min(9, progress.handled * 10 // max(1, progress.total))
+                if final_only and not final:
+                    continue
+                if tenths <= broadcast.reported_tenths and not final:
+                    continue
+                moved = await session.execute(
+                    update(Broadcast)
+                    .where(
+                        Broadcast.id == broadcast.id,
+                        Broadcast.reported_tenths == broadcast.reported_tenths,
+                    )
+                    .values(reported_tenths=tenths)
+                    .returning(Broadcast.id)
+                )
+                if moved.scalar_one_or_none() is None:
+                    continue  # another worker reported it
+                out.append(await _report(session, broadcast, progress, final))
+        return out
+
+    async def edits(self, now: datetime) -> list[Report]:
+        """Where every announcement under way stands, for channels that edit one progress
+        message in place (Telegram), without claiming a tenth."""
+        async with self.db.sessions() as session:
+            under_way = (
+                await session.scalars(
+                    select(Broadcast).where(
+                        Broadcast.status == AnnouncementStatus.SENDING,
+                        Broadcast.report_account.is_not(None),
+                    )
+                )
+            ).all()
+            return [
+                await _report(session, b, await _progress(session, b, now), False)
+                for b in under_way
+            ]
+
+    async def set_report_message(self, broadcast_id: int, message_id: str) -> None:
+        """The progress message a channel edits from now on."""
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == broadcast_id)
+                .values(report_message=message_id[:100])
+            )
+
+    # -- members -------------------------------------------------------------------
+    async def opt_out(self, member_id: int, organiser_id: int | None) -> None:
+        """No more announcements from this organiser (None: from anyone)."""
+        await self._consents(member_id, organiser_id, stop=True)
+
+    async def opt_in(self, member_id: int, organiser_id: int | None) -> None:
+        """The undo of `opt_out`."""
+        await self._consents(member_id, organiser_id, stop=False)
+
+    async def _consents(self, member_id: int, organiser_id: int | None, stop: bool) -> None:
+        async with self.db.transaction() as session:
+            member = await session.get(Member, member_id, with_for_update=True)
+            if member is None:
+                raise UnknownAccount(f"member {member_id}")
+            consents = dict(member.consents or {})
+            if organiser_id is None:
+                consents[NO_ANNOUNCEMENTS] = stop
+            else:
+                muted = {m for m in consents.get(MUTED_ORGANISERS) or () if isinstance(m, int)}
+                muted = muted | {organiser_id} if stop else muted - {organiser_id}
+                consents[MUTED_ORGANISERS] = sorted(muted)
+            member.consents = consents
+            session.add(
+                AuditLog(
+                    actor_member_id=member_id,
+                    action="consent.announcements",
+                    subject=f"member:{member_id}",
+                    detail={"organiser": organiser_id, "stop": stop},
+                )
+            )
+
+    async def organiser_name(self, organiser_id: int) -> str:
+        async with self.db.sessions() as session:
+            member = await session.get(Member, organiser_id)
+            return member.display_name if member is not None else ""
+
+    # -- the operator -----------------------------------------------------------------
+    async def recent(self, limit: int = 20, now: datetime | None = None) -> list[Listed]:
+        now = now or datetime.now(UTC)
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Broadcast, Member.display_name)
+                    .outerjoin(Member, Member.id == Broadcast.organiser_id)
+                    .where(Broadcast.status != AnnouncementStatus.DRAFT)
+                    .order_by(Broadcast.confirmed_at.desc(), Broadcast.id.desc())
+                    .limit(limit)
+                )
+            ).all()
+            return [
+                Listed(
+                    await _progress(session, b, now),
+                    name or "",
+                    str((b.audience or {}).get("kind", "")),
+                    b.created_at,
+                    b.confirmed_at,
+                    b.text,
+                )
+                for b, name in rows
+            ]
+
+    async def lift_caps(self, account: str, lifted: bool = True, actor: str = "cli") -> str:
+        """`werkbank admin caps lift|restore <account>`: the organiser's display name."""
+        channel, external_id = parse_account(account)
+        async with self.db.transaction() as session:
+            member = await session.scalar(
+                select(Member)
+                .join(ChannelAccount, ChannelAccount.member_id == Member.id)
+                .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+            )
+            if member is None:
+                raise UnknownAccount(f"no member has written from {account} yet")
+            member.news_caps_lifted = lifted
+            session.add(
+                AuditLog(
+                    actor_member_id=None,
+                    action="announcement.caps",
+                    subject=account,
+                    detail={"lifted": lifted, "by": actor},
+                )
+            )
+            return member.display_name
+
+    # -- rules ------------------------------------------------------------------------
+    def after_quiet(self, now: datetime) -> datetime:
+        """`now`, or the end of the quiet hours it falls in (8:00 local time)."""
+        return self.times.quiet_until(now) or now
+
+    async def _under_week_cap(self, session: AsyncSession, member: Member, now: datetime) -> bool:
+        if member.news_caps_lifted:
+            return True
+        sent = await session.scalar(
+            select(func.count(Broadcast.id)).where(
+                Broadcast.organiser_id == member.id,
+                Broadcast.news.is_(True),
+                Broadcast.confirmed_at > now - timedelta(days=7),
+                Broadcast.status != AnnouncementStatus.DRAFT,
+            )
+        )
+        return int(sent or 0) < self.per_week
+
+    async def _one_news_a_day(
+        self, session: AsyncSession, members: Sequence[int], start: datetime
+    ) -> dict[int, datetime]:
+        """When each member's copy goes out: `start`, or the next morning after the last
+        news they have got or will get (one a day, in local days)."""
+        latest: dict[int, datetime] = {}
+        for i in range(0, len(members), CHUNK):
+            rows = await session.execute(
+                select(Notice.member_id, func.max(Notice.due_at))
+                .join(Broadcast, Broadcast.id == Notice.broadcast_id)
+                .where(
+                    Notice.member_id.in_(members[i : i + CHUNK]),
+                    Broadcast.news.is_(True),
+                    Notice.status.in_(
+                        (WorkStatus.PENDING, WorkStatus.CLAIMED, WorkStatus.HELD, WorkStatus.DONE)
+                    ),
+                    Notice.due_at > start - timedelta(days=2),
+                )
+                .group_by(Notice.member_id)
+            )
+            latest.update({m: d for m, d in rows.all() if d is not None})
+        tz = self.times.tz
+        due: dict[int, datetime] = {}
+        for member_id in members:
+            last = latest.get(member_id)
+            if last is None or last.astimezone(tz).date() < start.astimezone(tz).date():
+                due[member_id] = start
+            else:
+                day = last.astimezone(tz).date() + timedelta(days=1)
+                due[member_id] = datetime.combine(day, time(self.times.quiet[1]), tz).astimezone(
+                    UTC
+                )
+        return due
+
+    async def _check_audience(
+        self, session: AsyncSession, member: Member, audience: AudienceChoice
+    ) -> None:
+        if audience.kind == Audience.EVENT:
+            event = await session.get(Event, audience.event_id)
+            if event is None or not _owns(member, event.organiser_id):
+                raise NotAllowed(f"event {audience.event_id} is not theirs")
+        elif audience.kind == Audience.TOPIC:
+            topic = await session.get(Topic, audience.topic_id)
+            if topic is None or topic.status not in (TopicStatus.OPEN, TopicStatus.PLANNED):
+                raise NotAllowed(f"topic {audience.topic_id} is not open")
+        elif audience.kind == Audience.NEARBY and audience.place_id not in await _place_ids(
+            session, member
+        ):
+            raise NotAllowed(f"place {audience.place_id} is not theirs")
+
+    async def _button(
+        self, session: AsyncSession, member: Member, draft: AnnouncementDraft
+    ) -> tuple[str, int | None, int | None, str | None]:
+        if draft.button == AnnouncementButton.SIGN_UP:
+            event = await session.get(Event, draft.event_id)
+            if event is None or not _owns(member, event.organiser_id):
+                raise NotAllowed(f"event {draft.event_id} is not theirs")
+            return draft.button, event.id, None, event.title
+        if draft.button == AnnouncementButton.ME_TOO:
+            topic = await session.get(Topic, draft.topic_id)
+            if topic is None or topic.status != TopicStatus.OPEN:
+                raise NotAllowed(f"topic {draft.topic_id} is not open")
+            return draft.button, None, topic.id, topic.title
+        return AnnouncementButton.NONE, None, None, None
+
+    async def _recipients(
+        self, session: AsyncSession, member: Member, audience: AudienceChoice
+    ) -> list[int]:
+        """The members the audience reaches today: reachable, not the organiser, and not
+        opted out (news: only those who said yes)."""
+        reachable = exists(
+            select(ChannelAccount.id).where(
+                ChannelAccount.member_id == Member.id, ChannelAccount.blocked.is_(False)
+            )
+        )
+        query = select(Member.id, Member.consents, Member.home_lat, Member.home_lon).where(
+            Member.deleted_at.is_(None), Member.id != member.id, reachable
+        )
+        centres: list[tuple[GeoPoint, float]] = []
+        if audience.kind == Audience.EVENT:
+            statuses: tuple[RegistrationStatus, ...] = ()
+            if audience.people in (EventPeople.SIGNED_UP, EventPeople.BOTH):
+                statuses += HOLDS_SEAT
+            if audience.people in (EventPeople.WAITING, EventPeople.BOTH):
+                statuses += (RegistrationStatus.WAITLISTED,)
+            query = query.where(
+                Member.id.in_(
+                    select(Registration.member_id).where(
+                        Registration.event_id == audience.event_id,
+                        Registration.status.in_(statuses),
+                    )
+                )
+            )
+        elif audience.kind == Audience.TOPIC:
+            proposer = select(Topic.proposer_id).where(Topic.id == audience.topic_id)
+            supporters = select(TopicInterest.member_id).where(
+                TopicInterest.topic_id == audience.topic_id
+            )
+            query = query.where(or_(Member.id.in_(supporters), Member.id.in_(proposer)))
+        else:
+            places = await _places(
+                session, member, audience.place_id if audience.kind == Audience.NEARBY else None
+            )
+            km = float(audience.km if audience.kind == Audience.NEARBY else self.region_km)
+            centres = [(point, km) for point in places]
+            if not centres:
+                return []
+            query = query.where(or_(*(_box(point, km) for point, km in centres)))
+            if audience.kind == Audience.NEARBY and audience.fields:
+                query = query.where(Member.field.in_(audience.fields))
+        rows = (await session.execute(query.order_by(Member.id))).all()
+        out = []
+        for member_id, consents, lat, lon in rows:
+            consents = consents or {}
+            if not _wants_from(consents, member.id, news=audience.kind.is_news):
+                continue
+            if centres:
+                if lat is None or lon is None:
+                    continue
+                home = GeoPoint(lat, lon)
+                if not any(haversine_km(home, point) <= km for point, km in centres):
+                    continue
+            out.append(member_id)
+        return out
+
+
+def wants_announcement(consents: Mapping[str, Any], organiser_id: int | None, news: bool) -> bool:
+    """Whether a member's consents let an announcement from `organiser_id` through
+    (also checked at send time: an opt-out stops what is still queued)."""
+    return _wants_from(consents, organiser_id, news)
+
+
+def _wants_from(consents: Mapping[str, Any], organiser_id: int | None, news: bool) -> bool:
+    if consents.get(NO_ANNOUNCEMENTS) is True:
+        return False
+    if organiser_id is not None and organiser_id in (consents.get(MUTED_ORGANISERS) or ()):
+        return False
+    return not news or consents.get(NEWS) is True
+
+
+def _owns(member: Member, organiser_id: int | None) -> bool:
+    return member.role == Role.ADMIN or organiser_id == member.id
+
+
+def _own(member: Member, column: Any) -> ColumnElement[bool]:
+    """Events of the organiser (an admin's own, too: admins announce to their own)."""
+    return column == member.id
+
+
+async def _place_ids(session: AsyncSession, member: Member) -> set[int]:
+    rows = await session.scalars(
+        select(Event.place_id).where(Event.organiser_id == member.id, Event.place_id.is_not(None))
+    )
+    return {p for p in rows.all() if p is not None}
+
+
+async def _places(session: AsyncSession, member: Member, place_id: int | None) -> list[GeoPoint]:
+    """Where the organiser's places are (one of them, or all)."""
+    ids = await _place_ids(session, member)
+    if place_id is not None:
+        ids &= {place_id}
+    if not ids:
+        return []
+    rows = await session.execute(select(Place.lat, Place.lon).where(Place.id.in_(ids)))
+    return [GeoPoint(lat, lon) for lat, lon in rows.all()]
+
+
+def _box(point: GeoPoint, km: float) -> ColumnElement[bool]:
+    min_lat, max_lat, min_lon, max_lon = search_box(point, km)
+    return Member.home_lat.between(min_lat, max_lat) & Member.home_lon.between(min_lon, max_lon)
+
+
+async def _progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -> Progress:
+    """Counts of the announcement's rows by what became of them (one grouped query)."""
+    rows = await session.execute(
+        select(
+            Notice.status,
+            Notice.error,
+            Notice.due_at > now,
+            func.count(Notice.id),
+        )
+        .where(Notice.broadcast_id == broadcast.id)
+        .group_by(Notice.status, Notice.error, Notice.due_at > now)
+    )
+    counts: dict[str, int] = dict.fromkeys(
+        ("sent", "blocked", "failed", "skipped", "waiting", "to_send"), 0
+    )
+    for status, error, later, n in rows.all():
+        counts[_bucket(WorkStatus(status), error, bool(later))] += int(n)
+    return Progress(
+        broadcast.id,
+        AnnouncementStatus(broadcast.status),
+        broadcast.total,
+        **counts,
+    )
+
+
+async def _report(
+    session: AsyncSession, broadcast: Broadcast, progress: Progress, final: bool
+) -> Report:
+    channel, account = str(broadcast.report_channel), str(broadcast.report_account)
+    chat_id = await session.scalar(
+        select(ChannelAccount.chat_id).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == account
+        )
+    )
+    return Report(progress, channel, account, chat_id, broadcast.report_message, final)
+
+
+def _bucket(status: WorkStatus, error: str | None, later: bool) -> str:
+    if status == WorkStatus.DONE:
+        return "sent"
+    if status == WorkStatus.FAILED:
+        return "failed"
+    if status == WorkStatus.SKIPPED:
+        return "blocked" if error == "blocked" else "skipped"
+    if status == WorkStatus.PENDING and later:
+        return "waiting"
+    return "to_send"
