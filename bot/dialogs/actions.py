@@ -134,3 +134,6 @@ def with_id(codec: Codec[T]) -> Codec[tuple[int, T]]:
 OPEN_EVENT = ValueAction("ev", POSITIVE)
 OPEN_PLACE = ValueAction("pl", POSITIVE)
 SIGN_UP = ValueAction("signup", POSITIVE)  # "Anmelden" for an event
+# "Neuigkeiten aus deiner Nähe bekommen?": asked after onboarding (on the menu) and in
+# the settings; the button carries the answer, so a double tap does not undo itself.
+NEWS = ValueAction("news", FLAG)

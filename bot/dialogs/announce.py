@@ -177,6 +177,8 @@ class Announce(Dialog):
         )
 
     def standing(self, payload: str) -> Target | None:
+        if SEND.matches(payload):  # a second tap on a preview already sent
+            return Target(self.name, State.PREVIEW, {})
         for action in _CONTROLS:
             if action.matches(payload):
                 return Target(self.name, State.RUNNING, {})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
-from bot.dialogs.actions import ValueAction, one_of
+from bot.codes import NEWS as NEWS_CONSENT
+from bot.dialogs.actions import NEWS, ValueAction, one_of
 from bot.dialogs.base import (
     HELP,
     Context,
@@ -13,13 +14,15 @@ from bot.dialogs.base import (
     Go,
     Screen,
     Screenful,
+    Stay,
     Step,
     Target,
     nav_row,
+    note,
     on,
     say,
 )
-from bot.messages import Button
+from bot.messages import Button, OutMessage
 
 # Where the menu leads; each opens its first screen with a fresh search.
 DESTINATIONS: Mapping[str, Target] = {
@@ -44,7 +47,11 @@ FRESH: Mapping[str, object] = {
     "topic_id": None,
     "announcement_draft": None,
     "broadcast_id": None,
+    "ask_news": None,
 }
+# State data key: the menu asks "Neuigkeiten aus deiner Nähe bekommen?" until answered
+# or left (set as onboarding ends).
+ASK_NEWS = "ask_news"
 
 
 def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
@@ -78,16 +85,41 @@ class Menu(Dialog):
     states = State
 
     def table(self) -> Mapping[enum.StrEnum, Screen]:
-        return {State.MAIN: Screen(self._main, (on(OPEN, _open),))}
+        return {State.MAIN: Screen(self._main, (on(OPEN, _open), on(NEWS, self._news)))}
 
     async def _main(self, ctx: Context) -> Screenful:
-        return (say(ctx._("What would you like to do?"), *menu_buttons(ctx)),)
+        menu = say(ctx._("What would you like to do?"), *menu_buttons(ctx))
+        return (news_question(ctx), menu) if ctx.data.get(ASK_NEWS) else (menu,)
+
+    async def _news(self, ctx: Context, yes: bool) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, NEWS_CONSENT, yes)
+        to = Target(self.name, State.MAIN, {ASK_NEWS: None})
+        return Go(to, note(news_line(ctx, yes)), remember=False)
 
 
 async def _open(ctx: Context, destination: str) -> Step:
     to = DESTINATIONS[destination]
     # A fresh search each time the member comes from the menu.
     return Go(Target(to.flow, to.state, FRESH))
+
+
+def news_question(ctx: Context) -> OutMessage:
+    """Asked once, as onboarding ends (the menu answers it); the settings change it."""
+    text = ctx._(
+        "Would you like news from near you? Organisers near you can then tell you "
+        "about new workshops, at most one message a day."
+    )
+    row = (Button(ctx._("Yes, please"), NEWS(True)), Button(ctx._("No, thanks"), NEWS(False)))
+    return say(text, row)
+
+
+async def news_answer(ctx: Context, yes: bool) -> Step:
+    await ctx.services.members.set_consent(ctx.member.id, NEWS_CONSENT, yes)
+    return Stay(say=note(news_line(ctx, yes)))
+
+
+def news_line(ctx: Context, yes: bool) -> str:
+    return ctx._("News from near you: {value}").format(value=ctx._("yes") if yes else ctx._("no"))
 
 
 class HelpState(enum.StrEnum):

@@ -23,6 +23,7 @@ from bot.dialogs.base import (
     say,
 )
 from bot.dialogs.location import location_screens
+from bot.dialogs.menu import ASK_NEWS
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
 from bot.messages import Button, Incoming, OutMessage
@@ -110,4 +111,6 @@ class Onboarding(Dialog):
         await ctx.services.members.set_field(ctx.member.id, field)
         await ctx.services.members.finish_onboarding(ctx.member.id)
         done = ctx._("Done! Here is what I can do for you.")
-        return Go(HOME, say=note(done), remember=False)
+        # The menu asks once whether they want news from near them (default: no).
+        to = Target(HOME.flow, HOME.state, {ASK_NEWS: True})
+        return Go(to, say=note(done), remember=False)

@@ -6,8 +6,8 @@ import enum
 import re
 from collections.abc import Mapping
 
-from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, Field
-from bot.dialogs.actions import FLAG, POSITIVE, ValueAction, one_of
+from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, NO_ANNOUNCEMENTS, Field
+from bot.dialogs.actions import FLAG, NEWS, POSITIVE, Action, ValueAction, one_of
 from bot.dialogs.base import (
     Context,
     Dialog,
@@ -22,6 +22,7 @@ from bot.dialogs.base import (
     say,
 )
 from bot.dialogs.location import location_screens
+from bot.dialogs.menu import news_answer, news_line
 from bot.dialogs.onboarding import FIELD, LANGUAGE, field_buttons, language_buttons
 from bot.dialogs.topics import invitations_line
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES, word
@@ -40,6 +41,7 @@ DAY_BEFORE = ValueAction("day_before", FLAG)
 TWO_HOURS = ValueAction("two_hours", FLAG)
 INVITE = ValueAction("invitations", FLAG)
 CHECKIN_ASKS = ValueAction("checkins", FLAG)
+ANNOUNCEMENTS_AGAIN = Action("announcements_again")
 NAME_SHOWN = ValueAction("name_to_organiser", FLAG)
 
 
@@ -67,6 +69,8 @@ class Settings(Dialog):
                     on(TWO_HOURS, self._two_hours),
                     on(INVITE, self._invitations),
                     on(CHECKIN_ASKS, self._checkins),
+                    on(NEWS, news_answer),
+                    on(ANNOUNCEMENTS_AGAIN, self._announcements_again),
                     on(NAME_SHOWN, self._name_shown),
                 ),
             ),
@@ -102,7 +106,10 @@ class Settings(Dialog):
             invitations_line(ctx, bool(m.invitations)),
             _checkins_line(ctx, m.checkins),
             _name_line(ctx, bool(m.name_to_organiser)),
+            news_line(ctx, m.news),
         ]
+        if not m.announcements:
+            lines.append(ctx._("Announcements: none (you said “No more announcements”)"))
         rows = (
             (Button(ctx._("Change language"), CHANGE("language")),),
             (Button(ctx._("Change location"), CHANGE("location")),),
@@ -117,6 +124,12 @@ class Settings(Dialog):
                 Button(ctx._("Check-ins"), CHECKIN_ASKS(not m.checkins)),
             ),
             (Button(ctx._("My name beside my answers"), NAME_SHOWN(not m.name_to_organiser)),),
+            (Button(ctx._("News from near you"), NEWS(not m.news)),),
+            *(
+                ((Button(ctx._("Get announcements again"), ANNOUNCEMENTS_AGAIN.payload),),)
+                if not m.announcements
+                else ()
+            ),
             nav_row(ctx),
         )
         return (say("\n".join(lines), *rows),)
@@ -136,6 +149,10 @@ class Settings(Dialog):
     async def _invitations(self, ctx: Context, yes: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, INVITATIONS, yes)
         return Stay(say=note(invitations_line(ctx, yes)))
+
+    async def _announcements_again(self, ctx: Context) -> Step:
+        await ctx.services.members.set_consent(ctx.member.id, NO_ANNOUNCEMENTS, False)
+        return Stay(say=note(ctx._("Undone: you will get announcements again.")))
 
     async def _checkins(self, ctx: Context, on: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, CHECKINS, on)

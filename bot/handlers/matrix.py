@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aiolimiter import AsyncLimiter
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -57,6 +58,9 @@ PREFIX = "!werkbank"
 SESSION_FILE = "session.json"
 # How long stop() lets a reply that is being worked on finish before it cancels it.
 STOP_GRACE_SECONDS = 5.0
+# Messages the bot may send unasked at once before `matrix_rate_limit` paces it:
+# Synapse's default rc_message (0.2/s, a burst of 10) as a bucket of our own.
+PACE_BURST = 10
 _GEO_URI = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 
 EventCallback = Callable[[MatrixRoom, Any], Awaitable[None]]
@@ -159,6 +163,11 @@ class MatrixChannel:
             store_path=str(self.store),
             config=config,
         )
+        # Unasked sends (reminders, announcements) take from this bucket, so a
+        # 20-person announcement does not run into the homeserver's limit: a burst of
+        # PACE_BURST, then `matrix_rate_limit` a second. Replies are not held back.
+        rate = settings.matrix_rate_limit
+        self._pace = AsyncLimiter(PACE_BURST, PACE_BURST / rate) if rate > 0 else None
         self._task: asyncio.Task[None] | None = None
         self._greet: set[str] = set()
         self._ready = asyncio.Event()
@@ -505,32 +514,44 @@ class MatrixChannel:
 
     # -- messages out ----------------------------------------------------------
     async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
-        """Send a notice unasked (a reminder, a seat come free): the scheduler's Deliverer.
+        """Send a notice unasked (a reminder, a seat come free, an announcement): the
+        scheduler's Deliverer.
 
         It goes to the direct chat the member last wrote from. A member who has left that
-        chat is skipped until they write again (like a Telegram block: the seat stays)."""
+        chat is skipped until they write again (like a Telegram block: the seat stays).
+        Each message waits for its turn in the pacing bucket; a 429 the homeserver still
+        answers is waited out by nio (`retry_after_ms`) and is no failure."""
         room = self.client.rooms.get(account.chat_id or "")
         if room is None or account.external_id not in room.users:
             log.info("matrix: %s is no longer in %s", account.external_id, account.chat_id)
             await self.werkbank.conversations.mark_blocked(CHANNEL, account.external_id)
             return Delivered.BLOCKED
-        return Delivered.SENT if await self._send(room.room_id, messages) else Delivered.FAILED
+        sent = await self._send(room.room_id, messages, paced=True)
+        return Delivered.SENT if sent else Delivered.FAILED
 
-    async def _send(self, room_id: str, messages: Sequence[OutMessage]) -> bool:
+    async def _send(
+        self, room_id: str, messages: Sequence[OutMessage], paced: bool = False
+    ) -> bool:
         """Send the messages in order, each file after its text; False if one failed."""
         number = 1
         for message in messages:
             [content] = render([message], number)
             number += sum(len(row) for row in message.buttons)
-            if not await self._room_send(room_id, content):
+            if not await self._room_send(room_id, content, paced):
                 return False
             if message.attachment is not None:
                 file_content = await self._upload(room_id, message.attachment)
-                if file_content is None or not await self._room_send(room_id, file_content):
+                if file_content is None or not await self._room_send(room_id, file_content, paced):
                     return False
         return True
 
-    async def _room_send(self, room_id: str, content: dict[str, Any]) -> bool:
+    async def _room_send(self, room_id: str, content: dict[str, Any], paced: bool = False) -> bool:
+        if paced and self._pace is not None:
+            await self._pace.acquire()
+            if self._stopping:
+                # Waited past stop(): the client is closing. Not sent; tried again later.
+                log.info("matrix: stopping; a notice to %s waits for the next start", room_id)
+                return False
         # Keys go to every device of the people in the room, verified or not: nio has
         # no verification flow, so "verified only" could never send (see README, Trust).
         response = await self.client.room_send(

@@ -715,17 +715,21 @@ async def _progress(session: AsyncSession, broadcast: Broadcast, now: datetime) 
         select(
             Notice.status,
             Notice.error,
-            Notice.due_at > now,
             func.count(Notice.id),
+            func.count(Notice.id).filter(Notice.due_at > now),
         )
         .where(Notice.broadcast_id == broadcast.id)
-        .group_by(Notice.status, Notice.error, Notice.due_at > now)
+        .group_by(Notice.status, Notice.error)
     )
     counts: dict[str, int] = dict.fromkeys(
         ("sent", "blocked", "failed", "skipped", "waiting", "to_send"), 0
     )
-    for status, error, later, n in rows.all():
-        counts[_bucket(WorkStatus(status), error, bool(later))] += int(n)
+    for status, error, n, later in rows.all():
+        if WorkStatus(status) == WorkStatus.PENDING:
+            counts["waiting"] += int(later)
+            counts["to_send"] += int(n) - int(later)
+        else:
+            counts[_bucket(WorkStatus(status), error)] += int(n)
     return Progress(
         broadcast.id,
         AnnouncementStatus(broadcast.status),
@@ -746,13 +750,12 @@ async def _report(
     return Report(progress, channel, account, chat_id, broadcast.report_message, final)
 
 
-def _bucket(status: WorkStatus, error: str | None, later: bool) -> str:
+def _bucket(status: WorkStatus, error: str | None) -> str:
+    """What became of a row that is not pending (claimed and held ones are still to send)."""
     if status == WorkStatus.DONE:
         return "sent"
     if status == WorkStatus.FAILED:
         return "failed"
     if status == WorkStatus.SKIPPED:
         return "blocked" if error == "blocked" else "skipped"
-    if status == WorkStatus.PENDING and later:
-        return "waiting"
     return "to_send"

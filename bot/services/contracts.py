@@ -67,6 +67,8 @@ class MemberView:
     checkins: bool = True  # check-ins after workshops, until they say "no more"
     # Their first name beside their check-in answers for organisers; None: not asked yet.
     name_to_organiser: bool | None = None
+    news: bool = False  # "Neuigkeiten aus deiner Nähe": region announcements (default no)
+    announcements: bool = True  # False after "Keine Ankündigungen mehr" from anyone
 
     @property
     def is_organiser(self) -> bool:

@@ -6,7 +6,17 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, Channel, Field, Role, known_code
+from bot.codes import (
+    CHECKINS,
+    INVITATIONS,
+    NAME_TO_ORGANISER,
+    NEWS,
+    NO_ANNOUNCEMENTS,
+    Channel,
+    Field,
+    Role,
+    known_code,
+)
 from bot.geo import GeoPoint
 from bot.services import ServiceError
 from bot.services.contracts import MemberView
@@ -38,6 +48,8 @@ def member_view(member: Any) -> MemberView:
         invitations=(member.consents or {}).get(INVITATIONS),
         checkins=(member.consents or {}).get(CHECKINS) is not False,
         name_to_organiser=(member.consents or {}).get(NAME_TO_ORGANISER),
+        news=(member.consents or {}).get(NEWS) is True,
+        announcements=(member.consents or {}).get(NO_ANNOUNCEMENTS) is not True,
     )
 
 

@@ -59,4 +59,6 @@ def dispatcher(
         clock=lambda: clock[0],
         worker=worker,
         batch=batch,
+        announcements=app.announcements,
+        report=app.runner.report,
     )
