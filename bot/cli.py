@@ -42,12 +42,23 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply all database migrations")
 
-    admin = sub.add_parser("admin", help="roles")
+    admin = sub.add_parser("admin", help="roles, announcement caps")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    accounts = "telegram:<id>, matrix:@user:server or console:<name>"
     for verb in ("grant", "revoke"):
         p = admin_sub.add_parser(verb, help=f"{verb} a role")
         p.add_argument("role", choices=["organiser", "admin"])
-        p.add_argument("account", help="telegram:<id>, matrix:@user:server or console:<name>")
+        p.add_argument("account", help=accounts)
+    caps = admin_sub.add_parser(
+        "caps", help="lift or restore an organiser's caps on region announcements"
+    )
+    caps.add_argument("action", choices=["lift", "restore"])
+    caps.add_argument("account", help=accounts)
+
+    announcements = sub.add_parser(
+        "announcements", help="recent announcements with their status, for the operator"
+    )
+    announcements.add_argument("--limit", type=int, default=20, help="how many (default 20)")
 
     imports = sub.add_parser("import", help="import events from a file")
     imports_sub = imports.add_subparsers(dest="import_command", required=True)
@@ -118,6 +129,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _import_ics(app, args)
         if args.command == "report":
             return await _report_impact(app, args)
+        if args.command == "announcements":
+            return await _announcements(app, args)
     finally:
         await app.close()
     return EXIT_USAGE
@@ -256,6 +269,15 @@ async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
     from bot.codes import Role
     from bot.services import ServiceError
 
+    if args.admin_command == "caps":
+        try:
+            name = await app.announcements.lift_caps(args.account, args.action == "lift")
+        except ServiceError as exc:
+            print(f"werkbank: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        state = "lifted" if args.action == "lift" else "in force again"
+        print(f"{args.account} ({name}): caps on region announcements {state}")
+        return 0
     members = app.members
     role = Role(args.role) if args.admin_command == "grant" else Role.MEMBER
     try:
@@ -264,6 +286,24 @@ async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
         print(f"werkbank: {exc}", file=sys.stderr)
         return EXIT_USAGE
     print(f"{args.account} is now {view.role}")
+    return 0
+
+
+async def _announcements(app: Werkbank, args: argparse.Namespace) -> int:
+    """One line per announcement: when, who, to whom, how far, and its first words."""
+    listed = await app.announcements.recent(max(1, min(args.limit, 500)), app.clock())
+    if not listed:
+        print("no announcements yet")
+        return 0
+    print("id  confirmed         status     audience  total  sent  blocked  failed  waiting  text")
+    for a in listed:
+        p = a.progress
+        when = a.confirmed_at.strftime("%Y-%m-%d %H:%M") if a.confirmed_at else "-"
+        words = " ".join(a.text.split())[:40]
+        print(
+            f"{p.id:<3} {when:<17} {p.status:<10} {a.audience:<9} {p.total:>5} {p.sent:>5}"
+            f" {p.blocked:>8} {p.failed:>7} {p.waiting:>8}  {a.organiser}: {words}"
+        )
     return 0
 
 

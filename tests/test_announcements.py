@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.app import Werkbank
+from bot.cli import main
 from bot.codes import Audience, EventPeople, NoticeKind, WorkStatus
+from bot.geo import default_gazetteer
 from bot.messages import Delivered
 from bot.services.contracts import (
     NOBODY,
@@ -19,7 +22,9 @@ from bot.services.contracts import (
     AnnouncementDraft,
     AnnouncementRefused,
     AudienceChoice,
+    NotAllowed,
 )
+from bot.services.demo import load_demo_data
 from bot.storage.models import Broadcast, Notice
 from tests.support.attendees import organised_by, organiser, signed_up
 from tests.support.chat import ChatUser
@@ -124,7 +129,7 @@ async def test_bad_input_gets_a_kind_answer_and_nothing_is_sent(
     await mia.press("aud:event")
     assert "Was möchtest du tun?" in mia.text
     assert await _rows(app) == []
-    with pytest.raises(Exception):
+    with pytest.raises(NotAllowed):
         await app.announcements.preview(
             await _member_id(app, mia),
             AnnouncementDraft(TEXT, AudienceChoice(Audience.EVENT, event_id=event_id)),
@@ -139,7 +144,7 @@ async def test_bad_input_gets_a_kind_answer_and_nothing_is_sent(
 async def test_region_news_reach_only_those_who_said_yes_and_are_capped(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga, olga_id = await organiser(app)
+    _, olga_id = await organiser(app)
     await organised_by(app, olga_id, "Werkstatttag")
     yes = ChatUser(app.runner, "yes")
     await yes.onboard("Bendorf")
@@ -195,7 +200,7 @@ async def test_region_news_reach_only_those_who_said_yes_and_are_capped(
 async def test_no_more_announcements_from_one_or_all_with_undo(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga, olga_id = await organiser(app)
+    _, olga_id = await organiser(app)
     event_id = await organised_by(app, olga_id, "Werkstatttag")
     anna = await signed_up(app, "anna", event_id)
     anna_id = await _member_id(app, anna)
@@ -246,7 +251,7 @@ async def test_no_more_announcements_from_one_or_all_with_undo(
 async def test_an_announcement_waits_for_the_morning_in_the_quiet_hours(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga, olga_id = await organiser(app)
+    _, olga_id = await organiser(app)
     event_id = await organised_by(app, olga_id, "Werkstatttag")
     await signed_up(app, "anna", event_id)
     clock[0] = datetime(2026, 11, 24, 22, 30, tzinfo=BERLIN)
@@ -300,7 +305,7 @@ async def test_pause_resume_and_cancel_while_it_goes_out(
 async def test_blocked_and_failing_members_are_counted(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    olga, olga_id = await organiser(app)
+    _, olga_id = await organiser(app)
     event_id = await organised_by(app, olga_id, "Werkstatttag")
     await signed_up(app, "anna", event_id)
     audience = AudienceChoice(Audience.EVENT, event_id=event_id)
@@ -328,7 +333,7 @@ async def test_blocked_and_failing_members_are_counted(
 async def test_two_workers_send_each_person_once(app: Werkbank, clock: list[datetime]) -> None:
     if app.db.engine.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED: two workers share PostgreSQL")
-    olga, olga_id = await organiser(app)
+    _, olga_id = await organiser(app)
     event_id = await organised_by(app, olga_id, "Werkstatttag")
     for n in range(10):
         await signed_up(app, f"m{n}", event_id)
@@ -357,3 +362,42 @@ async def test_consent_default_is_no(app: Werkbank) -> None:
     await user.tap("Ja, gern")
     member = (await app.runner.conversations.open(user.account)).member
     assert member.news is True
+
+
+async def _one_announcement(database_url: str) -> None:
+    """An organiser (console:olga) whose announcement to one member went out."""
+    from bot.config import Settings
+
+    app = await Werkbank.open(Settings(database_url=database_url), clock=lambda: NOW)
+    try:
+        await load_demo_data(app.db, default_gazetteer(), NOW, BERLIN)
+        _, olga_id = await organiser(app)
+        event_id = await organised_by(app, olga_id, "Werkstatttag")
+        await signed_up(app, "anna", event_id)
+        audience = AudienceChoice(Audience.EVENT, event_id=event_id)
+        preview = await app.announcements.preview(
+            olga_id, AnnouncementDraft(TEXT, audience), NOW, None
+        )
+        await app.announcements.confirm(olga_id, preview.id, NOW, 0)
+        await dispatcher(app, Inbox(), [NOW]).run_once()
+    finally:
+        await app.close()
+
+
+def test_werkbank_announcements_lists_them_and_admin_lifts_caps(
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env from the repository
+    monkeypatch.setenv("WERKBANK_DATABASE_URL", database_url)
+    asyncio.run(_one_announcement(database_url))
+    capsys.readouterr()
+    assert main(["announcements"]) == 0
+    line = capsys.readouterr().out.splitlines()[1].split()
+    # id, day, time, status, audience, total, sent, blocked, failed, waiting
+    assert line[3:10] == ["done", "event", "1", "1", "0", "0", "0"]
+    assert main(["admin", "caps", "lift", "console:olga"]) == 0
+    assert "lifted" in capsys.readouterr().out
+    assert main(["admin", "caps", "lift", "console:nobody"]) == 2

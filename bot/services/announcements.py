@@ -380,7 +380,6 @@ class Announcements:
                             (AnnouncementStatus.SENDING, AnnouncementStatus.CANCELLED)
                         ),
                         Broadcast.reported_tenths < 10,
-                        Broadcast.report_account.is_not(None),
                     )
                 )
             ).all()
@@ -405,8 +404,8 @@ class Announcements:
                     .values(reported_tenths=tenths)
                     .returning(Broadcast.id)
                 )
-                if moved.scalar_one_or_none() is None:
-                    continue  # another worker reported it
+                if moved.scalar_one_or_none() is None or broadcast.report_account is None:
+                    continue  # another worker reported it, or nobody follows it (the CLI)
                 out.append(await _report(session, broadcast, progress, final))
         return out
 

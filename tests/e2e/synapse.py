@@ -21,6 +21,8 @@ SHARED_SECRET = "werkbank-test-registration-secret"
 # Raised far above Synapse's defaults, or every test waits on 429s; the 429 test
 # uses its own, tight server.
 GENEROUS = {"per_second": 1000, "burst_count": 1000}
+# What an account may send on a Synapse nobody configured (rc_message's defaults).
+DEFAULT_MESSAGE_RATE = {"per_second": 0.2, "burst_count": 10}
 
 
 def _free_port() -> int:
@@ -90,6 +92,7 @@ class Synapse:
         self.message_rate = message_rate
         self.process: subprocess.Popen[bytes] | None = None
         self._names = itertools.count(1)
+        self._admin_token: str | None = None
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -133,12 +136,34 @@ class Synapse:
         """A fresh user: (user id, password)."""
         name = f"{prefix}{next(self._names)}_{int(time.time() * 1000) % 100000}"
         password = f"pw-{name}"
+        return self._register(name, password, admin=False)["user_id"], password
+
+    def _register(self, name: str, password: str, admin: bool) -> dict[str, str]:
         endpoint = f"{self.url}/_synapse/admin/v1/register"
         nonce = httpx.get(endpoint).json()["nonce"]
         mac = hmac.new(SHARED_SECRET.encode(), digestmod=hashlib.sha1)
-        mac.update("\x00".join((nonce, name, password, "notadmin")).encode())
-        body = {"nonce": nonce, "username": name, "password": password, "admin": False}
+        flag = "admin" if admin else "notadmin"
+        mac.update("\x00".join((nonce, name, password, flag)).encode())
+        body = {"nonce": nonce, "username": name, "password": password, "admin": admin}
         body["mac"] = mac.hexdigest()
         response = httpx.post(endpoint, json=body)
         response.raise_for_status()
-        return response.json()["user_id"], password
+        return dict(response.json())
+
+    def _admin(self) -> dict[str, str]:
+        """The Authorization header of a server admin (registered on first use)."""
+        if self._admin_token is None:
+            name = f"admin_{int(time.time() * 1000) % 100000}"
+            self._admin_token = self._register(name, f"pw-{name}", admin=True)["access_token"]
+        return {"Authorization": f"Bearer {self._admin_token}"}
+
+    def lift_rate_limits(self, user_id: str) -> None:
+        """No rate limits for this account, as an admin sets it for a bot (README, Matrix)."""
+        endpoint = f"{self.url}/_synapse/admin/v1/users/{user_id}/override_ratelimit"
+        body = {"messages_per_second": 0, "burst_count": 0}
+        httpx.post(endpoint, json=body, headers=self._admin()).raise_for_status()
+
+    def restore_rate_limits(self, user_id: str) -> None:
+        """The account is limited like everyone else again (the config's rc_message)."""
+        endpoint = f"{self.url}/_synapse/admin/v1/users/{user_id}/override_ratelimit"
+        httpx.delete(endpoint, headers=self._admin()).raise_for_status()
