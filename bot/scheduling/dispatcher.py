@@ -54,9 +54,15 @@ def retry_delay(attempts: int) -> timedelta:
 class Finisher:
     """Collects the outcomes of sends and writes them in groups."""
 
-    def __init__(self, notices: Notices, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        notices: Notices,
+        clock: Callable[[], datetime],
+        after_flush: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self.notices = notices
         self.clock = clock
+        self.after_flush = after_flush
         self._done: list[tuple[int, WorkStatus, str | None]] = []
         self._since = asyncio.get_running_loop().time()
         self._lock = asyncio.Lock()
@@ -72,6 +78,8 @@ class Finisher:
             done, self._done = self._done, []
             self._since = asyncio.get_running_loop().time()
             await self.notices.finish_many(done, self.clock())
+        if self.after_flush is not None and done:
+            await self.after_flush()
 
 
 def worker_name() -> str:
@@ -104,6 +112,8 @@ class Dispatcher:
         self.announcements = announcements
         self.report = report
         self._edited: dict[int, float] = {}  # announcement → when its message was last edited
+        self._reporting = False
+        self._reported_at = 0.0
         self._limit = asyncio.Semaphore(concurrency)
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[None] | None = None
@@ -111,7 +121,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many notices were sent."""
         sent = 0
-        finisher = Finisher(self.notices, self.clock)
+        finisher = Finisher(self.notices, self.clock, self._report_soon)
         while True:
             served = {channel: self.only.get(channel) for channel in self.channels}
             batch = await self.notices.claim_due(self.worker, self.clock(), served, self.batch)
@@ -155,6 +165,18 @@ class Dispatcher:
             return False
 
     # -- organisers follow their announcements ----------------------------------------
+    async def _report_soon(self) -> None:
+        """After a flush, while a batch goes out: at most one report round at a time and
+        one a second (a batch of 200 takes 8 s at Telegram's pace)."""
+        loop = asyncio.get_running_loop().time()
+        if self._reporting or loop - self._reported_at < 1.0:
+            return
+        self._reporting, self._reported_at = True, loop
+        try:
+            await self._report_progress()
+        finally:
+            self._reporting = False
+
     async def _report_progress(self) -> None:
         """A new tenth (or the end) of an announcement to its organiser; on a channel
         that edits (Telegram) also the running count, every few seconds."""

@@ -858,3 +858,79 @@ async def test_reminders_to_many_go_out_at_the_pace_telegram_allows(
         assert botapi.refused == []  # the bot kept below Telegram's limit by itself
     finally:
         await bot.stop()
+
+
+async def test_an_announcement_to_300_arrives_once_each_with_progress_and_summary(
+    tmp_path: Path, botapi: BotApiServer
+) -> None:
+    """Issue 14: against a Bot API server that refuses more than 30 messages a second,
+    an organiser's announcement to the 300 people of her event, written and sent in the
+    chat, arrives once at each; her progress message is edited as it goes and ends as
+    the summary; nothing is refused on the way."""
+    from sqlalchemy import update
+
+    from bot.codes import Role
+    from bot.config import Settings
+    from bot.storage.models import Event
+
+    botapi.messages_per_second = 30
+    settings = telegram_settings(tmp_path, botapi)
+    default_rate = Settings.model_fields["telegram_rate_limit"].default
+    bot = TelegramBot(settings.model_copy(update={"telegram_rate_limit": default_rate}), [NOW])
+    await bot.start()
+    try:
+        assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
+        olga = 4242
+
+        async def tap(calls: list[Call], label: str) -> list[Call]:
+            keyboard = buttons(calls[-1])
+            key = next((k for k in keyboard if label in k), None)
+            assert key is not None, (label, keyboard, texts(calls))
+            return await exchange(botapi, lambda: botapi.press(olga, keyboard[key]))
+
+        await onboard(botapi, olga)
+        await bot.app.members.set_role(f"telegram:{olga}", Role.ORGANISER)
+        event_id = await add_event(
+            bot.app, "Offener Werkstatttag", fmt=EventFormat.NETWORKING, capacity=None
+        )
+        async with bot.app.db.transaction() as session:
+            olga_id = await session.scalar(
+                select(ChannelAccount.member_id).where(ChannelAccount.external_id == str(olga))
+            )
+            await session.execute(
+                update(Event).where(Event.id == event_id).values(organiser_id=olga_id)
+            )
+        people = [7000 + n for n in range(300)]
+        for user in people:
+            account = AccountRef("telegram", str(user), chat_id=str(user))
+            conv = await bot.app.conversations.open(account)
+            await bot.app.services.registrations.sign_up(conv.member.id, event_id, NOW)
+
+        calls = await exchange(botapi, lambda: botapi.send_text(olga, "Menü"))
+        calls = await tap(calls, "Ankündigung senden")
+        calls = await tap(calls, "Menschen einer meiner Veranstaltungen")
+        calls = await tap(calls, "Offener Werkstatttag")
+        calls = await tap(calls, "Beide")
+        text = "Samstag ist die Lasergravur frei: kommt vorbei!"
+        calls = await exchange(botapi, lambda: botapi.send_text(olga, text))
+        assert "Geht an 300 Personen." in texts(calls) and text in texts(calls)
+        calls = await tap(calls, "Senden")
+        assert "Sie wird jetzt gesendet." in texts(calls)
+
+        before = len(botapi.calls)
+        assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 300
+        after = botapi.calls[before:]
+        got = [int(c.params["chat_id"]) for c in after if text in str(c.params.get("text"))]
+        assert sorted(got) == people  # each once
+        keyboard = buttons(next(c for c in after if text in str(c.params.get("text"))))
+        assert {"Anmelden", "Keine Ankündigungen mehr"} <= set(keyboard)
+        to_olga = [c for c in after if int(c.params.get("chat_id", 0)) == olga]
+        [progress] = [c for c in to_olga if c.method == "sendMessage"]  # one message …
+        assert "von 300 gesendet" in str(progress.params["text"])
+        edits = [c for c in to_olga if c.method == "editMessageText"]  # … edited as it goes
+        assert len(edits) >= 2
+        assert "Ankündigung gesendet." in str(edits[-1].params["text"])
+        assert "Gesendet: 300" in str(edits[-1].params["text"])
+        assert botapi.refused == []  # the bot kept below Telegram's limit by itself
+    finally:
+        await bot.stop()
