@@ -89,7 +89,8 @@ class Menu(Dialog):
 
     async def _main(self, ctx: Context) -> Screenful:
         menu = say(ctx._("What would you like to do?"), *menu_buttons(ctx))
-        return (news_question(ctx), menu) if ctx.data.get(ASK_NEWS) else (menu,)
+        # After the menu, so its numbers stay the menu's numbers.
+        return (menu, news_question(ctx)) if ctx.data.get(ASK_NEWS) else (menu,)
 
     async def _news(self, ctx: Context, yes: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, NEWS_CONSENT, yes)

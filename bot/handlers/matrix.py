@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiolimiter import AsyncLimiter
 from nio import (
     AsyncClient,
     AsyncClientConfig,
@@ -58,9 +57,13 @@ PREFIX = "!werkbank"
 SESSION_FILE = "session.json"
 # How long stop() lets a reply that is being worked on finish before it cancels it.
 STOP_GRACE_SECONDS = 5.0
-# Messages the bot may send unasked at once before `matrix_rate_limit` paces it:
-# Synapse's default rc_message (0.2/s, a burst of 10) as a bucket of our own.
+# Messages the bot may send at once before `matrix_rate_limit` paces what it sends
+# unasked: Synapse's default rc_message (0.2/s, a burst of 10) as a bucket of our own.
 PACE_BURST = 10
+# A paced message waits until the bucket has this much more room than one message,
+# so it reaches the homeserver after its token there, also when the bucket's earlier
+# messages took a little longer on their way (a tenth of a message: 0.5 s at 0.2/s).
+PACE_HEADROOM = 0.1
 _GEO_URI = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 
 EventCallback = Callable[[MatrixRoom, Any], Awaitable[None]]
@@ -126,6 +129,40 @@ def _relation(event: Any) -> dict[str, Any]:
     return relates if isinstance(relates, dict) else {}
 
 
+class Pace:
+    """The homeserver's limit for the bot's messages (Synapse's rc_message), mirrored:
+    a bucket of `burst` messages that empties at `rate` a second.
+
+    Every message the bot sends fills it. Unasked ones (`take`) wait for room, one
+    after the other; answers (`charge`) never wait, but count all the same (also into
+    debt, as the homeserver will count them once it lets them through), so the next
+    unasked message waits for them instead of running into a 429."""
+
+    def __init__(self, rate: float, burst: int = PACE_BURST) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._level = 0.0
+        self._at = 0.0
+        self._turn = asyncio.Lock()  # first come, first sent
+
+    def _leak(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self._level = max(0.0, self._level - (now - self._at) * self.rate)
+        self._at = now
+
+    def charge(self) -> None:
+        self._leak()
+        self._level += 1
+
+    async def take(self) -> None:
+        async with self._turn:
+            self._leak()
+            while (excess := self._level + 1 + PACE_HEADROOM - self.burst) > 0:
+                await asyncio.sleep(excess / self.rate)
+                self._leak()
+            self._level += 1
+
+
 class MatrixChannel:
     """The Matrix side of Werkbank: log in, sync, answer."""
 
@@ -163,11 +200,11 @@ class MatrixChannel:
             store_path=str(self.store),
             config=config,
         )
-        # Unasked sends (reminders, announcements) take from this bucket, so a
-        # 20-person announcement does not run into the homeserver's limit: a burst of
-        # PACE_BURST, then `matrix_rate_limit` a second. Replies are not held back.
+        # Unasked sends (reminders, announcements) wait in this bucket, so a 20-person
+        # announcement does not run into the homeserver's limit: a burst of PACE_BURST,
+        # then `matrix_rate_limit` a second. Answers are not held back; 0: no pacing.
         rate = settings.matrix_rate_limit
-        self._pace = AsyncLimiter(PACE_BURST, PACE_BURST / rate) if rate > 0 else None
+        self._pace = Pace(rate) if rate > 0 else None
         self._task: asyncio.Task[None] | None = None
         self._greet: set[str] = set()
         self._ready = asyncio.Event()
@@ -546,12 +583,14 @@ class MatrixChannel:
         return True
 
     async def _room_send(self, room_id: str, content: dict[str, Any], paced: bool = False) -> bool:
-        if paced and self._pace is not None:
-            await self._pace.acquire()
+        if self._pace is not None and paced:
+            await self._pace.take()
             if self._stopping:
                 # Waited past stop(): the client is closing. Not sent; tried again later.
                 log.info("matrix: stopping; a notice to %s waits for the next start", room_id)
                 return False
+        elif self._pace is not None:
+            self._pace.charge()
         # Keys go to every device of the people in the room, verified or not: nio has
         # no verification flow, so "verified only" could never send (see README, Trust).
         response = await self.client.room_send(

@@ -27,7 +27,9 @@ async def test_a_newcomer_picks_german_types_a_postcode_and_an_interest(anna: Ch
     assert "58636 Iserlohn" in text and "Was interessiert dich" in text
     text = await anna.tap("Handwerk")
     assert "Was möchtest du tun?" in text
-    assert anna.labels == MENU
+    # Asked once, after the menu (its numbers stay the menu's); the default is no.
+    assert "Neuigkeiten aus deiner Nähe bekommen?" in text
+    assert anna.labels == [*MENU, "Ja, gern", "Nein, danke"]
     # Known from now on: /start is the menu, not the greeting again.
     text = await anna.send("/start")
     assert "Was möchtest du tun?" in text and "Willkommen" not in text

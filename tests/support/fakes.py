@@ -32,6 +32,8 @@ from bot.codes import (
     CHECKINS,
     INVITATIONS,
     NAME_TO_ORGANISER,
+    NEWS,
+    NO_ANNOUNCEMENTS,
     Equipment,
     EventFormat,
     EventStatus,
@@ -389,8 +391,10 @@ class FakeMembers:
             self.store.change_member(member_id, remind_two_hours=two_hours)
 
     async def set_consent(self, member_id: int, key: str, value: bool) -> None:
-        if key not in (INVITATIONS, CHECKINS, NAME_TO_ORGANISER):
+        if key not in (INVITATIONS, CHECKINS, NAME_TO_ORGANISER, NEWS, NO_ANNOUNCEMENTS):
             raise ServiceError(f"unknown consent {key!r}")
+        if key == NO_ANNOUNCEMENTS:  # MemberView tells the opposite: do they get them?
+            key, value = "announcements", not value
         self.store.change_member(member_id, **{key: value})
 
 
