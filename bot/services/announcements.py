@@ -21,32 +21,24 @@ Rules (checked before anything is written, so a refusal changes nothing):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
-    HOLDS_SEAT,
     MUTED_ORGANISERS,
-    NEWS,
     NO_ANNOUNCEMENTS,
-    AnnouncementButton,
     AnnouncementStatus,
-    Audience,
-    EventPeople,
     EventStatus,
     NoticeKind,
-    RegistrationStatus,
     Role,
     TopicStatus,
     WorkStatus,
 )
-from bot.geo import GeoPoint, haversine_km, search_box
-from bot.services import NotAllowed
+from bot.services.audiences import button_target, check_audience, members_reached
 from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import (
     EMPTY_TEXT,
@@ -74,7 +66,6 @@ from bot.storage.models import (
     Member,
     Notice,
     Place,
-    Registration,
     Topic,
     TopicInterest,
 )
@@ -133,7 +124,7 @@ class Announcements:
             rows = await session.execute(
                 select(Event.id, Event.title, Event.start_at)
                 .where(
-                    _own(member, Event.organiser_id),
+                    Event.organiser_id == member.id,
                     Event.status == EventStatus.PUBLISHED,
                     Event.start_at >= now - timedelta(days=7),
                 )
@@ -149,7 +140,7 @@ class Announcements:
             rows = await session.execute(
                 select(Place.id, Place.name)
                 .join(Event, Event.place_id == Place.id)
-                .where(_own(member, Event.organiser_id))
+                .where(Event.organiser_id == member.id)
                 .group_by(Place.id, Place.name)
                 .order_by(func.max(Event.start_at).desc(), Place.id)
                 .limit(MAX_CHOICES)
@@ -178,8 +169,9 @@ class Announcements:
     async def preview(
         self, organiser_id: int, draft: AnnouncementDraft, now: datetime, draft_id: int | None
     ) -> Preview:
-        """Save the draft (a new one, or `draft_id` while it is still a draft) and count
-        its audience. Refuses an empty or too long text and what is not theirs."""
+        """Save the draft (into `draft_id` or the organiser's open draft, while it is one;
+        else a new one) and count its audience. Refuses an empty or too long text and
+        what is not theirs."""
         text = draft.text.strip()
         if not text:
             raise AnnouncementRefused(EMPTY_TEXT)
@@ -187,17 +179,20 @@ class Announcements:
             raise AnnouncementRefused(TOO_LONG)
         async with self.db.transaction() as session:
             member = await organiser(session, organiser_id)
-            await self._check_audience(session, member, draft.audience)
-            button, event_id, topic_id, button_title = await self._button(session, member, draft)
-            broadcast = None
-            if draft_id is not None:
-                broadcast = await session.get(Broadcast, draft_id)
-                if (
-                    broadcast is None
-                    or broadcast.organiser_id != organiser_id
-                    or broadcast.status != AnnouncementStatus.DRAFT
-                ):
-                    broadcast = None  # sent or gone meanwhile: this becomes a new draft
+            await check_audience(session, member, draft.audience)
+            button, event_id, topic_id, button_title = await button_target(session, member, draft)
+            # One draft per organiser: the preview shows the latest, and a preview seen
+            # again (after "Zurück") does not leave another row behind.
+            broadcast = await session.scalar(
+                select(Broadcast)
+                .where(
+                    Broadcast.organiser_id == organiser_id,
+                    Broadcast.status == AnnouncementStatus.DRAFT,
+                    *((Broadcast.id == draft_id,) if draft_id is not None else ()),
+                )
+                .order_by(Broadcast.id.desc())
+                .limit(1)
+            )
             if broadcast is None:
                 broadcast = Broadcast(organiser_id=organiser_id, created_at=now)
                 session.add(broadcast)
@@ -208,7 +203,7 @@ class Announcements:
             broadcast.event_id, broadcast.topic_id = event_id, topic_id
             broadcast.status = AnnouncementStatus.DRAFT
             await session.flush()
-            count = len(await self._recipients(session, member, draft.audience))
+            count = len(await members_reached(session, member, draft.audience, self.region_km))
             refused = None
             if count == 0:
                 refused = NOBODY
@@ -246,10 +241,10 @@ class Announcements:
             audience = AudienceChoice.from_dict(broadcast.audience)
             if audience is None:
                 raise AnnouncementRefused(GONE)
-            await self._check_audience(session, member, audience)
+            await check_audience(session, member, audience)
             if broadcast.news and not await self._under_week_cap(session, member, now):
                 raise AnnouncementRefused(WEEK_CAP)
-            recipients = await self._recipients(session, member, audience)
+            recipients = await members_reached(session, member, audience, self.region_km)
             if not recipients:
                 raise AnnouncementRefused(NOBODY)
             start = self.after_quiet(now)
@@ -569,143 +564,6 @@ class Announcements:
                     UTC
                 )
         return due
-
-    async def _check_audience(
-        self, session: AsyncSession, member: Member, audience: AudienceChoice
-    ) -> None:
-        if audience.kind == Audience.EVENT:
-            event = await session.get(Event, audience.event_id)
-            if event is None or not _owns(member, event.organiser_id):
-                raise NotAllowed(f"event {audience.event_id} is not theirs")
-        elif audience.kind == Audience.TOPIC:
-            topic = await session.get(Topic, audience.topic_id)
-            if topic is None or topic.status not in (TopicStatus.OPEN, TopicStatus.PLANNED):
-                raise NotAllowed(f"topic {audience.topic_id} is not open")
-        elif audience.kind == Audience.NEARBY and audience.place_id not in await _place_ids(
-            session, member
-        ):
-            raise NotAllowed(f"place {audience.place_id} is not theirs")
-
-    async def _button(
-        self, session: AsyncSession, member: Member, draft: AnnouncementDraft
-    ) -> tuple[str, int | None, int | None, str | None]:
-        if draft.button == AnnouncementButton.SIGN_UP:
-            event = await session.get(Event, draft.event_id)
-            if event is None or not _owns(member, event.organiser_id):
-                raise NotAllowed(f"event {draft.event_id} is not theirs")
-            return draft.button, event.id, None, event.title
-        if draft.button == AnnouncementButton.ME_TOO:
-            topic = await session.get(Topic, draft.topic_id)
-            if topic is None or topic.status != TopicStatus.OPEN:
-                raise NotAllowed(f"topic {draft.topic_id} is not open")
-            return draft.button, None, topic.id, topic.title
-        return AnnouncementButton.NONE, None, None, None
-
-    async def _recipients(
-        self, session: AsyncSession, member: Member, audience: AudienceChoice
-    ) -> list[int]:
-        """The members the audience reaches today: reachable, not the organiser, and not
-        opted out (news: only those who said yes)."""
-        reachable = exists(
-            select(ChannelAccount.id).where(
-                ChannelAccount.member_id == Member.id, ChannelAccount.blocked.is_(False)
-            )
-        )
-        query = select(Member.id, Member.consents, Member.home_lat, Member.home_lon).where(
-            Member.deleted_at.is_(None), Member.id != member.id, reachable
-        )
-        centres: list[tuple[GeoPoint, float]] = []
-        if audience.kind == Audience.EVENT:
-            statuses: tuple[RegistrationStatus, ...] = ()
-            if audience.people in (EventPeople.SIGNED_UP, EventPeople.BOTH):
-                statuses += HOLDS_SEAT
-            if audience.people in (EventPeople.WAITING, EventPeople.BOTH):
-                statuses += (RegistrationStatus.WAITLISTED,)
-            query = query.where(
-                Member.id.in_(
-                    select(Registration.member_id).where(
-                        Registration.event_id == audience.event_id,
-                        Registration.status.in_(statuses),
-                    )
-                )
-            )
-        elif audience.kind == Audience.TOPIC:
-            proposer = select(Topic.proposer_id).where(Topic.id == audience.topic_id)
-            supporters = select(TopicInterest.member_id).where(
-                TopicInterest.topic_id == audience.topic_id
-            )
-            query = query.where(or_(Member.id.in_(supporters), Member.id.in_(proposer)))
-        else:
-            places = await _places(
-                session, member, audience.place_id if audience.kind == Audience.NEARBY else None
-            )
-            km = float(audience.km if audience.kind == Audience.NEARBY else self.region_km)
-            centres = [(point, km) for point in places]
-            if not centres:
-                return []
-            query = query.where(or_(*(_box(point, km) for point, km in centres)))
-            if audience.kind == Audience.NEARBY and audience.fields:
-                query = query.where(Member.field.in_(audience.fields))
-        rows = (await session.execute(query.order_by(Member.id))).all()
-        out = []
-        for member_id, consents, lat, lon in rows:
-            consents = consents or {}
-            if not _wants_from(consents, member.id, news=audience.kind.is_news):
-                continue
-            if centres:
-                if lat is None or lon is None:
-                    continue
-                home = GeoPoint(lat, lon)
-                if not any(haversine_km(home, point) <= km for point, km in centres):
-                    continue
-            out.append(member_id)
-        return out
-
-
-def wants_announcement(consents: Mapping[str, Any], organiser_id: int | None, news: bool) -> bool:
-    """Whether a member's consents let an announcement from `organiser_id` through
-    (also checked at send time: an opt-out stops what is still queued)."""
-    return _wants_from(consents, organiser_id, news)
-
-
-def _wants_from(consents: Mapping[str, Any], organiser_id: int | None, news: bool) -> bool:
-    if consents.get(NO_ANNOUNCEMENTS) is True:
-        return False
-    if organiser_id is not None and organiser_id in (consents.get(MUTED_ORGANISERS) or ()):
-        return False
-    return not news or consents.get(NEWS) is True
-
-
-def _owns(member: Member, organiser_id: int | None) -> bool:
-    return member.role == Role.ADMIN or organiser_id == member.id
-
-
-def _own(member: Member, column: Any) -> ColumnElement[bool]:
-    """Events of the organiser (an admin's own, too: admins announce to their own)."""
-    return column == member.id
-
-
-async def _place_ids(session: AsyncSession, member: Member) -> set[int]:
-    rows = await session.scalars(
-        select(Event.place_id).where(Event.organiser_id == member.id, Event.place_id.is_not(None))
-    )
-    return {p for p in rows.all() if p is not None}
-
-
-async def _places(session: AsyncSession, member: Member, place_id: int | None) -> list[GeoPoint]:
-    """Where the organiser's places are (one of them, or all)."""
-    ids = await _place_ids(session, member)
-    if place_id is not None:
-        ids &= {place_id}
-    if not ids:
-        return []
-    rows = await session.execute(select(Place.lat, Place.lon).where(Place.id.in_(ids)))
-    return [GeoPoint(lat, lon) for lat, lon in rows.all()]
-
-
-def _box(point: GeoPoint, km: float) -> ColumnElement[bool]:
-    min_lat, max_lat, min_lon, max_lon = search_box(point, km)
-    return Member.home_lat.between(min_lat, max_lat) & Member.home_lon.between(min_lon, max_lon)
 
 
 async def _progress(session: AsyncSession, broadcast: Broadcast, now: datetime) -> Progress:

@@ -31,7 +31,7 @@ from bot.codes import (
     WorkStatus,
 )
 from bot.messages import AccountRef
-from bot.services.announcements import wants_announcement
+from bot.services.audiences import wants_announcement
 from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import NoticeView
 from bot.services.database import Database
