@@ -401,3 +401,32 @@ def test_werkbank_announcements_lists_them_and_admin_lifts_caps(
     assert main(["admin", "caps", "lift", "console:olga"]) == 0
     assert "lifted" in capsys.readouterr().out
     assert main(["admin", "caps", "lift", "console:nobody"]) == 2
+
+
+async def test_a_worker_that_does_not_serve_the_organiser_leaves_the_summary_to_one_that_does(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    """`werkbank chat` (its own console user only) beside `werkbank run`: the one that
+    serves the organiser's chat tells them, whoever sent the messages."""
+    from bot.scheduling.dispatcher import Dispatcher
+
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Werkstatttag")
+    await signed_up(app, "anna", event_id)
+    await _announce_to_event(olga)
+    await olga.tap("Senden")
+    inbox = Inbox()
+    anna_only = Dispatcher(
+        app.notices,
+        app.runner.notice,
+        {"console": inbox},
+        clock=lambda: clock[0],
+        only={"console": ["anna"]},
+        announcements=app.announcements,
+        report=app.runner.report,
+    )
+    assert await anna_only.run_once() == 1
+    assert TEXT in inbox.text("anna") and inbox.text("olga") == ""
+    await dispatcher(app, inbox, clock).run_once()
+    assert "Ankündigung gesendet." in inbox.text("olga")
+    assert inbox.text("olga").count("Gesendet: 1") == 1

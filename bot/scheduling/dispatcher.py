@@ -186,7 +186,11 @@ class Dispatcher:
             now = self.clock()
             reported = {
                 r.progress.id
-                for r in await self._send_reports(await self.announcements.reports(now))
+                for r in await self._send_reports(
+                    await self.announcements.reports(
+                        now, {channel: self.only.get(channel) for channel in self.channels}
+                    )
+                )
             }
             loop = asyncio.get_running_loop().time()
             editable = [

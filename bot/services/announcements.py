@@ -21,8 +21,8 @@ Rules (checked before anything is written, so a refusal changes nothing):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -362,17 +362,25 @@ class Announcements:
         return broadcast
 
     # -- the organiser's progress messages (the dispatcher asks after each round) ------
-    async def reports(self, now: datetime, final_only: bool = False) -> list[Report]:
-        """Progress due to organisers: for each announcement under way, where it stands,
-        and a last one when it is done. A new tenth is claimed in the database, so of
-        several workers only one reports it."""
+    async def reports(
+        self, now: datetime, served: Mapping[str, Sequence[str] | None] | None = None
+    ) -> list[Report]:
+        """Progress due to organisers followed on `served` channels (channel → the
+        accounts served there, None = all; no mapping: every channel): for each
+        announcement under way a new tenth of the way, and the summary when it is done.
+        Any worker marks an announcement done; a tenth is claimed in the database, so of
+        several workers only one that serves the organiser's channel reports it."""
         out: list[Report] = []
         async with self.db.transaction() as session:
             under_way = (
                 await session.scalars(
                     select(Broadcast).where(
                         Broadcast.status.in_(
-                            (AnnouncementStatus.SENDING, AnnouncementStatus.CANCELLED)
+                            (
+                                AnnouncementStatus.SENDING,
+                                AnnouncementStatus.CANCELLED,
+                                AnnouncementStatus.DONE,
+                            )
                         ),
                         Broadcast.reported_tenths < 10,
                     )
@@ -380,15 +388,16 @@ class Announcements:
             ).all()
             for broadcast in under_way:
                 progress = await _progress(session, broadcast, now)
-                final = progress.to_send == 0 and progress.status != AnnouncementStatus.PAUSED
+                final = progress.to_send == 0
                 if final and broadcast.status == AnnouncementStatus.SENDING:
                     broadcast.status = AnnouncementStatus.DONE
                     broadcast.finished_at = now
-                    progress = await _progress(session, broadcast, now)
+                    progress = replace(progress, status=AnnouncementStatus.DONE)
+                follower = _follower(broadcast, served)
+                if follower is False:
+                    continue  # another worker serves the organiser's channel
                 tenths = 10 if final else min(9, progress.handled * 10 // max(1, progress.total))
-                if final_only and not final:
-                    continue
-                if tenths <= broadcast.reported_tenths and not final:
+                if tenths <= broadcast.reported_tenths:
                     continue
                 moved = await session.execute(
                     update(Broadcast)
@@ -399,7 +408,7 @@ class Announcements:
                     .values(reported_tenths=tenths)
                     .returning(Broadcast.id)
                 )
-                if moved.scalar_one_or_none() is None or broadcast.report_account is None:
+                if moved.scalar_one_or_none() is None or follower is None:
                     continue  # another worker reported it, or nobody follows it (the CLI)
                 out.append(await _report(session, broadcast, progress, final))
         return out
@@ -593,6 +602,20 @@ async def _progress(session: AsyncSession, broadcast: Broadcast, now: datetime) 
         broadcast.total,
         **counts,
     )
+
+
+def _follower(
+    broadcast: Broadcast, served: Mapping[str, Sequence[str] | None] | None
+) -> bool | None:
+    """Whether this worker tells the organiser (None: nobody follows it)."""
+    if broadcast.report_channel is None or broadcast.report_account is None:
+        return None
+    if served is None:
+        return True
+    if broadcast.report_channel not in served:
+        return False
+    accounts = served[broadcast.report_channel]
+    return accounts is None or broadcast.report_account in accounts
 
 
 async def _report(
