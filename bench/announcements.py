@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -50,7 +51,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -114,6 +115,8 @@ TWO_LEASE_S = 60  # part 3: longer than a batch takes at 30/s (200 / 30 = 6.7 s)
 SHORT_LEASE_S = 5  # part 3, for the record: shorter than that
 TWO_SERVER_RATE = 60  # part 3: the server's limit for the two senders together
 CLAIM_TARGET_MS = 20
+STALL_S = 0.25  # a gap between two messages this long is a pause, not pacing
+STAGGER_S = 5.5  # part 3: the second sender claims this long after the first's first message
 RATIO_TARGET = 3.0  # part 5: run_once against the bare sends
 WARM = 200  # part 5: a first announcement to members of their own, untimed
 BERLIN = ZoneInfo("Europe/Berlin")  # Settings.timezone's default: the quiet hours' clock
@@ -403,6 +406,22 @@ class Tally:
         """Messages per second over the send phase (first to last received)."""
         return (len(self.at) - 1) / self.span() if self.span() else 0.0
 
+    def gaps(self, pace: float) -> dict[str, float]:
+        """Where the send phase went beyond one message every `pace` seconds: the pauses
+        (gaps over STALL_S: between batches, a 429's wait, a restart) and the rest."""
+        gaps = [b - a for a, b in zip(self.at, self.at[1:], strict=False)]
+        if not gaps:
+            return {}
+        stalls = [g for g in gaps if g > STALL_S]
+        return {
+            "ideal_s": len(gaps) * pace,
+            "median_gap_ms": statistics.median(gaps) * 1000,
+            "stalls": len(stalls),
+            "stall_excess_s": sum(g - pace for g in stalls),
+            "stall_max_s": max(stalls, default=0.0),
+            "other_excess_s": sum(g - pace for g in gaps if g <= STALL_S),
+        }
+
 
 def message_of(server: BotApiServer, chat: int, start: int = 0) -> tuple[str, Any]:
     """The text and buttons of the first message the server got for `chat`."""
@@ -438,6 +457,7 @@ class Worker:
         self.log = log
         self.began = began  # perf_counter in this process, comparable to Call.at
         self.said: list[dict[str, Any]] = []
+        self.went = began
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -450,6 +470,7 @@ class Worker:
         rate: float = RATE,
         lease: int = 300,
         bare: tuple[int, int, Path] | None = None,
+        wait: bool = False,
     ) -> Worker:
         args = [
             sys.executable,
@@ -470,10 +491,16 @@ class Worker:
         if bare is not None:
             first, count, message = bare
             args += ["--bare", str(first), str(count), "--bare-message", str(message)]
+        if wait:
+            args.append("--wait")
         log = tmp / f"worker-{uuid.uuid4().hex[:8]}.log"
         with log.open("w") as errors:
             proc = await asyncio.create_subprocess_exec(
-                *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=errors
+                *args,
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=errors,
             )
         return cls(proc, log, time.perf_counter())
 
@@ -495,6 +522,13 @@ class Worker:
 
     def told(self, key: str) -> dict[str, Any] | None:
         return next((s for s in self.said if key in s), None)
+
+    async def go(self) -> None:
+        """A sender started with `wait` begins now."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"go\n")
+        await self.proc.stdin.drain()
+        self.went = time.perf_counter()
 
     async def kill(self) -> None:
         os.kill(self.pid, signal.SIGKILL)
@@ -571,6 +605,8 @@ async def worker_main(args: argparse.Namespace) -> int:
             )
             say(bare_s=seconds)
             return 0
+        if args.wait:
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
         dispatcher = app.dispatcher({"telegram": channel})
         sent = rounds = 0
         began = time.perf_counter()
@@ -604,9 +640,17 @@ class Run:
 
 
 async def limited_bench(
-    dbs: Databases, kind: str, count: int, bare: int, offset: float, tmp: Path, kill: bool
+    dbs: Databases,
+    kind: str,
+    count: int,
+    bare: int,
+    offset: float,
+    tmp: Path,
+    kill_at: float | None = None,
 ) -> Run:
-    """Part 1 (`kill` False) or 2: `count` recipients, server and limiter at RATE."""
+    """Part 1 (`kill_at` None) or 2 (the sender killed when the server has that share of
+    the messages, and started again): `count` recipients, server and limiter at RATE."""
+    kill = kill_at is not None
     url, label = await dbs.fresh(kind)
     clock = shifted(offset)
     server = BotApiServer(messages_per_second=RATE)
@@ -633,7 +677,7 @@ async def limited_bench(
                 rss["start"] = vm(workers[-1].pid)
             if t.reached == count and "end" not in rss and workers[-1].running:
                 rss["end"] = vm(workers[-1].pid)
-            if kill and not kills and t.messages >= KILL_AT * count:
+            if kill_at is not None and not kills and t.messages >= kill_at * count:
                 kills["at_messages"] = t.messages
                 kills["at"] = time.perf_counter()
                 await first.kill()
@@ -652,6 +696,10 @@ async def limited_bench(
             messages_per_s=tally.rate(),
             share_of_limit=tally.rate() / RATE,
             refused_429=len(server.refused),
+            refused_at_s=[round(c.at - tally.at[0], 2) for c in server.refused][:50]
+            if tally.at
+            else [],
+            gaps=tally.gaps(1 / RATE),
             lost=tally.lost(),
             chats_twice=tally.twice(),
             extra_messages=tally.extra(),
@@ -751,12 +799,22 @@ async def two_bench(
         sent = await announce(app, people, 0, now, words(uid))
         f.update(database=label, lease_s=lease, **sent)
         tally = Tally(server, uid, people.groups[0], len(server.calls))
-        workers = list(
-            await asyncio.gather(
-                *(Worker.start(url, server, offset, tmp, lease=lease) for _ in range(2))
-            )
+        # The second sender starts claiming STAGGER_S after the first's first message:
+        # senders rarely start together, and so each claims in the middle of the other's
+        # batch (with a lease shorter than a batch takes, after that lease ran out).
+        first, second = await asyncio.gather(
+            Worker.start(url, server, offset, tmp, lease=lease),
+            Worker.start(url, server, offset, tmp, lease=lease, wait=True),
         )
-        finished = await follow(tally, workers, count / RATE * 2 + 180)
+        workers = [first, second]
+        went: dict[str, float] = {}
+
+        async def stagger(t: Tally) -> None:
+            if t.messages and not went and time.perf_counter() >= t.at[0] + STAGGER_S:
+                await second.go()
+                went["after_first_message_s"] = second.went - t.at[0]
+
+        finished = await follow(tally, workers, count / RATE * 2 + 180, stagger)
         codes = [await w.finish() for w in workers]
         errors = [line for w in workers for line in w.errors()]
         rows = await rows_of(app, sent["broadcast"])
@@ -768,6 +826,8 @@ async def two_bench(
             send_phase_s=tally.span(),
             messages_per_s=tally.rate(),
             share_of_two_limits=tally.rate() / (2 * RATE),
+            second_started_after_s=went.get("after_first_message_s"),
+            gaps=tally.gaps(1 / (2 * RATE)),
             refused_429=len(server.refused),
             lost=tally.lost(),
             chats_twice=tally.twice(),
@@ -795,6 +855,27 @@ async def two_bench(
 
 
 # -- 4. the claim with 100 000 rows pending -----------------------------------------------
+class GcClock:
+    """Time spent in Python's garbage collector while in the block."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._began = 0.0
+
+    def _tick(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._began
+
+    def __enter__(self) -> GcClock:
+        gc.callbacks.append(self._tick)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        gc.callbacks.remove(self._tick)
+
+
 async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset: float) -> Run:
     url, label = await dbs.fresh(kind)
     app = await Werkbank.open(Settings(database_url=url), clock=shifted(offset))
@@ -818,14 +899,27 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
         engine = app.db.engine.sync_engine
         sa_event.listen(engine, "before_cursor_execute", capture)
         times: list[float] = []
-        split: Counter[str] = Counter()
+        split: dict[str, float] = defaultdict(float)
         counted: Counter[str] = Counter()
+        works_s: list[float] = []  # Notices._works: the batch loaded and made into Work
+        gc_clock = GcClock()
         claimed = 0
+        load = app.notices._works
+
+        async def timed_works(*a: Any, **k: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await load(*a, **k)
+            finally:
+                works_s.append(time.perf_counter() - began)
+
+        app.notices._works = timed_works  # type: ignore[method-assign]
         try:
-            with statements.attached(app):
+            with statements.attached(app), gc_clock:
                 for _ in range(claims + 1):  # the first one warms up, and is shown apart
                     seconds_before = dict(statements.seconds)
                     count_before = Counter(statements.count)
+                    gc_before = gc_clock.seconds
                     began = time.perf_counter()
                     works = await app.notices.claim_due(
                         "bench", app.clock(), {"telegram": None}, BATCH
@@ -836,16 +930,24 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
                         for k, v in statements.seconds.items():
                             split[k] += v - seconds_before.get(k, 0.0)
                         counted.update(statements.count - count_before)
+                        split["(garbage collector)"] += gc_clock.seconds - gc_before
                     # Sent: marked done as the dispatcher's Finisher does (not timed).
                     await app.notices.finish_many(
                         [(w.notice.id, WorkStatus.DONE, None) for w in works], app.clock()
                     )
         finally:
+            del app.notices._works  # back to the class's method
             sa_event.remove(engine, "before_cursor_execute", capture)
         measured = times[1:]
-        ms_split = {k: v * 1000 / claims for k, v in split.most_common()}
-        ms_split["Python (SQLAlchemy, asyncpg/aiosqlite, ORM rows, Work)"] = (
-            statistics.mean(measured) * 1000 - sum(ms_split.values())
+        mean_ms = statistics.mean(measured) * 1000
+        ms_split = {k: v * 1000 / claims for k, v in sorted(split.items(), key=lambda kv: -kv[1])}
+        in_works = ("notice", "broadcast", "channel_account")
+        works_ms = statistics.mean(works_s[1:]) * 1000
+        ms_split["Python in _works (ORM rows of 5 entities, accounts, Work)"] = works_ms - sum(
+            ms_split.get(f"SELECT … FROM {table}", 0.0) for table in in_works
+        )
+        ms_split["Python elsewhere (the UPDATE's ORM path, session, transaction)"] = mean_ms - sum(
+            ms_split.values()
         )
         plan = await explain(app, captured)
         f.update(
@@ -854,8 +956,10 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
             claimed=claimed,
             first_claim_ms=times[0] * 1000,
             median_ms=statistics.median(measured) * 1000,
+            mean_ms=mean_ms,
             p95_ms=percentile(measured, 0.95) * 1000,
             max_ms=max(measured) * 1000,
+            works_ms_mean=works_ms,
             claim_ms=[t * 1000 for t in measured],
             statements_per_claim={k: n / claims for k, n in counted.most_common()},
             ms_per_claim=ms_split,
@@ -888,7 +992,7 @@ async def explain(app: Werkbank, captured: dict[str, Any]) -> list[str]:
             result = await conn.exec_driver_sql(
                 "EXPLAIN QUERY PLAN " + statement, tuple(parameters)
             )
-            return [f"{row[0]}|{row[1]}| {row[3]}" for row in result.all()]
+            return [" | ".join(str(v) for v in row) for row in result.all()]
         finally:
             await transaction.rollback()
 
@@ -982,8 +1086,7 @@ async def unlimited_bench(dbs: Databases, kind: str, count: int, offset: float) 
                 "deliver_ms_mean": statistics.mean(parts["deliver"]) * 1000,
                 "finish_many_calls": len(parts["finish_many"]),
                 "finish_many_ms_mean": statistics.mean(parts["finish_many"]) * 1000,
-                "progress_s_total": sum(parts["progress: reports"])
-                + sum(parts["progress: edits"]),
+                "progress_s_total": sum(parts["progress: reports"]) + sum(parts["progress: edits"]),
                 "progress_calls": len(parts["progress: reports"]),
                 "batch_ms_median": statistics.median(parts["batch"]) * 1000
                 if parts["batch"]
@@ -1001,8 +1104,7 @@ async def unlimited_bench(dbs: Databases, kind: str, count: int, offset: float) 
         )
         run.checks.update(
             {
-                f"run_once ≤ {RATIO_TARGET:.0f}× the bare sends": dispatch_s / bare
-                <= RATIO_TARGET,
+                f"run_once ≤ {RATIO_TARGET:.0f}× the bare sends": dispatch_s / bare <= RATIO_TARGET,
                 "every chat exactly one": tally.lost() == 0 and tally.extra() == 0,
                 "every row done, claimed once": rows["done_once"] == count,
                 "nothing left": sent == count and again == 0,
@@ -1147,13 +1249,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         dbs = Databases(args.database_url, tmp)
         try:
             if "rate" in parts:
-                runs["rate"] = await limited_bench(
-                    dbs, kind, s.rate, s.bare_limited, offset, tmp, kill=False
-                )
+                runs["rate"] = await limited_bench(dbs, kind, s.rate, s.bare_limited, offset, tmp)
                 show("1. rate", runs["rate"])
             if "restart" in parts:
                 runs["restart"] = await limited_bench(
-                    dbs, kind, s.restart, 0, offset, tmp, kill=True
+                    dbs, kind, s.restart, 0, offset, tmp, kill_at=args.kill_at
                 )
                 show("2. restart", runs["restart"])
             if "two" in parts and kind == "postgresql":
@@ -1193,6 +1293,12 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None, help="a database to use (emptied)")
     parser.add_argument("--sqlite", action="store_true", help="SQLite files, not PostgreSQL")
     parser.add_argument("--parts", default=",".join(PARTS), help="which figures (comma-separated)")
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        default=KILL_AT,
+        help="part 2: the share of the messages at which the sender is killed",
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "announcements.json"))
     # The sending process (started by the bench itself).
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -1203,6 +1309,7 @@ if __name__ == "__main__":
     parser.add_argument("--clock-offset", type=float, default=0.0, help=argparse.SUPPRESS)
     parser.add_argument("--bare", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--bare-message", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--wait", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         sys.exit(asyncio.run(worker_main(args)))

@@ -305,28 +305,35 @@ async def test_pause_resume_and_cancel_while_it_goes_out(
 async def test_blocked_and_failing_members_are_counted(
     app: Werkbank, clock: list[datetime]
 ) -> None:
-    _, olga_id = await organiser(app)
+    olga, olga_id = await organiser(app)
     event_id = await organised_by(app, olga_id, "Werkstatttag")
     await signed_up(app, "anna", event_id)
-    audience = AudienceChoice(Audience.EVENT, event_id=event_id)
-    preview = await app.announcements.preview(
-        olga_id, AnnouncementDraft(TEXT, audience), clock[0], None
-    )
-    await app.announcements.confirm(olga_id, preview.id, clock[0], 0)
+    await signed_up(app, "ben", event_id)
+    await _announce_to_event(olga)
+    broadcast_id = int(olga.button("Senden").payload.split(":")[1])
+    await olga.tap("Senden")
 
     class Picky(Inbox):
+        """Anna's channel fails every time; Ben blocked the bot."""
+
         async def deliver(self, account, messages):  # type: ignore[no-untyped-def]
             self.deliveries.append((account.external_id, list(messages)))
-            return Delivered.FAILED if account.external_id == "anna" else Delivered.SENT
+            answers = {"anna": Delivered.FAILED, "ben": Delivered.BLOCKED}
+            return answers.get(account.external_id, Delivered.SENT)
 
     inbox = Picky()
-    for _ in range(5):  # retried with backoff, then failed
+    waits = []
+    for _ in range(5):  # retried with growing waits, then failed
         await dispatcher(app, inbox, clock).run_once()
-        clock[0] += timedelta(minutes=20)
-    row = (await _rows(app, preview.id))[0]
+        row = next(r for r in await _rows(app, broadcast_id) if r.error != "blocked")
+        waits.append(row.due_at - clock[0])
+        clock[0] = row.due_at
+    assert waits[:4] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert row.status == WorkStatus.FAILED and row.attempts == 5
-    progress = await app.announcements.progress(olga_id, preview.id, clock[0])
-    assert progress.failed == 1 and progress.sent == 0
+    progress = await app.announcements.progress(olga_id, broadcast_id, clock[0])
+    assert (progress.sent, progress.blocked, progress.failed) == (0, 1, 1)
+    assert "Bot blockiert: 1" in inbox.text("olga")
+    assert "Nicht zugestellt: 1" in inbox.text("olga")
 
 
 @pytest.mark.postgres

@@ -388,7 +388,7 @@ class Announcements:
             ).all()
             for broadcast in under_way:
                 progress = await _progress(session, broadcast, now)
-                final = progress.to_send == 0
+                final = progress.to_send == 0 and progress.waiting == 0
                 if final and broadcast.status == AnnouncementStatus.SENDING:
                     broadcast.status = AnnouncementStatus.DONE
                     broadcast.finished_at = now
@@ -582,7 +582,9 @@ async def _progress(session: AsyncSession, broadcast: Broadcast, now: datetime) 
             Notice.status,
             Notice.error,
             func.count(Notice.id),
-            func.count(Notice.id).filter(Notice.due_at > now),
+            # Not yet due and never tried: waiting for the morning (quiet hours, or the
+            # member's one piece of news a day). A retry waiting for its turn is to send.
+            func.count(Notice.id).filter(Notice.due_at > now, Notice.attempts == 0),
         )
         .where(Notice.broadcast_id == broadcast.id)
         .group_by(Notice.status, Notice.error)
