@@ -32,7 +32,7 @@ MENU_INPUT = [
     pytest.param("blablub", "nicht verstanden", id="random-text"),
     pytest.param("🙂", "nicht verstanden", id="emoji"),
     pytest.param(HUGE, "nicht verstanden", id="10000-characters"),
-    pytest.param("9", "Die Nummer 9 gibt es hier nicht", id="option-out-of-range"),
+    pytest.param("12", "Die Nummer 12 gibt es hier nicht", id="option-out-of-range"),
     pytest.param("0", "Die Nummer 0 gibt es hier nicht", id="option-zero"),
     pytest.param("123", "Die Nummer 123 gibt es hier nicht", id="three-digit-number"),
     pytest.param("-1", "nicht verstanden", id="negative-number"),
@@ -164,7 +164,7 @@ ENGLISH_MENU = {"Open workshops nearby", "Events", "Settings", "Help"}
     ("send", "hint"),
     [
         pytest.param("blablub", "didn't understand", id="random-text"),
-        pytest.param("9", "There is no number 9 here", id="option-out-of-range"),
+        pytest.param("12", "There is no number 12 here", id="option-out-of-range"),
         pytest.param("/nope", "don't know that command", id="unknown-command"),
         pytest.param(HUGE, "didn't understand", id="10000-characters"),
     ],
