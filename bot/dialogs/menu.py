@@ -88,9 +88,13 @@ class Menu(Dialog):
         return {State.MAIN: Screen(self._main, (on(OPEN, _open), on(NEWS, self._news)))}
 
     async def _main(self, ctx: Context) -> Screenful:
-        menu = say(ctx._("What would you like to do?"), *menu_buttons(ctx))
-        # After the menu, so its numbers stay the menu's numbers.
-        return (menu, news_question(ctx)) if ctx.data.get(ASK_NEWS) else (menu,)
+        question = ctx._("What would you like to do?")
+        if not ctx.data.get(ASK_NEWS):
+            return (say(question, *menu_buttons(ctx)),)
+        # One message, the answers last: the menu's numbers stay the menu's, and on
+        # Telegram the menu's keyboard stays on the last message.
+        news = news_question(ctx)
+        return (say(f"{question}\n\n{news.text}", *menu_buttons(ctx), *news.buttons),)
 
     async def _news(self, ctx: Context, yes: bool) -> Step:
         await ctx.services.members.set_consent(ctx.member.id, NEWS_CONSENT, yes)
