@@ -437,3 +437,23 @@ async def test_a_worker_that_does_not_serve_the_organiser_leaves_the_summary_to_
     await dispatcher(app, inbox, clock).run_once()
     assert "Ankündigung gesendet." in inbox.text("olga")
     assert inbox.text("olga").count("Gesendet: 1") == 1
+
+
+async def test_on_the_console_the_organiser_hears_every_tenth_of_the_way(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Werkstatttag")
+    for n in range(10):
+        await signed_up(app, f"m{n}", event_id)
+    await _announce_to_event(olga)
+    await olga.tap("Senden")
+    inbox = Inbox()
+    assert await dispatcher(app, inbox, clock, batch=1).run_once() == 10
+    updates = [m.text for m in inbox.messages("olga")]
+    assert [u.splitlines()[0] for u in updates[:-1]] == [
+        f"{n} von 10 gesendet" for n in range(1, 10)
+    ]
+    assert updates[-1].startswith("Ankündigung gesendet.\nGesendet: 10")
+    # Each update opens the running screen: "1" pauses (nothing left to pause here).
+    assert "Anhalten" in inbox.labels("olga")
