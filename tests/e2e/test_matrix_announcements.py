@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -73,9 +74,9 @@ async def test_matrix_on_synapse_with_its_default_rate_limits_20_members_get_it_
         assert "Aufräumtag" in await olga.reply(olga.say("Menschen einer meiner Veranstaltungen"))
         await olga.reply(olga.say("Aufräumtag"))
         await olga.reply(olga.say("Beide"))
-        await olga.reply(olga.say(TEXT))
-        preview = await olga.reply(olga.say("Ohne Knopf"))
-        assert TEXT in preview and "20" in preview
+        # To an event's people the button is the event's own "Anmelden": the preview.
+        preview = await olga.reply(olga.say(TEXT))
+        assert TEXT in preview and "Geht an 20 Personen" in preview and "Senden" in preview
 
         # Now Synapse's defaults for the bot's account, and the bot restarted with its
         # default pacing (0.2/s, a burst of 10); Olga's preview waits for her.
@@ -106,8 +107,13 @@ async def test_matrix_on_synapse_with_its_default_rate_limits_20_members_get_it_
         counts = [sum(TEXT in body for _, body in p.notices) for p in people]
         assert counts == [1] * RECIPIENTS, counts
         assert all(room == p.room_id for p in people for room, body in p.notices if TEXT in body)
-        summary = [body for _, body in olga.notices if "Ankündigung gesendet." in body]
-        assert len(summary) == 1 and "Gesendet: 20" in summary[0], olga.notices[-3:]
+        said = [body for _, body in olga.notices]
+        assert not [body for body in said if "nicht verstanden" in body]
+        # On the way, how far it has got (a new tenth, after each group of sends)...
+        assert [body for body in said if re.match(r"(1?[1-9]|10) von 20 gesendet", body)], said
+        # ...and at the end the summary, once.
+        summary = [body for body in said if "Ankündigung gesendet." in body]
+        assert len(summary) == 1 and "Gesendet: 20" in summary[0], said[-3:]
         assert "Fehlgeschlagen" not in summary[0]
         # Paced, not stormed: after the answer to "Senden", 20 announcements and the
         # summary, a burst and then one every 5 s (about a minute). Unpaced, half of
