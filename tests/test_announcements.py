@@ -162,12 +162,12 @@ async def test_region_news_reach_only_those_who_said_yes_and_are_capped(
         )
         if n < 2:
             assert preview.count == 1 and preview.refused is None
-            await app.announcements.confirm(olga_id, preview.id, NOW, 0)
+            await app.announcements.confirm(olga_id, preview.id, preview.revision, NOW, 0)
             ids.append(preview.id)
         else:
             assert preview.refused == WEEK_CAP  # two a week
             with pytest.raises(AnnouncementRefused):
-                await app.announcements.confirm(olga_id, preview.id, NOW, 0)
+                await app.announcements.confirm(olga_id, preview.id, preview.revision, NOW, 0)
     # One a day per member: the second waits for the next morning, 8:00.
     first, second = (await _rows(app, ids[0]))[0], (await _rows(app, ids[1]))[0]
     assert first.due_at == NOW
@@ -210,7 +210,7 @@ async def test_no_more_announcements_from_one_or_all_with_undo(
         preview = await app.announcements.preview(
             olga_id, AnnouncementDraft(text, audience), clock[0], None
         )
-        await app.announcements.confirm(olga_id, preview.id, clock[0], 0)
+        await app.announcements.confirm(olga_id, preview.id, preview.revision, clock[0], 0)
         return preview.id
 
     await announce("Erste")
@@ -259,7 +259,7 @@ async def test_an_announcement_waits_for_the_morning_in_the_quiet_hours(
     preview = await app.announcements.preview(
         olga_id, AnnouncementDraft(TEXT, audience), clock[0], None
     )
-    progress = await app.announcements.confirm(olga_id, preview.id, clock[0], 0)
+    progress = await app.announcements.confirm(olga_id, preview.id, preview.revision, clock[0], 0)
     assert progress.waiting == 1
     inbox = Inbox()
     assert await dispatcher(app, inbox, clock).run_once() == 0
@@ -310,7 +310,7 @@ async def test_blocked_and_failing_members_are_counted(
     await signed_up(app, "anna", event_id)
     await signed_up(app, "ben", event_id)
     await _announce_to_event(olga)
-    broadcast_id = int(olga.button("Senden").payload.split(":")[1])
+    broadcast_id = int(olga.button("Senden").payload.split(":")[1].split(".")[0])
     await olga.tap("Senden")
 
     class Picky(Inbox):
@@ -348,7 +348,7 @@ async def test_two_workers_send_each_person_once(app: Werkbank, clock: list[date
     preview = await app.announcements.preview(
         olga_id, AnnouncementDraft(TEXT, audience), clock[0], None
     )
-    await app.announcements.confirm(olga_id, preview.id, clock[0], 0)
+    await app.announcements.confirm(olga_id, preview.id, preview.revision, clock[0], 0)
     one, two = Inbox(delay=0.01), Inbox(delay=0.01)
     await asyncio.gather(
         dispatcher(app, one, clock, worker="a", batch=3).run_once(),
@@ -385,7 +385,7 @@ async def _one_announcement(database_url: str) -> None:
         preview = await app.announcements.preview(
             olga_id, AnnouncementDraft(TEXT, audience), NOW, None
         )
-        await app.announcements.confirm(olga_id, preview.id, NOW, 0)
+        await app.announcements.confirm(olga_id, preview.id, preview.revision, NOW, 0)
         await dispatcher(app, Inbox(), [NOW]).run_once()
     finally:
         await app.close()
@@ -457,3 +457,23 @@ async def test_on_the_console_the_organiser_hears_every_tenth_of_the_way(
     assert updates[-1].startswith("Ankündigung gesendet.\nGesendet: 10")
     # Each update opens the running screen: "1" pauses (nothing left to pause here).
     assert "Anhalten" in inbox.labels("olga")
+
+
+async def test_senden_under_an_old_preview_sends_nothing_it_did_not_show(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Werkstatttag")
+    await signed_up(app, "anna", event_id)
+    await _announce_to_event(olga, "Fassung A")
+    old_send = olga.button("Senden").payload
+    await olga.tap("Text ändern")
+    await olga.send("Fassung B")
+    assert "Fassung B" in olga.text
+    await olga.press(old_send)  # the button under "Fassung A", further up the chat
+    assert "Diese Vorschau war veraltet" in olga.text and "Fassung B" in olga.text
+    assert await _rows(app) == []
+    await olga.tap("Senden")
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()
+    assert "Fassung B" in inbox.text("anna") and "Fassung A" not in inbox.text("anna")

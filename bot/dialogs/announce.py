@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.codes import AnnouncementButton, AnnouncementStatus, Audience, EventPeople, Field
-from bot.dialogs.actions import POSITIVE, Action, ValueAction, code
+from bot.dialogs.actions import INDEX, POSITIVE, Action, ValueAction, code, with_id
 from bot.dialogs.announcements import announcement_message, announcement_service
 from bot.dialogs.base import (
     ButtonRow,
@@ -43,6 +43,7 @@ from bot.services.contracts import (
     NEARBY_KM,
     NOBODY,
     NOT_DRAFT,
+    STALE_PREVIEW,
     TOO_LONG,
     WEEK_CAP,
     AnnouncementDraft,
@@ -63,7 +64,7 @@ ALL_FIELDS = Action("aud_all_fields")
 BUTTON = ValueAction("ann_button", code(AnnouncementButton))
 BUTTON_EVENT = ValueAction("ann_button_ev", POSITIVE)
 BUTTON_TOPIC = ValueAction("ann_button_topic", POSITIVE)
-SEND = ValueAction("ann_send", POSITIVE)  # the draft's id
+SEND = ValueAction("ann_send", with_id(INDEX))  # the draft's id and revision
 CHANGE_TEXT = Action("ann_change_text")
 CHANGE_AUDIENCE = Action("ann_change_audience")
 CHANGE_BUTTON = Action("ann_change_button")
@@ -415,7 +416,7 @@ class Announce(Dialog):
         )
         rows: list[ButtonRow] = []
         if preview.refused is None:
-            rows.append((Button(ctx._("Send"), SEND(preview.id)),))
+            rows.append((Button(ctx._("Send"), SEND((preview.id, preview.revision))),))
             footer = count
         else:
             footer = _refusal(ctx, preview.refused)
@@ -435,12 +436,16 @@ class Announce(Dialog):
             Button(ctx._("Change button"), CHANGE_BUTTON.payload),
         )
 
-    async def _send(self, ctx: Context, draft_id: int) -> Step:
+    async def _send(self, ctx: Context, draft: tuple[int, int]) -> Step:
+        draft_id, revision = draft
         try:
             progress = await announcement_service(ctx).confirm(
-                ctx.member.id, draft_id, ctx.now, ctx.account_id
+                ctx.member.id, draft_id, revision, ctx.now, ctx.account_id
             )
         except AnnouncementRefused as refused:
+            if refused.reason == STALE_PREVIEW:
+                text = ctx._("That preview was out of date. Here is the current one:")
+                return self.go(State.PREVIEW, say=note(text), remember=False)
             if refused.reason == NOT_DRAFT:
                 text = ctx._("This announcement is already on its way.")
                 return self.go(State.RUNNING, {"broadcast_id": draft_id}, say=note(text))

@@ -278,14 +278,20 @@ class Runner:
         for dialog in self.flows.values():
             to = dialog.standing(msg.payload)
             if to is not None:
-                # As a notice opens its screen: the button's own data, and "Zurück" leads
-                # back to where the member was.
+                # As a notice opens its screen: the member's state data (a draft the
+                # button acts on) with the button's own on top, and "Zurück" leads back
+                # to where the member was.
                 snapshot = {k: v for k, v in here.data.items() if not k.startswith("_")}
                 history = [
                     *here.data.get("_history", []),
                     [here.at.flow, str(here.at.state), snapshot],
                 ]
-                data = {**to.data, "_history": history[-HISTORY_LIMIT:], "_offered": []}
+                data = {
+                    **snapshot,
+                    **to.data,
+                    "_history": history[-HISTORY_LIMIT:],
+                    "_offered": [],
+                }
                 there = _Here(here.conv, Target(to.flow, to.state, data), dialog, here.t)
                 return await self._answer(there, Answer(msg), msg)
         return None

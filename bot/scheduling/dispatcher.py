@@ -114,29 +114,45 @@ class Dispatcher:
         self._edited: dict[int, float] = {}  # announcement → when its message was last edited
         self._reporting = False
         self._reported_at = 0.0
-        self._limit = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        self._limits: dict[str, asyncio.Semaphore] = {}  # one per channel
         self._scheduler: AsyncIOScheduler | None = None
         self._ticking: asyncio.Task[None] | None = None
 
     async def run_once(self) -> int:
-        """Deliver what is due now; returns how many notices were sent."""
-        sent = 0
+        """Deliver what is due now; returns how many notices were sent.
+
+        Each channel claims and sends on its own, side by side, with its own batch size
+        and concurrency: a channel paced at 0.2 messages/s (Matrix's default) neither
+        holds up Telegram's batches nor keeps a batch longer than the claim's lease."""
         finisher = Finisher(self.notices, self.clock, self._report_soon)
+        try:
+            sent = await asyncio.gather(
+                *(self._run_channel(name, finisher) for name in self.channels)
+            )
+        finally:
+            await finisher.flush()
+        await self._report_progress()
+        return sum(sent)
+
+    async def _run_channel(self, name: str, finisher: Finisher) -> int:
+        served = {name: self.only.get(name)}
+        size = min(self.batch, getattr(self.channels[name], "batch_size", None) or self.batch)
+        limit = self._limits.setdefault(name, asyncio.Semaphore(self.concurrency))
+        sent = 0
         while True:
-            served = {channel: self.only.get(channel) for channel in self.channels}
-            batch = await self.notices.claim_due(self.worker, self.clock(), served, self.batch)
+            batch = await self.notices.claim_due(self.worker, self.clock(), served, size)
             if not batch:
-                await self._report_progress()
                 return sent
             try:
-                results = await asyncio.gather(*(self._one(work, finisher) for work in batch))
+                results = await asyncio.gather(*(self._one(w, finisher, limit) for w in batch))
             finally:
                 await finisher.flush()
             sent += sum(results)
             await self._report_progress()
 
-    async def _one(self, work: Work, finisher: Finisher) -> bool:
-        async with self._limit:
+    async def _one(self, work: Work, finisher: Finisher, limit: asyncio.Semaphore) -> bool:
+        async with limit:
             notice = work.notice
             if work.skip_reason is not None:
                 await finisher.add(notice.id, WorkStatus.SKIPPED, work.skip_reason)
@@ -222,7 +238,9 @@ class Dispatcher:
                 if message_id is not None and message_id != report.message_id:
                     await self.announcements.set_report_message(report.progress.id, message_id)
             else:
-                await channel.deliver(account, messages)
+                # Not behind the channel's queue of paced sends (Matrix): an answer of sorts.
+                tell = getattr(channel, "tell", None) or channel.deliver
+                await tell(account, messages)
             done.append(report)
         return done
 

@@ -46,6 +46,7 @@ from bot.services.contracts import (
     MAX_ANNOUNCEMENT,
     NOBODY,
     NOT_DRAFT,
+    STALE_PREVIEW,
     TOO_LONG,
     WEEK_CAP,
     AnnouncementDraft,
@@ -197,6 +198,7 @@ class Announcements:
                 broadcast = Broadcast(organiser_id=organiser_id, created_at=now)
                 session.add(broadcast)
             broadcast.text = text
+            broadcast.revision = (broadcast.revision or 0) + 1
             broadcast.audience = draft.audience.as_dict()
             broadcast.news = draft.audience.kind.is_news
             broadcast.button = button
@@ -209,15 +211,21 @@ class Announcements:
                 refused = NOBODY
             elif broadcast.news and not await self._under_week_cap(session, member, now):
                 refused = WEEK_CAP
-            return Preview(broadcast.id, count, member.display_name, button_title, refused)
+            return Preview(
+                broadcast.id, broadcast.revision, count, member.display_name, button_title, refused
+            )
 
     async def confirm(
-        self, organiser_id: int, broadcast_id: int, now: datetime, account_id: int
+        self, organiser_id: int, broadcast_id: int, revision: int, now: datetime, account_id: int
     ) -> Progress:
         """Fix the list and put one outbox row per recipient; the organiser follows the
         progress on the account they confirmed from (`account_id`). A second "Senden"
-        changes nothing (`AnnouncementRefused(NOT_DRAFT)`)."""
+        changes nothing (`AnnouncementRefused(NOT_DRAFT)`); one under a preview of an
+        older `revision` neither (`STALE_PREVIEW`)."""
         async with self.db.transaction() as session:
+            # Locked first: two confirms of one organiser (two workers) count the week's
+            # news one after the other, so the cap holds.
+            member = await session.get(Member, organiser_id, with_for_update=True)
             member = await organiser(session, organiser_id)
             # The row lock (PostgreSQL) or the write lock (SQLite) taken first: of two
             # taps, on two workers, one confirms and the other finds no draft.
@@ -227,6 +235,7 @@ class Announcements:
                     Broadcast.id == broadcast_id,
                     Broadcast.organiser_id == organiser_id,
                     Broadcast.status == AnnouncementStatus.DRAFT,
+                    Broadcast.revision == revision,
                 )
                 .values(status=AnnouncementStatus.SENDING)
                 .returning(Broadcast.id)
@@ -235,6 +244,8 @@ class Announcements:
                 exists_ = await session.get(Broadcast, broadcast_id)
                 if exists_ is None or exists_.organiser_id != organiser_id:
                     raise AnnouncementRefused(GONE)
+                if exists_.status == AnnouncementStatus.DRAFT:
+                    raise AnnouncementRefused(STALE_PREVIEW)
                 raise AnnouncementRefused(NOT_DRAFT)
             broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
             assert broadcast is not None

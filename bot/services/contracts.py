@@ -552,6 +552,7 @@ NOBODY = "nobody"  # the audience is empty
 WEEK_CAP = "week_cap"  # two region announcements this week already
 NOT_DRAFT = "not_draft"  # sent already (a second tap on "Senden")
 GONE = "gone"  # no such announcement of this organiser
+STALE_PREVIEW = "stale_preview"  # "Senden" under a preview changed since
 
 
 @dataclass(frozen=True)
@@ -631,6 +632,7 @@ class Preview:
     get it, and why it cannot go out (None: it can)."""
 
     id: int
+    revision: int
     count: int
     organiser_name: str
     button_title: str | None  # the event's or topic's title under its button
@@ -666,7 +668,7 @@ class AnnouncementService(Protocol):
         self, organiser_id: int, draft: AnnouncementDraft, now: datetime, draft_id: int | None
     ) -> Preview: ...
     async def confirm(
-        self, organiser_id: int, broadcast_id: int, now: datetime, account_id: int
+        self, organiser_id: int, broadcast_id: int, revision: int, now: datetime, account_id: int
     ) -> Progress: ...
     async def pause(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...
     async def resume(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress: ...

@@ -377,6 +377,9 @@ class Broadcast(Base):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"))
     topic_id: Mapped[int | None] = mapped_column(ForeignKey("topic.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(20), default="draft")  # AnnouncementStatus
+    # Raised on every save of the draft; "Senden" carries it, so a preview seen before a
+    # change can never send what its organiser did not see.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]

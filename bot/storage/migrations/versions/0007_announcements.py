@@ -30,6 +30,7 @@ def _broadcast_columns() -> tuple[sa.Column[object], ...]:
         sa.Column("button", sa.String(20), nullable=False, server_default="none"),
         sa.Column("event_id", sa.Integer(), nullable=True),
         sa.Column("topic_id", sa.Integer(), nullable=True),
+        sa.Column("revision", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("total", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
