@@ -47,6 +47,7 @@ import os
 import platform
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -308,7 +309,7 @@ async def announce(
     assert preview.refused is None and preview.count == count, preview
     began = time.perf_counter()
     progress = await app.announcements.confirm(
-        people.organiser, preview.id, now, people.organiser_account
+        people.organiser, preview.id, preview.revision, now, people.organiser_account
     )
     confirm_s = time.perf_counter() - began
     assert progress.total == count, progress
@@ -1293,6 +1294,15 @@ def summary(r: dict[str, Any]) -> None:
         print("| " + " | ".join(row) + " |")
 
 
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
 async def main(args: argparse.Namespace) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
     s = QUICK if args.quick else FULL
@@ -1303,6 +1313,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     offset = clock_offset(datetime.now(UTC))
     kind = "sqlite" if args.sqlite else "postgresql"
     results: dict[str, Any] = {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "changed_then": git("status", "--short", "bot").splitlines(),
         "sizes": asdict(s),
         "clock_offset_s": offset,
         "clock_local_at_start": (datetime.now(UTC) + timedelta(seconds=offset))

@@ -477,3 +477,40 @@ async def test_senden_under_an_old_preview_sends_nothing_it_did_not_show(
     inbox = Inbox()
     await dispatcher(app, inbox, clock).run_once()
     assert "Fassung B" in inbox.text("anna") and "Fassung A" not in inbox.text("anna")
+
+
+async def test_one_piece_of_news_a_day_holds_after_a_pause(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    """Olga's news is paused overnight while Otto's is due the next morning: when both
+    fall due at 8:00 the member gets one that day and the other the day after."""
+    _, olga_id = await organiser(app)
+    _, otto_id = await organiser(app, "otto")
+    await organised_by(app, olga_id, "Werkstatttag")
+    await organised_by(app, otto_id, "Repair-Abend")
+    yes = ChatUser(app.runner, "yes")
+    await yes.onboard("Bendorf")
+    await yes.tap("Ja, gern")
+
+    async def news(organiser_id: int, text: str) -> int:
+        region = AudienceChoice(Audience.REGION)
+        preview = await app.announcements.preview(
+            organiser_id, AnnouncementDraft(text, region), clock[0], None
+        )
+        await app.announcements.confirm(organiser_id, preview.id, preview.revision, clock[0], 0)
+        return preview.id
+
+    clock[0] = datetime(2026, 11, 24, 10, 0, tzinfo=BERLIN)
+    olgas = await news(olga_id, "Von Olga")
+    await app.announcements.pause(olga_id, olgas, clock[0])
+    clock[0] = datetime(2026, 11, 24, 11, 0, tzinfo=BERLIN)
+    await news(otto_id, "Von Otto")
+    clock[0] = datetime(2026, 11, 25, 7, 0, tzinfo=BERLIN)
+    await app.announcements.resume(olga_id, olgas, clock[0])
+    inbox = Inbox()
+    clock[0] = datetime(2026, 11, 25, 8, 1, tzinfo=BERLIN)
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    assert "Von Olga" in inbox.text("yes") and "Von Otto" not in inbox.text("yes")
+    clock[0] = datetime(2026, 11, 26, 8, 1, tzinfo=BERLIN)
+    assert await dispatcher(app, inbox, clock).run_once() == 1
+    assert "Von Otto" in inbox.text("yes")

@@ -17,7 +17,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 E = TypeVar("E", bound=enum.Enum)
 
-# Ids are positive and fit PostgreSQL's BIGINT; twelve digits are far beyond any table here.
+# Ids as digits; at most MAX_ID (below), since the tables' ids are INTEGERs.
 _ID = re.compile(r"[0-9]{1,12}")
 
 
@@ -70,14 +70,18 @@ class ValueAction(Generic[T]):
             raise BadPayload(payload) from error
 
 
+# Ids are PostgreSQL INTEGERs: a larger one is no id of ours (and would fail the query).
+MAX_ID = 2**31 - 1
+
+
 def _load_positive(text: str) -> int:
-    if not _ID.fullmatch(text) or int(text) == 0:
+    if not _ID.fullmatch(text) or not 0 < int(text) <= MAX_ID:
         raise BadPayload(text)
     return int(text)
 
 
 def _load_index(text: str) -> int:
-    if not _ID.fullmatch(text):
+    if not _ID.fullmatch(text) or int(text) > MAX_ID:
         raise BadPayload(text)
     return int(text)
 

@@ -59,9 +59,11 @@ class Finisher:
         notices: Notices,
         clock: Callable[[], datetime],
         after_flush: Callable[[], Awaitable[None]] | None = None,
+        worker: str | None = None,
     ) -> None:
         self.notices = notices
         self.clock = clock
+        self.worker = worker
         self.after_flush = after_flush
         self._done: list[tuple[int, WorkStatus, str | None]] = []
         self._since = asyncio.get_running_loop().time()
@@ -77,7 +79,7 @@ class Finisher:
         async with self._lock:
             done, self._done = self._done, []
             self._since = asyncio.get_running_loop().time()
-            await self.notices.finish_many(done, self.clock())
+            await self.notices.finish_many(done, self.clock(), self.worker)
         if self.after_flush is not None and done:
             await self.after_flush()
 
@@ -125,7 +127,7 @@ class Dispatcher:
         Each channel claims and sends on its own, side by side, with its own batch size
         and concurrency: a channel paced at 0.2 messages/s (Matrix's default) neither
         holds up Telegram's batches nor keeps a batch longer than the claim's lease."""
-        finisher = Finisher(self.notices, self.clock, self._report_soon)
+        finisher = Finisher(self.notices, self.clock, self._report_soon, self.worker)
         try:
             sent = await asyncio.gather(
                 *(self._run_channel(name, finisher) for name in self.channels)
@@ -176,7 +178,12 @@ class Dispatcher:
                 await finisher.add(notice.id, WorkStatus.SKIPPED, "blocked")
                 return False
             await self.notices.retry_later(
-                notice.id, self.clock(), MAX_ATTEMPTS, error or "send failed", retry_delay
+                notice.id,
+                self.clock(),
+                MAX_ATTEMPTS,
+                error or "send failed",
+                retry_delay,
+                self.worker,
             )
             return False
 

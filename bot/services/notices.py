@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,7 @@ from bot.storage.models import (
 )
 
 LEASE = timedelta(minutes=5)
+PAUSED = "paused"
 BATCH = 200
 
 
@@ -142,6 +143,8 @@ def _announcement_skip(announcement: AnnouncementFacts | None, member: Member) -
         return "announcement gone"
     if announcement.status == AnnouncementStatus.CANCELLED:
         return "cancelled"
+    if announcement.status == AnnouncementStatus.PAUSED:
+        return PAUSED  # not skipped: held until "Weiter" (`_hold_announcements`)
     if not wants_announcement(member.consents or {}, announcement.organiser_id, announcement.news):
         return "opted out"
     return None
@@ -264,6 +267,7 @@ class AnnouncementFacts:
             "button": self.button,
             "button_event_id": self.event_id,
             "button_topic_id": self.topic_id,
+            "news": self.news,
         }
 
 
@@ -435,6 +439,7 @@ class Notices:
                 return []
             works = await self._works(session, sorted(claimed), now)
             works = [await _end_hold(session, work, now, self.times) for work in works]
+            works = await _hold_announcements(session, works, now, self.times)
             return [w for w in works if not await _wait_for_morning(session, w, now, self.times)]
 
     async def _works(
@@ -517,11 +522,15 @@ class Notices:
             )
 
     async def finish_many(
-        self, done: Sequence[tuple[int, WorkStatus, str | None]], now: datetime
+        self,
+        done: Sequence[tuple[int, WorkStatus, str | None]],
+        now: datetime,
+        worker: str | None = None,
     ) -> None:
         """Finish several notices in one transaction, an UPDATE per outcome: the
         dispatcher marks a round's sends together (a crash before this resends at most
-        those, once their lease runs out)."""
+        those, once their lease runs out). Only rows `worker` still holds: one another
+        worker took over after the lease is theirs to finish."""
         if not done:
             return
         groups: dict[tuple[WorkStatus, str | None], list[int]] = {}
@@ -531,7 +540,11 @@ class Notices:
             for (status, error), ids in groups.items():
                 await session.execute(
                     update(Notice)
-                    .where(Notice.id.in_(ids), Notice.status == WorkStatus.CLAIMED)
+                    .where(
+                        Notice.id.in_(ids),
+                        Notice.status == WorkStatus.CLAIMED,
+                        *((Notice.claimed_by == worker,) if worker is not None else ()),
+                    )
                     .values(status=status, done_at=now, error=error)
                     .execution_options(synchronize_session=False)
                 )
@@ -543,12 +556,13 @@ class Notices:
         max_attempts: int,
         error: str,
         delay: Callable[[int], timedelta] = lambda attempts: timedelta(minutes=2),
+        worker: str | None = None,
     ) -> None:
         """A failed send goes back into the queue, `delay(attempts so far)` from `now`,
-        until it has failed `max_attempts` times."""
+        until it has failed `max_attempts` times (not when another worker took it over)."""
         async with self.db.transaction() as session:
-            notice = await session.get(Notice, notice_id)
-            if notice is None:
+            notice = await session.get(Notice, notice_id, with_for_update=True)
+            if notice is None or (worker is not None and notice.claimed_by != worker):
                 return
             notice.error = error[:500]
             if notice.attempts >= max_attempts:
@@ -593,10 +607,77 @@ async def _wait_for_morning(
         morning = times.morning_after_quiet(now)
     if morning is None:
         return False
+    await _put_back(session, [notice.id], due_at=morning)
+    return True
+
+
+async def _put_back(
+    session: AsyncSession,
+    ids: Sequence[int],
+    due_at: datetime | None = None,
+    status: WorkStatus = WorkStatus.PENDING,
+) -> None:
+    """Claimed rows back into the queue unsent (their claim was no try of its own)."""
+    if not ids:
+        return
+    values: dict[str, object] = {
+        "status": status,
+        "claimed_by": None,
+        "claimed_at": None,
+        "attempts": Notice.attempts - 1,
+    }
+    if due_at is not None:
+        values["due_at"] = due_at
     await session.execute(
         update(Notice)
-        .where(Notice.id == notice.id)
-        .values(due_at=morning, status=WorkStatus.PENDING, claimed_by=None, claimed_at=None)
+        .where(Notice.id.in_(ids))
+        .values(values)
         .execution_options(synchronize_session=False)
     )
-    return True
+
+
+async def _hold_announcements(
+    session: AsyncSession, works: list[Work], now: datetime, times: CheckinTimes
+) -> list[Work]:
+    """What of a claimed batch's announcements must not go out now: a paused one's rows
+    go back to `held` (a failed send retried while paused must wait for "Weiter"), and
+    news to a member who already has news today wait for the next morning (one a day,
+    also when a pause, the quiet hours or two organisers at once bunched them)."""
+    paused = [w.notice.id for w in works if w.skip_reason == PAUSED]
+    await _put_back(session, paused, status=WorkStatus.HELD)
+    news = [
+        w
+        for w in works
+        if w.notice.kind == NoticeKind.ANNOUNCEMENT
+        and w.skip_reason is None
+        and w.notice.params.get("news") is True
+    ]
+    later: list[int] = []
+    if news:
+        midnight = datetime.combine(now.astimezone(times.tz).date(), time(), times.tz)
+        batch = [w.notice.id for w in works]
+        had = set(
+            (
+                await session.scalars(
+                    select(Notice.member_id)
+                    .join(Broadcast, Broadcast.id == Notice.broadcast_id)
+                    .where(
+                        Notice.member_id.in_({w.notice.member_id for w in news}),
+                        Broadcast.news.is_(True),
+                        Notice.id.not_in(batch),
+                        or_(
+                            (Notice.status == WorkStatus.DONE) & (Notice.done_at >= midnight),
+                            Notice.status == WorkStatus.CLAIMED,
+                        ),
+                    )
+                )
+            ).all()
+        )
+        for work in sorted(news, key=lambda w: w.notice.id):
+            if work.notice.member_id in had:
+                later.append(work.notice.id)
+            had.add(work.notice.member_id)
+        morning = datetime.combine(midnight.date() + timedelta(days=1), time(times.quiet[1]))
+        await _put_back(session, later, due_at=morning.replace(tzinfo=times.tz).astimezone(UTC))
+    kept = set(paused) | set(later)
+    return [w for w in works if w.notice.id not in kept]
