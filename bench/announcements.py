@@ -1226,12 +1226,23 @@ def summary(r: dict[str, Any]) -> None:
                 "–",
             )
         )
+        g = f["gaps"]
         rows.append(
             (
-                f"  fixing the list of {f['recipients']} (confirm)",
+                "  pauses over the send phase",
+                f"{g['stalls']} ({g['stall_excess_s']:.1f} s beyond the pace); the rest "
+                f"{g['other_excess_s']:.1f} s (median gap {g['median_gap_ms']:.1f} ms)",
+                f"the pace alone: {g['ideal_s']:.0f} s",
+                f"{f['send_phase_s'] / g['ideal_s']:.3f}",
+            )
+        )
+        rows.append(
+            (
+                f"  fixing the list of {f['recipients']} (confirm; preview "
+                f"{f['preview_s'] * 1000:.0f} ms)",
                 f"{f['confirm_s'] * 1000:.0f} ms",
-                f"preview: {f['preview_s'] * 1000:.0f} ms",
-                "–",
+                f"the rows INSERTed alone: {f['bare_insert_s'] * 1000:.0f} ms",
+                f"{f['confirm_s'] / f['bare_insert_s']:.2f}",
             )
         )
     if "restart" in r:
@@ -1274,6 +1285,15 @@ def summary(r: dict[str, Any]) -> None:
                 (
                     f"  fixing the list of {f['pending']} (confirm)",
                     f"{f['confirm_s']:.1f} s",
+                    f"the rows INSERTed alone: {f['bare_insert_s']:.1f} s",
+                    f"{f['confirm_s'] / f['bare_insert_s']:.2f}",
+                )
+            )
+            p = f["progress_ms_after_each_batch"]
+            rows.append(
+                (
+                    f"  progress counts over {f['pending']} rows",
+                    f"reports() {p['reports']:.0f} ms, edits() {p['edits']:.0f} ms",
                     "–",
                     "–",
                 )

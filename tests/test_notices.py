@@ -218,12 +218,16 @@ async def test_the_claim_reads_only_the_notices_still_to_send(
         await app.notices.claim_due("w1", clock[0], {"console": None})
     finally:
         event.remove(app.db.engine.sync_engine, "before_cursor_execute", capture)
-    claim, params = statements[0]
+    plans = []
     async with app.db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             explain = "EXPLAIN QUERY PLAN "
         else:
             await conn.exec_driver_sql("SET enable_seqscan = off")  # an empty table
             explain = "EXPLAIN "
-        plan = " ".join(str(row) for row in (await conn.exec_driver_sql(explain + claim, params)))
-    assert "ix_notice_open_due" in plan
+        # Personal notices first, then announcements' rows: each by its partial index.
+        for claim, params in statements[:2]:
+            rows = await conn.exec_driver_sql(explain + claim, params)
+            plans.append(" ".join(str(row) for row in rows))
+    assert "ix_notice_open_personal" in plans[0]
+    assert "ix_notice_open_due" in plans[1]

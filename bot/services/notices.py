@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import exists, func, or_, select, text, true, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -37,7 +37,8 @@ from bot.services.contracts import NoticeView
 from bot.services.database import Database
 from bot.services.registrations import release_hold, release_lapsed_holds
 from bot.storage.models import (
-    OPEN_NOTICE,
+    OPEN_ANNOUNCEMENT,
+    OPEN_PERSONAL,
     Broadcast,
     ChannelAccount,
     DialogState,
@@ -406,20 +407,50 @@ class Notices:
             Notice.status == WorkStatus.PENDING,
             (Notice.status == WorkStatus.CLAIMED) & (Notice.claimed_at < now - self.lease),
         )
+        async with self.db.transaction() as session:
+            # Personal notices (reminders, check-ins, a seat come free) first, each
+            # type of row by its own partial index: an announcement to thousands, due
+            # at once, must not hold up a reminder due a minute after it.
+            claimed = await self._claim(session, worker, now, reachable, takeable, limit, False)
+            if len(claimed) < limit:
+                claimed += await self._claim(
+                    session, worker, now, reachable, takeable, limit - len(claimed), True
+                )
+            # Holds whose notice cannot go out (blocked, deleted) are freed here too.
+            await release_lapsed_holds(session, now, self.times)
+            if not claimed:
+                return []
+            works = await self._works(session, sorted(claimed), now)
+            works = [await _end_hold(session, work, now, self.times) for work in works]
+            works = await _hold_announcements(session, works, now, self.times)
+            return [w for w in works if not await _wait_for_morning(session, w, now, self.times)]
+
+    @staticmethod
+    async def _claim(
+        session: AsyncSession,
+        worker: str,
+        now: datetime,
+        reachable: ColumnElement[bool],
+        takeable: ColumnElement[bool],
+        limit: int,
+        announcements: bool,
+    ) -> list[int]:
+        """Claim up to `limit` due rows, oldest first: announcements' rows or the others."""
+        # The partial index's condition word for word (see the model), which SQLite needs.
+        condition = OPEN_ANNOUNCEMENT if announcements else OPEN_PERSONAL
         # A materialised CTE: PostgreSQL may otherwise run a `LIMIT … SKIP LOCKED`
         # sub-select inside `IN (…)` again for each row and claim far more than `limit`.
         due = (
             select(Notice.id)
-            # OPEN_NOTICE word for word: the partial index's condition (see the model).
-            .where(text(f"notice.{OPEN_NOTICE}"), takeable, Notice.due_at <= now, reachable)
+            .where(text(condition), takeable, Notice.due_at <= now, reachable)
             .order_by(Notice.due_at, Notice.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
             .cte("due")
             .prefix_with("MATERIALIZED", dialect="postgresql")
         )
-        async with self.db.transaction() as session:
-            claimed = (
+        return list(
+            (
                 await session.scalars(
                     update(Notice)
                     .where(Notice.id.in_(select(due.c.id)), takeable)
@@ -433,14 +464,7 @@ class Notices:
                     .execution_options(synchronize_session=False)
                 )
             ).all()
-            # Holds whose notice cannot go out (blocked, deleted) are freed here too.
-            await release_lapsed_holds(session, now, self.times)
-            if not claimed:
-                return []
-            works = await self._works(session, sorted(claimed), now)
-            works = [await _end_hold(session, work, now, self.times) for work in works]
-            works = await _hold_announcements(session, works, now, self.times)
-            return [w for w in works if not await _wait_for_morning(session, w, now, self.times)]
+        )
 
     async def _works(
         self, session: AsyncSession, notice_ids: Sequence[int], now: datetime

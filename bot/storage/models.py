@@ -261,6 +261,11 @@ class Registration(Base):
 
 
 OPEN_NOTICE = "status IN ('pending', 'claimed')"
+# The claim takes personal notices first, then announcements' rows, each by its index.
+OPEN_PERSONAL = f"notice.{OPEN_NOTICE} AND notice.broadcast_id IS NULL"
+OPEN_ANNOUNCEMENT = f"notice.{OPEN_NOTICE} AND notice.broadcast_id IS NOT NULL"
+OPEN_PERSONAL_INDEX = f"{OPEN_NOTICE} AND broadcast_id IS NULL"
+ANNOUNCEMENT_ROW = "broadcast_id IS NOT NULL"
 
 
 class Notice(Base):
@@ -304,11 +309,32 @@ class Notice(Base):
             postgresql_where=text(OPEN_NOTICE),
             sqlite_where=text(OPEN_NOTICE),
         ),
+        Index(
+            "ix_notice_open_personal",
+            "due_at",
+            "id",
+            postgresql_where=text(OPEN_PERSONAL_INDEX),
+            sqlite_where=text(OPEN_PERSONAL_INDEX),
+        ),
         # "Wirkung" counts the check-ins an event sent.
         Index("ix_notice_event_kind", "event_id", "kind", "status"),
         # Each member at most once per announcement; its progress counted by status.
-        Index("ux_notice_broadcast_member", "broadcast_id", "member_id", unique=True),
-        Index("ix_notice_broadcast_status", "broadcast_id", "status"),
+        # Partial: the claim of personal notices (broadcast_id IS NULL) must not pick them.
+        Index(
+            "ux_notice_broadcast_member",
+            "broadcast_id",
+            "member_id",
+            unique=True,
+            postgresql_where=text(ANNOUNCEMENT_ROW),
+            sqlite_where=text(ANNOUNCEMENT_ROW),
+        ),
+        Index(
+            "ix_notice_broadcast_status",
+            "broadcast_id",
+            "status",
+            postgresql_where=text(ANNOUNCEMENT_ROW),
+            sqlite_where=text(ANNOUNCEMENT_ROW),
+        ),
     )
 
 

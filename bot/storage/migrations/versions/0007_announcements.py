@@ -23,6 +23,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OPEN_PERSONAL = "status IN ('pending', 'claimed') AND broadcast_id IS NULL"
+ANNOUNCEMENT_ROW = "broadcast_id IS NOT NULL"
+
+
 def _broadcast_columns() -> tuple[sa.Column[object], ...]:
     """New columns each time: a Column belongs to one table once it is added."""
     return (
@@ -87,10 +91,31 @@ def upgrade() -> None:
                 ["id"],
                 ondelete="CASCADE",
             )
+    # Partial, so the claim of personal notices (broadcast_id IS NULL) never picks them.
     op.create_index(
-        "ux_notice_broadcast_member", "notice", ["broadcast_id", "member_id"], unique=True
+        "ux_notice_broadcast_member",
+        "notice",
+        ["broadcast_id", "member_id"],
+        unique=True,
+        postgresql_where=sa.text(ANNOUNCEMENT_ROW),
+        sqlite_where=sa.text(ANNOUNCEMENT_ROW),
     )
-    op.create_index("ix_notice_broadcast_status", "notice", ["broadcast_id", "status"])
+    op.create_index(
+        "ix_notice_broadcast_status",
+        "notice",
+        ["broadcast_id", "status"],
+        postgresql_where=sa.text(ANNOUNCEMENT_ROW),
+        sqlite_where=sa.text(ANNOUNCEMENT_ROW),
+    )
+    # The claim takes personal notices first by this index (the same text as
+    # bot.storage.models.OPEN_PERSONAL_INDEX; a migration must not import models).
+    op.create_index(
+        "ix_notice_open_personal",
+        "notice",
+        ["due_at", "id"],
+        postgresql_where=sa.text(OPEN_PERSONAL),
+        sqlite_where=sa.text(OPEN_PERSONAL),
+    )
     op.create_index(
         "ix_broadcast_organiser_confirmed", "broadcast", ["organiser_id", "confirmed_at"]
     )
@@ -124,6 +149,7 @@ def downgrade() -> None:
     )
     op.create_index("ix_delivery_due_at", "delivery", ["due_at"])
     op.drop_index("ix_broadcast_organiser_confirmed", table_name="broadcast")
+    op.drop_index("ix_notice_open_personal", table_name="notice")
     op.drop_index("ix_notice_broadcast_status", table_name="notice")
     op.drop_index("ux_notice_broadcast_member", table_name="notice")
     # Announcements' rows cannot live on without their column: they go with it.
