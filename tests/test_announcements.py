@@ -514,3 +514,25 @@ async def test_one_piece_of_news_a_day_holds_after_a_pause(
     clock[0] = datetime(2026, 11, 26, 8, 1, tzinfo=BERLIN)
     assert await dispatcher(app, inbox, clock).run_once() == 1
     assert "Von Otto" in inbox.text("yes")
+
+
+async def test_a_summary_that_could_not_be_sent_comes_with_the_next_round(
+    app: Werkbank, clock: list[datetime]
+) -> None:
+    olga, olga_id = await organiser(app)
+    event_id = await organised_by(app, olga_id, "Werkstatttag")
+    await signed_up(app, "anna", event_id)
+    await _announce_to_event(olga)
+    await olga.tap("Senden")
+
+    class OlgaOffline(Inbox):
+        async def deliver(self, account, messages):  # type: ignore[no-untyped-def]
+            if account.external_id == "olga":
+                return Delivered.FAILED
+            return await super().deliver(account, messages)
+
+    await dispatcher(app, OlgaOffline(), clock).run_once()
+    inbox = Inbox()
+    await dispatcher(app, inbox, clock).run_once()
+    assert "Ankündigung gesendet.\nGesendet: 1" in inbox.text("olga")
+    assert TEXT not in inbox.text("anna")  # she had it already: nothing twice

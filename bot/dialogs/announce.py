@@ -108,6 +108,8 @@ def progress_words(t: Translator, progress: Progress, final: bool) -> OutMessage
             lines.append(t._("Failed: {n}").format(n=n(progress.failed)))
         if progress.skipped:
             lines.append(t._("No longer wanted or not sent: {n}").format(n=n(progress.skipped)))
+        if progress.waiting:
+            lines.append(t._("Waiting for the morning: {n}").format(n=n(progress.waiting)))
         return OutMessage("\n".join(lines))
     lines = [t._("{sent} of {total} sent").format(sent=n(progress.sent), total=n(progress.total))]
     if progress.status == AnnouncementStatus.PAUSED:

@@ -173,15 +173,20 @@ class Runner:
     async def report(
         self, account: AccountRef, progress: Progress, final: bool
     ) -> list[OutMessage]:
-        """How far an announcement has got, for its organiser. Where buttons are numbered
-        it opens the running screen (so "1" is "Anhalten"); elsewhere its buttons carry
-        the announcement and work from any screen."""
+        """How far an announcement has got, for its organiser. Its buttons carry the
+        announcement and work from any screen. Where buttons are numbered it opens the
+        running screen (so "1" is "Anhalten"), but only from the menu or that screen:
+        an organiser in the middle of something else is not taken away from it (they
+        get the words alone)."""
         async with self._lock(account), self.conversations.step():
             conv = await self.conversations.open(account)
             t = translator(conv.member.locale, self.timezone)
             said = progress_words(t, progress, final)
             if final or not _numbered(account):
                 return [said]
+            at = (conv.flow, conv.state)
+            if at not in ((HOME.flow, HOME.state), ("announce", "running")):
+                return [replace(said, buttons=())]
             history = list(conv.data.get("_history", []))
             came_from = self._position(conv) if conv.flow is not None else None
             to = Target("announce", "running", {"broadcast_id": progress.id, "_history": history})

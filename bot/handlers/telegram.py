@@ -424,7 +424,7 @@ class TelegramChannel:
     ) -> str | None:
         """An announcement's progress for its organiser: one message, edited as it goes
         ("312 von 1 000 gesendet"); returns its id (a new one when it could not be
-        edited). A failure only costs this update: the sending goes on."""
+        edited), or None when nothing got through (the report is due again)."""
         chat_id = int(account.chat_id or account.external_id)
         message = messages[0] if messages else OutMessage("")
         try:
@@ -436,7 +436,7 @@ class TelegramChannel:
             )
         except TelegramError as exc:
             log.info("telegram: progress to chat %s failed: %s", chat_id, exc)
-            return message_id
+            return None  # due again with the next round
         return str(sent.message_id)
 
     @staticmethod

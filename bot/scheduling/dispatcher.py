@@ -114,6 +114,7 @@ class Dispatcher:
         self.announcements = announcements
         self.report = report
         self._edited: dict[int, float] = {}  # announcement → when its message was last edited
+        self._shown: dict[int, Progress] = {}  # what the progress message shows now
         self._reporting = False
         self._reported_at = 0.0
         self.concurrency = concurrency
@@ -222,6 +223,7 @@ class Dispatcher:
                 if r.progress.id not in reported
                 and _edits(self.channels.get(r.channel))
                 and loop - self._edited.get(r.progress.id, 0) >= EDIT_SECONDS
+                and self._shown.get(r.progress.id) != r.progress  # only when it changed
             ]
             await self._send_reports(editable)
         except Exception:
@@ -236,20 +238,34 @@ class Dispatcher:
             if channel is None or (allowed is not None and report.account not in allowed):
                 continue
             account = AccountRef(report.channel, report.account, chat_id=report.chat_id)
-            messages = await self.report(account, report.progress, report.final)
-            self._edited[report.progress.id] = asyncio.get_running_loop().time()
-            if _edits(channel):
-                message_id = await channel.progress(  # type: ignore[attr-defined]
-                    account, messages, report.message_id
-                )
-                if message_id is not None and message_id != report.message_id:
-                    await self.announcements.set_report_message(report.progress.id, message_id)
-            else:
-                # Not behind the channel's queue of paced sends (Matrix): an answer of sorts.
-                tell = getattr(channel, "tell", None) or channel.deliver
-                await tell(account, messages)
+            try:
+                sent = await self._send_report(channel, account, report)
+            except Exception:
+                log.exception("progress of announcement %s failed", report.progress.id)
+                sent = False
+            if not sent:
+                await self.announcements.report_failed(report)  # due again next round
+                continue
             done.append(report)
         return done
+
+    async def _send_report(self, channel: Deliverer, account: AccountRef, report: Report) -> bool:
+        assert self.report is not None and self.announcements is not None
+        messages = await self.report(account, report.progress, report.final)
+        self._edited[report.progress.id] = asyncio.get_running_loop().time()
+        self._shown[report.progress.id] = report.progress
+        if _edits(channel):
+            message_id = await channel.progress(  # type: ignore[attr-defined]
+                account, messages, report.message_id
+            )
+            if message_id is None:
+                return False
+            if message_id != report.message_id:
+                await self.announcements.set_report_message(report.progress.id, message_id)
+            return True
+        # Not behind the channel's queue of paced sends (Matrix): an answer of sorts.
+        tell = getattr(channel, "tell", None) or channel.deliver
+        return bool(await tell(account, messages) == Delivered.SENT)
 
     def _account(self, work: Work) -> tuple[Deliverer, AccountRef] | None:
         """The member's most recently used account on a channel this process serves."""

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -89,6 +89,7 @@ class Report:
     chat_id: str | None  # where the account last wrote from (a Matrix room)
     message_id: str | None
     final: bool
+    tenths: tuple[int, int] = (0, 0)  # the tenth claimed for it, and the one before
 
 
 @dataclass(frozen=True)
@@ -386,21 +387,26 @@ class Announcements:
             under_way = (
                 await session.scalars(
                     select(Broadcast).where(
-                        Broadcast.status.in_(
-                            (
-                                AnnouncementStatus.SENDING,
-                                AnnouncementStatus.CANCELLED,
-                                AnnouncementStatus.DONE,
+                        or_(
+                            Broadcast.status == AnnouncementStatus.SENDING,
+                            Broadcast.status.in_(
+                                (AnnouncementStatus.CANCELLED, AnnouncementStatus.DONE)
                             )
-                        ),
-                        Broadcast.reported_tenths < 10,
+                            & (Broadcast.reported_tenths < 10),
+                        )
                     )
                 )
             ).all()
             for broadcast in under_way:
                 progress = await _progress(session, broadcast, now)
-                final = progress.to_send == 0 and progress.waiting == 0
-                if final and broadcast.status == AnnouncementStatus.SENDING:
+                # The summary comes when nothing is left to send now (some may wait for
+                # the morning: it says how many); done is done when they went out too.
+                final = progress.to_send == 0
+                if (
+                    final
+                    and progress.waiting == 0
+                    and broadcast.status == AnnouncementStatus.SENDING
+                ):
                     broadcast.status = AnnouncementStatus.DONE
                     broadcast.finished_at = now
                     progress = replace(progress, status=AnnouncementStatus.DONE)
@@ -408,21 +414,36 @@ class Announcements:
                 if follower is False:
                     continue  # another worker serves the organiser's channel
                 tenths = 10 if final else min(9, progress.handled * 10 // max(1, progress.total))
-                if tenths <= broadcast.reported_tenths:
+                before = broadcast.reported_tenths
+                if tenths <= before:
                     continue
                 moved = await session.execute(
                     update(Broadcast)
                     .where(
                         Broadcast.id == broadcast.id,
-                        Broadcast.reported_tenths == broadcast.reported_tenths,
+                        Broadcast.reported_tenths == before,
                     )
                     .values(reported_tenths=tenths)
                     .returning(Broadcast.id)
                 )
                 if moved.scalar_one_or_none() is None or follower is None:
                     continue  # another worker reported it, or nobody follows it (the CLI)
-                out.append(await _report(session, broadcast, progress, final))
+                report = await _report(session, broadcast, progress, final)
+                out.append(replace(report, tenths=(tenths, before)))
         return out
+
+    async def report_failed(self, report: Report) -> None:
+        """A report that could not be sent is due again: its tenth goes back (unless a
+        later one was reported meanwhile)."""
+        claimed, before = report.tenths
+        if claimed == before:
+            return
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Broadcast)
+                .where(Broadcast.id == report.progress.id, Broadcast.reported_tenths == claimed)
+                .values(reported_tenths=before)
+            )
 
     async def edits(self, now: datetime) -> list[Report]:
         """Where every announcement under way stands, for channels that edit one progress
@@ -433,6 +454,7 @@ class Announcements:
                     select(Broadcast).where(
                         Broadcast.status == AnnouncementStatus.SENDING,
                         Broadcast.report_account.is_not(None),
+                        Broadcast.reported_tenths < 10,  # its summary is not overwritten
                     )
                 )
             ).all()
@@ -442,11 +464,12 @@ class Announcements:
             ]
 
     async def set_report_message(self, broadcast_id: int, message_id: str) -> None:
-        """The progress message a channel edits from now on."""
+        """The progress message a channel edits from now on (the first one wins: of two
+        workers that both sent one, the later is not edited, rather than both)."""
         async with self.db.transaction() as session:
             await session.execute(
                 update(Broadcast)
-                .where(Broadcast.id == broadcast_id)
+                .where(Broadcast.id == broadcast_id, Broadcast.report_message.is_(None))
                 .values(report_message=message_id[:100])
             )
 
