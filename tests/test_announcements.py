@@ -536,3 +536,22 @@ async def test_a_summary_that_could_not_be_sent_comes_with_the_next_round(
     await dispatcher(app, inbox, clock).run_once()
     assert "Ankündigung gesendet.\nGesendet: 1" in inbox.text("olga")
     assert TEXT not in inbox.text("anna")  # she had it already: nothing twice
+
+
+async def test_invisible_text_and_typed_distances(app: Werkbank, clock: list[datetime]) -> None:
+    olga, olga_id = await organiser(app)
+    await organised_by(app, olga_id, "Werkstatttag")
+    await olga.send("Menü")
+    await olga.tap("Ankündigung senden")
+    await olga.tap("Menschen in der Nähe eines meiner Orte")
+    await olga.tap("MakerSpace")
+    await olga.send("2,5 km")  # two and a half, not 25
+    await olga.tap("Alle")
+    await olga.send("\u200b\u200e")  # only invisible characters
+    assert "Bitte schreibe ein paar Worte." in olga.text
+    await olga.send(TEXT)
+    await olga.tap("Ohne Knopf")
+    async with app.db.sessions() as session:
+        draft = await session.scalar(select(Broadcast))
+    assert draft is not None and draft.audience["km"] == 2
+    assert draft.text == TEXT

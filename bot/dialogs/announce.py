@@ -12,6 +12,7 @@ chat too.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -51,6 +52,7 @@ from bot.services.contracts import (
     AudienceChoice,
     NotAllowed,
     Progress,
+    visible,
 )
 
 AUDIENCE = ValueAction("aud", code(Audience))
@@ -74,6 +76,7 @@ RESUME = ValueAction("ann_resume", POSITIVE)
 CANCEL = ValueAction("ann_cancel", POSITIVE)
 REFRESH = ValueAction("ann_refresh", POSITIVE)
 _CONTROLS = (PAUSE, RESUME, CANCEL, REFRESH)
+_KM = re.compile(r"(\d{1,3}(?:[.,]\d+)?)\s*(?:km|kilometer)?")
 
 
 class State(enum.StrEnum):
@@ -285,10 +288,13 @@ class Announce(Dialog):
         return self.go(State.FIELD, {"audience_km": km})
 
     async def _typed_km(self, ctx: Context, msg: Incoming) -> Step:
-        digits = "".join(ch for ch in msg.text if ch.isdigit())
-        if not digits or len(digits) > 4 or int(digits) == 0:
+        typed = _KM.fullmatch(msg.text.strip().lower())
+        if typed is None:
             return Stay(note(ctx._("Please type a distance, e.g. “30 km”.")))
-        return await self._km(ctx, int(digits))
+        km = round(float(typed[1].replace(",", ".")))  # "2,5 km" is 2.5, not 25
+        if km < 1:
+            return Stay(note(ctx._("Please type a distance, e.g. “30 km”.")))
+        return await self._km(ctx, km)
 
     async def _ask_field(self, ctx: Context) -> Screenful:
         rows: list[ButtonRow] = [(Button(ctx._("Everyone"), ALL_FIELDS.payload),)]
@@ -328,7 +334,7 @@ class Announce(Dialog):
 
     async def _text(self, ctx: Context, msg: Incoming) -> Step:
         text = (msg.text or "").strip()
-        if not text:
+        if not visible(text):
             return Stay(note(ctx._("Please write a few words.")))
         longer = too_long(ctx, text, MAX_ANNOUNCEMENT)
         if longer is not None:

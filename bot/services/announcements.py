@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -55,6 +56,7 @@ from bot.services.contracts import (
     Choice,
     Preview,
     Progress,
+    visible,
 )
 from bot.services.database import Database
 from bot.services.members import UnknownAccount, parse_account
@@ -77,6 +79,7 @@ NEARBY_KM = (10, 25, 50)
 MAX_NEARBY_KM = 200
 # Rows written per INSERT when the list is fixed.
 CHUNK = 2000
+ANALYZE_FROM = 1000
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ class Announcements:
         else a new one) and count its audience. Refuses an empty or too long text and
         what is not theirs."""
         text = draft.text.strip()
-        if not text:
+        if not visible(text):
             raise AnnouncementRefused(EMPTY_TEXT)
         if len(text) > MAX_ANNOUNCEMENT:
             raise AnnouncementRefused(TOO_LONG)
@@ -280,6 +283,10 @@ class Announcements:
             ]
             for i in range(0, len(rows), CHUNK):
                 await session.execute(insert(Notice), rows[i : i + CHUNK])
+            if len(rows) >= ANALYZE_FROM and self.db.engine.dialect.name == "postgresql":
+                # Thousands of new rows at once: without fresh statistics PostgreSQL may
+                # plan the claim as a nested loop over them (seconds per batch).
+                await session.execute(sql("ANALYZE notice"))
             broadcast.total = len(rows)
             broadcast.confirmed_at = now
             reporter = await session.get(ChannelAccount, account_id)
@@ -338,7 +345,7 @@ class Announcements:
 
     async def progress(self, organiser_id: int, broadcast_id: int, now: datetime) -> Progress:
         async with self.db.sessions() as session:
-            broadcast = await self._own(session, organiser_id, broadcast_id)
+            broadcast = await self._own(session, organiser_id, broadcast_id, lock=False)
             return await _progress(session, broadcast, now)
 
     async def _control(
@@ -364,9 +371,11 @@ class Announcements:
                 )
             return await _progress(session, broadcast, now)
 
-    async def _own(self, session: AsyncSession, organiser_id: int, broadcast_id: int) -> Broadcast:
+    async def _own(
+        self, session: AsyncSession, organiser_id: int, broadcast_id: int, lock: bool = True
+    ) -> Broadcast:
         member = await organiser(session, organiser_id)
-        broadcast = await session.get(Broadcast, broadcast_id, with_for_update=True)
+        broadcast = await session.get(Broadcast, broadcast_id, with_for_update=lock)
         if broadcast is None or (
             broadcast.organiser_id != organiser_id and member.role != Role.ADMIN
         ):

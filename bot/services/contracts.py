@@ -534,6 +534,14 @@ class CheckinService(Protocol):
 
 # -- announcements (bot.services.announcements) -----------------------------------------
 MAX_ANNOUNCEMENT = 1000
+
+
+def visible(text: str) -> bool:
+    """Whether a text shows anything: not only spaces or invisible characters (a
+    zero-width space, a direction mark), which would arrive as an empty message."""
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
 NEARBY_KM = (10, 25, 50)
 MAX_NEARBY_KM = 200
 

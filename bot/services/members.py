@@ -113,7 +113,8 @@ class Members:
     async def set_consent(self, member_id: int, key: str, value: bool) -> None:
         """Record a yes or no to one of the consents (`bot.codes`: INVITATIONS …)."""
         async with self.db.transaction() as session:
-            member = await session.get(Member, member_id)
+            # Locked: two consents changed at once must not lose one (JSON is one value).
+            member = await session.get(Member, member_id, with_for_update=True)
             if member is None:
                 raise UnknownAccount(f"member {member_id}")
             member.consents = {**(member.consents or {}), key: value}

@@ -13,6 +13,7 @@ Create Date: 2026-12-07
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -47,6 +48,16 @@ def _broadcast_columns() -> tuple[sa.Column[object], ...]:
 
 def _columns(table: str) -> set[str]:
     return {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)}
+
+
+def _indexes(table: str) -> set[str]:
+    return {i["name"] for i in sa.inspect(op.get_bind()).get_indexes(table)}
+
+
+def _create_index(present: set[str], name: str, *args: Any, **kwargs: Any) -> None:
+    """An index, unless a first run that failed later (SQLite keeps its DDL) made it."""
+    if name not in present:
+        op.create_index(name, *args, **kwargs)
 
 
 def upgrade() -> None:
@@ -91,8 +102,10 @@ def upgrade() -> None:
                 ["id"],
                 ondelete="CASCADE",
             )
+    present_indexes = _indexes("notice") | _indexes("broadcast")
     # Partial, so the claim of personal notices (broadcast_id IS NULL) never picks them.
-    op.create_index(
+    _create_index(
+        present_indexes,
         "ux_notice_broadcast_member",
         "notice",
         ["broadcast_id", "member_id"],
@@ -100,7 +113,8 @@ def upgrade() -> None:
         postgresql_where=sa.text(ANNOUNCEMENT_ROW),
         sqlite_where=sa.text(ANNOUNCEMENT_ROW),
     )
-    op.create_index(
+    _create_index(
+        present_indexes,
         "ix_notice_broadcast_status",
         "notice",
         ["broadcast_id", "status"],
@@ -109,15 +123,19 @@ def upgrade() -> None:
     )
     # The claim takes personal notices first by this index (the same text as
     # bot.storage.models.OPEN_PERSONAL_INDEX; a migration must not import models).
-    op.create_index(
+    _create_index(
+        present_indexes,
         "ix_notice_open_personal",
         "notice",
         ["due_at", "id"],
         postgresql_where=sa.text(OPEN_PERSONAL),
         sqlite_where=sa.text(OPEN_PERSONAL),
     )
-    op.create_index(
-        "ix_broadcast_organiser_confirmed", "broadcast", ["organiser_id", "confirmed_at"]
+    _create_index(
+        present_indexes,
+        "ix_broadcast_organiser_confirmed",
+        "broadcast",
+        ["organiser_id", "confirmed_at"],
     )
 
 
