@@ -827,6 +827,19 @@ async def test_a_check_in_quotes_the_expectation_and_the_organiser_gets_the_char
     assert "Die Zahlen als Tabelle" in buttons(photo)  # the buttons come with the picture
 
 
+async def _paced_bot(tmp_path: Path, botapi: BotApiServer) -> TelegramBot:
+    """A started bot with the default rate limit, against a server that refuses more
+    than 30 messages a second (429), as Telegram's flood control does."""
+    from bot.config import Settings
+
+    botapi.messages_per_second = 30
+    settings = telegram_settings(tmp_path, botapi)
+    default_rate = Settings.model_fields["telegram_rate_limit"].default
+    bot = TelegramBot(settings.model_copy(update={"telegram_rate_limit": default_rate}), [NOW])
+    await bot.start()
+    return bot
+
+
 async def test_reminders_to_many_go_out_at_the_pace_telegram_allows(
     tmp_path: Path, botapi: BotApiServer
 ) -> None:
@@ -835,13 +848,7 @@ async def test_reminders_to_many_go_out_at_the_pace_telegram_allows(
     (25/s) arrive once each, and none is refused on the way."""
     from datetime import timedelta
 
-    from bot.config import Settings
-
-    botapi.messages_per_second = 30
-    settings = telegram_settings(tmp_path, botapi)
-    default_rate = Settings.model_fields["telegram_rate_limit"].default
-    bot = TelegramBot(settings.model_copy(update={"telegram_rate_limit": default_rate}), [NOW])
-    await bot.start()
+    bot = await _paced_bot(tmp_path, botapi)
     try:
         assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
         event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING, capacity=None)
@@ -870,14 +877,9 @@ async def test_an_announcement_to_300_arrives_once_each_with_progress_and_summar
     from sqlalchemy import update
 
     from bot.codes import Role
-    from bot.config import Settings
     from bot.storage.models import Event
 
-    botapi.messages_per_second = 30
-    settings = telegram_settings(tmp_path, botapi)
-    default_rate = Settings.model_fields["telegram_rate_limit"].default
-    bot = TelegramBot(settings.model_copy(update={"telegram_rate_limit": default_rate}), [NOW])
-    await bot.start()
+    bot = await _paced_bot(tmp_path, botapi)
     try:
         assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
         olga = 4242
