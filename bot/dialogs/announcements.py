@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeGuard
 
 from bot.codes import AnnouncementButton, known_code
 from bot.dialogs.actions import INDEX, POSITIVE, Action, ValueAction
@@ -83,7 +83,7 @@ def announcement_words(ctx: Context, n: NoticeView) -> tuple[tuple[OutMessage, .
     return (), Target("announcement", State.RECEIVED, {"announcement": params})
 
 
-def _is_id(value: object) -> bool:
+def _is_id(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 

@@ -51,7 +51,7 @@ def _columns(table: str) -> set[str]:
 
 
 def _indexes(table: str) -> set[str]:
-    return {i["name"] for i in sa.inspect(op.get_bind()).get_indexes(table)}
+    return {i["name"] or "" for i in sa.inspect(op.get_bind()).get_indexes(table)}
 
 
 def _create_index(present: set[str], name: str, *args: Any, **kwargs: Any) -> None:
