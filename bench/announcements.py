@@ -8,8 +8,9 @@ in this process). Five figures, each beside a baseline measured in the same run:
    messages, 429s, and the sender's RSS at the start and the end of sending. Baseline: bare
    `send_message` calls of the same message through the same limiter, also a separate process.
 2. restart: the same, with the sender killed (`kill -9`) when the server has 40 % of the
-   messages, and started again: nothing lost, duplicates (chats that got it twice; rows
-   claimed twice) at most one batch. Baseline: the send phase of 1.
+   messages, and started again (a claim lease of 20 s, `--restart-lease`): nothing lost,
+   duplicates (chats that got it twice; rows claimed twice) at most one batch. Baseline:
+   the send phase of 1.
 3. two: two senders (two processes, each limited to 30/s) on one PostgreSQL database, one
    announcement of 2 000 recipients, the server at 60/s: no duplicates, nothing lost. And,
    for the record, the same with a claim lease (5 s) shorter than a batch takes at 30/s.
@@ -26,8 +27,8 @@ sends it with `confirm` (an EVENT audience with the "Anmelden" button); `confirm
 too ("fixing the list"). Announcements wait out the quiet hours (21:00-8:00 in Berlin), so
 outside 8:30-20:00 the bench's clock (and its senders') runs ahead to 10:00 the next morning.
 
-Run from the repository root: `python bench/announcements.py` (about 15 minutes: two sends
-of 10 000 at 30/s take 5.6 minutes each; `--quick`: ~1 000 recipients, about 2 minutes;
+Run from the repository root: `python bench/announcements.py` (about 17 minutes: two sends
+of 10 000 at 30/s take 5.6 minutes each; `--quick`: ~1 000 recipients, about 4 minutes;
 `--parts rate,restart,two,claim,unlimited` to choose). Each part gets a fresh database
 `werkbank_bench_<random>` on postgresql://postgres@127.0.0.1:5432 (or `$WERKBANK_TEST_PG`),
 dropped at the end; `--database-url` uses a given database (emptied before each part),
@@ -111,9 +112,12 @@ RATE = 30  # Telegram's messages per second over all chats, and Werkbank's limit
 RATE_SHARE = 0.95  # of the limit, over the send phase
 RSS_GROWTH_MB = 20  # of the sending process, from the start of sending to its end
 KILL_AT = 0.4  # part 2: the share of the messages the server has when the sender dies
-RESTART_LEASE_S = 5  # part 2: the restarted sender takes the dead one's claims over soon
-TWO_LEASE_S = 60  # part 3: longer than a batch takes at 30/s (200 / 30 = 6.7 s)
-SHORT_LEASE_S = 5  # part 3, for the record: shorter than that
+# Part 2: the restarted sender takes the dead one's claims over soon, but not its own: the
+# dispatcher claims the next batch while one goes out, so a claimed row waits up to two
+# batches (2 × 200 / 30 = 13.3 s) for its send; a shorter lease hands it over meanwhile.
+RESTART_LEASE_S = 20
+TWO_LEASE_S = 60  # part 3: well over two batches at 30/s
+SHORT_LEASE_S = 5  # part 3, for the record: shorter than one batch at 30/s (6.7 s)
 TWO_SERVER_RATE = 60  # part 3: the server's limit for the two senders together
 CLAIM_TARGET_MS = 20
 STALL_S = 0.25  # a gap between two messages this long is a pause, not pacing
@@ -696,6 +700,7 @@ async def limited_bench(
     offset: float,
     tmp: Path,
     kill_at: float | None = None,
+    lease: int = 300,
 ) -> Run:
     """Part 1 (`kill_at` None) or 2 (the sender killed when the server has that share of
     the messages, and started again): `count` recipients, server and limiter at RATE."""
@@ -712,10 +717,9 @@ async def limited_bench(
         now = clock()
         people = await crowd(app, [count], now, f"bench-ann-{uid}")
         sent = await announce(app, people, 0, now, words(uid), bare_insert=not kill)
-        f.update(database=label, setup_s=people.setup_s, **sent)
+        f.update(database=label, setup_s=people.setup_s, lease_s=lease, **sent)
         chats = people.groups[0]
         tally = Tally(server, uid, chats, len(server.calls))
-        lease = RESTART_LEASE_S if kill else 300
         first = await Worker.start(url, server, offset, tmp, lease=lease)
         workers = [first]
         rss: dict[str, dict[str, int]] = {}
@@ -943,11 +947,13 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
         await analyse(app)
         f.update(database=label, pending=rows, setup_s=people.setup_s, **sent)
 
-        captured: dict[str, Any] = {}
+        # The claim's statements (an UPDATE over a `WITH due AS (SELECT … FOR UPDATE SKIP
+        # LOCKED)` each: personal notices first, then announcements' rows), of the first.
+        captured: list[tuple[str, Any]] = []
 
         def capture(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
-            if statement.lstrip().upper().startswith("WITH") and "statement" not in captured:
-                captured.update(statement=statement, parameters=parameters)
+            if statement.lstrip().upper().startswith("WITH") and not times:
+                captured.append((statement, parameters))
 
         statements = StatementCounter()
         engine = app.db.engine.sync_engine
@@ -1004,7 +1010,11 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
         ms_split["Python elsewhere (the UPDATE's ORM path, session, transaction)"] = mean_ms - sum(
             ms_split.values()
         )
-        plan = await explain(app, captured)
+        plans = {
+            ("announcements' rows" if "broadcast_id IS NOT NULL" in st else "personal notices")
+            + f" ({i + 1} of {len(captured)})": await explain(app, st, parameters)
+            for i, (st, parameters) in enumerate(captured)
+        }
         # What the dispatcher asks after every batch, for the organiser's progress
         # message: both count the announcement's rows by state (median of 3 each).
         progress: dict[str, list[float]] = {"reports": [], "edits": []}
@@ -1030,8 +1040,8 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
             claim_ms=[t * 1000 for t in measured],
             statements_per_claim={k: n / claims for k, n in counted.most_common()},
             ms_per_claim=ms_split,
-            claim_statement=captured.get("statement"),
-            plan=plan,
+            claim_statements=[st for st, _ in captured],
+            plans=plans,
         )
         run.checks[f"{label}: every claim a full batch"] = claimed == BATCH * (claims + 1)
         # The target is reported, not a check that fails the run: see BENCHMARKS.md.
@@ -1041,13 +1051,10 @@ async def claim_bench(dbs: Databases, kind: str, rows: int, claims: int, offset:
     return run
 
 
-async def explain(app: Werkbank, captured: dict[str, Any]) -> list[str]:
-    """The claim statement's plan, run on a transaction that is rolled back: `EXPLAIN
-    (ANALYZE, BUFFERS)` on PostgreSQL (it claims 200 rows, undone), `EXPLAIN QUERY PLAN`
-    on SQLite."""
-    if not captured:
-        return []
-    statement, parameters = captured["statement"], captured["parameters"]
+async def explain(app: Werkbank, statement: str, parameters: Any) -> list[str]:
+    """A claim statement's plan, run on a transaction that is rolled back: `EXPLAIN
+    (ANALYZE, BUFFERS)` on PostgreSQL (it claims up to 200 rows, undone), `EXPLAIN QUERY
+    PLAN` on SQLite."""
     async with app.db.engine.connect() as conn:
         transaction = await conn.begin()
         try:
@@ -1189,14 +1196,14 @@ def show(name: str, run: Run) -> None:
     f = run.figures
     print(f"\n== {name} ({f.get('database')})")
     for key, value in f.items():
-        if key in ("plan", "claim_statement", "worker_said", "claim_ms"):
+        if key in ("plans", "claim_statements", "worker_said", "claim_ms"):
             continue
         if isinstance(value, float):
             value = round(value, 3)
         print(f"  {key}: {value}")
-    if f.get("plan"):
-        print("  plan of the claim statement:")
-        for line in f["plan"]:
+    for name, plan in (f.get("plans") or {}).items():
+        print(f"  plan of the claim statement, {name}:")
+        for line in plan:
             print(f"    {line}")
     for check, ok in run.checks.items():
         print(f"  [{'ok' if ok else 'FAILED'}] {check}")
@@ -1351,7 +1358,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 show("1. rate", runs["rate"])
             if "restart" in parts:
                 runs["restart"] = await limited_bench(
-                    dbs, kind, s.restart, 0, offset, tmp, kill_at=args.kill_at
+                    dbs, kind, s.restart, 0, offset, tmp, args.kill_at, args.restart_lease
                 )
                 show("2. restart", runs["restart"])
             if "two" in parts and kind == "postgresql":
@@ -1396,6 +1403,12 @@ if __name__ == "__main__":
         type=float,
         default=KILL_AT,
         help="part 2: the share of the messages at which the sender is killed",
+    )
+    parser.add_argument(
+        "--restart-lease",
+        type=int,
+        default=RESTART_LEASE_S,
+        help="part 2: claim_lease_seconds of the senders",
     )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "announcements.json"))
     # The sending process (started by the bench itself).
