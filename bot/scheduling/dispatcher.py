@@ -11,6 +11,8 @@ Outcomes are marked in groups (`Finisher`: every `FLUSH_EVERY` sends or
 `FLUSH_SECONDS`, and at the end of a batch), one UPDATE each instead of a transaction
 per notice. A crash resends at most what was sent since the last flush, once the
 claim's lease runs out: at most one batch, and the resends are counted (`attempts`).
+The next batch is claimed when one is down to its last `concurrency` sends, so a lease
+must outlast one batch's sending (200 at 25/s: 8 s; the default lease is 300 s).
 After each batch the organisers of announcements under way hear how far they are.
 """
 
@@ -44,6 +46,8 @@ FLUSH_EVERY = 50
 FLUSH_SECONDS = 1.0
 # Telegram edits one progress message: not more often than this (1 message/s per chat).
 EDIT_SECONDS = 3.0
+# Progress is looked at after a flush at most this often (it counts the rows).
+REPORT_SECONDS = 2.0
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -72,7 +76,9 @@ class Finisher:
     async def add(self, notice_id: int, status: WorkStatus, error: str | None = None) -> None:
         self._done.append((notice_id, status, error))
         due = asyncio.get_running_loop().time() - self._since >= FLUSH_SECONDS
-        if len(self._done) >= FLUSH_EVERY or due:
+        # One flush at a time; a send that finds one under way goes on (its outcome is
+        # in the list for the next), rather than wait holding its concurrency slot.
+        if (len(self._done) >= FLUSH_EVERY or due) and not self._lock.locked():
             await self.flush()
 
     async def flush(self) -> None:
@@ -117,6 +123,7 @@ class Dispatcher:
         self._shown: dict[int, Progress] = {}  # what the progress message shows now
         self._reporting = False
         self._reported_at = 0.0
+        self._edits_at = 0.0
         self.concurrency = concurrency
         self._limits: dict[str, asyncio.Semaphore] = {}  # one per channel
         self._scheduler: AsyncIOScheduler | None = None
@@ -149,21 +156,46 @@ class Dispatcher:
         sent = 0
         batch = await claim()
         while batch:
-            # A full batch: the next is claimed while this one goes out, so the channel's
-            # pace has no gap between batches (a claim and its reading take tens of ms).
-            following = asyncio.ensure_future(claim()) if len(batch) == size else None
-            try:
-                results = await asyncio.gather(*(self._one(w, finisher, limit) for w in batch))
-            except BaseException:
-                if following is not None:
-                    following.cancel()  # its claims lapse with the lease
-                raise
-            finally:
-                await finisher.flush()
-            sent += sum(results)
+            done, following = await self._send_batch(
+                batch, finisher, limit, claim if len(batch) == size else None
+            )
+            sent += done
             await self._report_progress()
             batch = await following if following is not None else await claim()
         return sent
+
+    async def _send_batch(
+        self,
+        batch: list[Work],
+        finisher: Finisher,
+        limit: asyncio.Semaphore,
+        claim_next: Callable[[], Awaitable[list[Work]]] | None,
+    ) -> tuple[int, asyncio.Future[list[Work]] | None]:
+        """Send a claimed batch; the notices sent, and the next batch's claim, started
+        (`claim_next`, for a full batch) when this one is down to its last `concurrency`
+        sends: no gap in the channel's pace between batches, and no batch claimed long
+        before it is sent (its lease runs from the claim)."""
+        following: asyncio.Future[list[Work]] | None = None
+        left = len(batch)
+
+        async def one(work: Work) -> bool:
+            nonlocal following, left
+            try:
+                return await self._one(work, finisher, limit)
+            finally:
+                left -= 1
+                if following is None and claim_next is not None and left <= self.concurrency:
+                    following = asyncio.ensure_future(claim_next())
+
+        try:
+            results = await asyncio.gather(*(one(w) for w in batch))
+        except BaseException:
+            if following is not None:
+                following.cancel()  # its claims lapse with the lease
+            raise
+        finally:
+            await finisher.flush()
+        return sum(results), following
 
     async def _one(self, work: Work, finisher: Finisher, limit: asyncio.Semaphore) -> bool:
         async with limit:
@@ -202,9 +234,9 @@ class Dispatcher:
     # -- organisers follow their announcements ----------------------------------------
     async def _report_soon(self) -> None:
         """After a flush, while a batch goes out: at most one report round at a time and
-        one a second (a batch of 200 takes 8 s at Telegram's pace)."""
+        one every REPORT_SECONDS (each counts the rows of the announcements under way)."""
         loop = asyncio.get_running_loop().time()
-        if self._reporting or loop - self._reported_at < 1.0:
+        if self._reporting or loop - self._reported_at < REPORT_SECONDS:
             return
         self._reporting, self._reported_at = True, loop
         try:
@@ -228,6 +260,9 @@ class Dispatcher:
                 )
             }
             loop = asyncio.get_running_loop().time()
+            if loop - self._edits_at < EDIT_SECONDS:
+                return  # the counts for edits are not read more often than edits are made
+            self._edits_at = loop
             editable = [
                 r
                 for r in await self.announcements.edits(now)
