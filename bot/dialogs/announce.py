@@ -52,6 +52,7 @@ from bot.services.contracts import (
     AudienceChoice,
     NotAllowed,
     Progress,
+    int_or_none,
     visible,
 )
 
@@ -395,11 +396,11 @@ class Announce(Dialog):
                     str(draft.get("text") or ""),
                     audience,
                     button,
-                    _int(draft.get("button_event")),
-                    _int(draft.get("button_topic")),
+                    int_or_none(draft.get("button_event")),
+                    int_or_none(draft.get("button_topic")),
                 ),
                 ctx.now,
-                _int(draft.get("id")),
+                int_or_none(draft.get("id")),
             )
         except AnnouncementRefused as refused:
             return (say(_refusal(ctx, refused.reason), self._change_rows(ctx), nav_row(ctx)),)
@@ -414,8 +415,8 @@ class Announce(Dialog):
                 "text": draft.get("text"),
                 "button": button.value,
                 "button_title": preview.button_title,
-                "button_event_id": _int(draft.get("button_event")),
-                "button_topic_id": _int(draft.get("button_topic")),
+                "button_event_id": int_or_none(draft.get("button_event")),
+                "button_topic_id": int_or_none(draft.get("button_topic")),
             },
         )
         head = ctx._("This is how it will look:")
@@ -466,7 +467,7 @@ class Announce(Dialog):
 
     # -- while it goes out -------------------------------------------------------------------
     async def _running(self, ctx: Context) -> Screenful:
-        broadcast_id = _int(ctx.data.get("broadcast_id"))
+        broadcast_id = int_or_none(ctx.data.get("broadcast_id"))
         if broadcast_id is None:
             return (say(ctx._("No announcement on its way."), nav_row(ctx, back=False)),)
         try:
@@ -521,7 +522,3 @@ def _refusal(ctx: Context, reason: str) -> str:
 def _draft(ctx: Context) -> dict[str, Any]:
     draft = ctx.data.get("announcement_draft")
     return dict(draft) if isinstance(draft, dict) else {}
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -59,8 +59,8 @@ from bot.services.contracts import (
     visible,
 )
 from bot.services.database import Database
-from bot.services.members import UnknownAccount, parse_account
-from bot.services.organising import organiser
+from bot.services.members import UnknownAccount, member_by_account
+from bot.services.organising import MAX_CHOICES, organiser
 from bot.storage.models import (
     AuditLog,
     Broadcast,
@@ -73,10 +73,6 @@ from bot.storage.models import (
     TopicInterest,
 )
 
-# What an organiser picks from: their events and places, open topics (most wanted first).
-MAX_CHOICES = 8
-NEARBY_KM = (10, 25, 50)
-MAX_NEARBY_KM = 200
 # Rows written per INSERT when the list is fixed.
 CHUNK = 2000
 ANALYZE_FROM = 1000
@@ -229,7 +225,7 @@ class Announcements:
         async with self.db.transaction() as session:
             # Locked first: two confirms of one organiser (two workers) count the week's
             # news one after the other, so the cap holds.
-            member = await session.get(Member, organiser_id, with_for_update=True)
+            await session.get(Member, organiser_id, with_for_update=True)
             member = await organiser(session, organiser_id)
             # The row lock (PostgreSQL) or the write lock (SQLite) taken first: of two
             # taps, on two workers, one confirms and the other finds no draft.
@@ -545,15 +541,8 @@ class Announcements:
 
     async def lift_caps(self, account: str, lifted: bool = True, actor: str = "cli") -> str:
         """`werkbank admin caps lift|restore <account>`: the organiser's display name."""
-        channel, external_id = parse_account(account)
         async with self.db.transaction() as session:
-            member = await session.scalar(
-                select(Member)
-                .join(ChannelAccount, ChannelAccount.member_id == Member.id)
-                .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
-            )
-            if member is None:
-                raise UnknownAccount(f"no member has written from {account} yet")
+            member = await member_by_account(session, account)
             member.news_caps_lifted = lifted
             session.add(
                 AuditLog(

@@ -595,10 +595,10 @@ class AudienceChoice:
         km = data.get("km")
         choice = cls(
             kind,
-            event_id=_int_or_none(data.get("event_id")),
+            event_id=int_or_none(data.get("event_id")),
             people=known_code(EventPeople, data.get("people")) or EventPeople.BOTH,
-            topic_id=_int_or_none(data.get("topic_id")),
-            place_id=_int_or_none(data.get("place_id")),
+            topic_id=int_or_none(data.get("topic_id")),
+            place_id=int_or_none(data.get("place_id")),
             km=km if isinstance(km, int) and 0 < km <= MAX_NEARBY_KM else 25,
             fields=known_codes(Field, data.get("fields") or ()),
         )
@@ -611,7 +611,8 @@ class AudienceChoice:
         return None if needs[kind] is None else choice
 
 
-def _int_or_none(value: object) -> int | None:
+def int_or_none(value: object) -> int | None:
+    """An id kept in a stored dict (a dialog state, an audience); None for anything else."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

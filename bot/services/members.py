@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
     CHECKINS,
@@ -121,19 +122,8 @@ class Members:
 
     async def set_role(self, account: str, role: Role, actor: str = "cli") -> MemberView:
         """Grant or revoke a role by account (`werkbank admin grant organiser telegram:123`)."""
-        channel, external_id = parse_account(account)
         async with self.db.transaction() as session:
-            member = (
-                await session.execute(
-                    select(Member)
-                    .join(ChannelAccount, ChannelAccount.member_id == Member.id)
-                    .where(
-                        ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
-                    )
-                )
-            ).scalar_one_or_none()
-            if member is None:
-                raise UnknownAccount(f"no member has written from {account} yet")
+            member = await member_by_account(session, account)
             member.role = role
             session.add(
                 AuditLog(
@@ -145,3 +135,17 @@ class Members:
             )
             await session.flush()
             return member_view(member)
+
+
+async def member_by_account(session: AsyncSession, account: str) -> Member:
+    """The member behind 'telegram:123' (the operator's commands name people so);
+    `UnknownAccount` when nobody has written from it yet."""
+    channel, external_id = parse_account(account)
+    member = await session.scalar(
+        select(Member)
+        .join(ChannelAccount, ChannelAccount.member_id == Member.id)
+        .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+    )
+    if member is None:
+        raise UnknownAccount(f"no member has written from {account} yet")
+    return member
