@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.codes import EventFormat, NoticeKind
-from bot.storage.models import Event
 
 DEFAULT_TZ = ZoneInfo("Europe/Berlin")
 # An unanswered check-in is asked once more, this long after it.
@@ -24,6 +24,18 @@ AGAIN_AFTER = timedelta(days=3)
 PAST_MIDNIGHT = timedelta(hours=6)
 # A check-in sent late after downtime still helps for a week; then it lapses quietly.
 LATE = timedelta(days=7)
+
+
+class Timed(Protocol):
+    """What the check-in times need of an event: the ORM `Event`, or the outbox's
+    lighter copy of it (`bot.services.notices.EventFacts`)."""
+
+    @property
+    def format(self) -> EventFormat: ...
+    @property
+    def start_at(self) -> datetime: ...
+    @property
+    def end_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,7 @@ class CheckinTimes:
     months_days: int = 91  # "after three months"
     quiet: tuple[int, int] = (21, 8)  # local hours from and until which nothing is sent
 
-    def after(self, kind: NoticeKind, event: Event) -> timedelta:
+    def after(self, kind: NoticeKind, event: Timed) -> timedelta:
         """How many days after the event a check-in (or its reminder) comes."""
         first = kind.asked_first
         if first == NoticeKind.CHECKIN_NEXT_DAY:
@@ -48,7 +60,7 @@ class CheckinTimes:
             raise ValueError(f"{kind} is no check-in")
         return days + (AGAIN_AFTER if kind != first else timedelta())
 
-    def due(self, kind: NoticeKind, event: Event) -> datetime:
+    def due(self, kind: NoticeKind, event: Timed) -> datetime:
         """The check-in's time: `hour` local time, that many days after the event ended
         (or started, without an end)."""
         # An evening that runs past midnight still ended "yesterday" the next morning.
@@ -56,7 +68,7 @@ class CheckinTimes:
         local = datetime.combine(ended + self.after(kind, event), time(self.hour), self.tz)
         return local.astimezone(UTC)
 
-    def too_late(self, kind: NoticeKind, event: Event, now: datetime) -> bool:
+    def too_late(self, kind: NoticeKind, event: Timed, now: datetime) -> bool:
         """Sent this late (after downtime) a check-in would confuse more than help."""
         return now > self.due(kind.asked_first, event) + LATE
 
