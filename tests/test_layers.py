@@ -17,6 +17,7 @@ DIALOG_MAY_IMPORT = {
     "bot.i18n",
     "bot.hours",
     "bot.geo",
+    "bot.understanding",
     "bot.when",
     "bot.services.contracts",
     "bot.codes",

@@ -10,7 +10,7 @@ from bot.messages import Kind
 from tests.support.chat import ChatUser
 
 MENU_LABELS = {"Offene Werkstätten in der Nähe", "Veranstaltungen", "Einstellungen", "Hilfe"}
-HUGE = "Werkstatt " * 1000  # 10 000 characters
+HUGE = "Xylofon " * 1250  # 10 000 characters of no request
 
 
 async def profile(app: Werkbank, name: str = "anna") -> tuple:  # type: ignore[type-arg]

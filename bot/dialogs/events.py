@@ -30,13 +30,21 @@ from bot.messages import Button, OutMessage, Venue
 from bot.services.contracts import EventHit
 
 PAGE_SIZE = 5
-WINDOW_WORDS = {"week": N_("This week"), "weekend": N_("Next weekend"), "later": N_("Later")}
+WINDOW_WORDS = {
+    "week": N_("This week"),
+    "weekend": N_("Next weekend"),
+    "next_week": N_("Next week"),
+    "later": N_("Later"),
+}
 WINDOWS = tuple(WINDOW_WORDS)
-WINDOW = ValueAction("when", one_of(*WINDOWS))
+# Days asked for by words ("heute", "morgen"), not offered as buttons of their own.
+TYPED_WINDOWS = ("today", "tomorrow")
+WINDOW = ValueAction("when", one_of(*WINDOWS, *TYPED_WINDOWS))
 
 
 def window_bounds(window: str, now: datetime, ctx: Context) -> tuple[datetime, datetime | None]:
-    """[start, end) of 'this week' (until Sunday night), 'next weekend', 'later' in local time."""
+    """[start, end) in local time of today, tomorrow, this week (until Sunday night), next
+    weekend, next week (Monday to Sunday) or later (from next Monday on)."""
     local = ctx.t.local(now)
     today = local.date()
 
@@ -44,8 +52,14 @@ def window_bounds(window: str, now: datetime, ctx: Context) -> tuple[datetime, d
         return datetime.combine(day, time(0), tzinfo=ctx.t.tz)
 
     next_monday = today + timedelta(days=7 - today.weekday())
+    if window == "today":
+        return now, midnight(today + timedelta(days=1))
+    if window == "tomorrow":
+        return midnight(today + timedelta(days=1)), midnight(today + timedelta(days=2))
     if window == "week":
         return now, midnight(next_monday)
+    if window == "next_week":
+        return midnight(next_monday), midnight(next_monday + timedelta(days=7))
     if window == "weekend":
         # On a weekday: the coming Saturday and Sunday; at the weekend: the one after.
         saturday = today + timedelta(days=(5 - today.weekday()) % 7)
@@ -135,6 +149,9 @@ class Events(Dialog):
             )
             return (say(text, others, nav_row(ctx)),)
         title = {
+            "today": ctx._("Events today within {radius}:"),
+            "tomorrow": ctx._("Events tomorrow within {radius}:"),
+            "next_week": ctx._("Events next week within {radius}:"),
             "week": ctx._("Events this week within {radius}:"),
             "weekend": ctx._("Events next weekend within {radius}:"),
             "later": ctx._("Later events within {radius}:"),

@@ -7,6 +7,7 @@ from bot.dialogs.announcements import Announcements
 from bot.dialogs.base import Dialog, Target
 from bot.dialogs.checkins import Checkins
 from bot.dialogs.events import Events
+from bot.dialogs.guess import Guess
 from bot.dialogs.menu import Help, Menu
 from bot.dialogs.my_events import MyEvents
 from bot.dialogs.new_event import NewEvent
@@ -25,6 +26,7 @@ FLOWS: dict[str, Dialog] = {
         Onboarding(),
         Menu(),
         Help(),
+        Guess(),
         Settings(),
         Places(),
         Events(),

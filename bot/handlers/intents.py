@@ -8,7 +8,10 @@ screen obeys live here:
 - "Menü", "Zurück", "Hilfe", commands, and the words that leave a question ("stop",
   "abbrechen") are never an answer;
 - a word that is part of exactly one button's label presses it, except where typed
-  text is an answer.
+  text is an answer;
+- other words on a screen of buttons are read for a request ("termine morgen",
+  `bot.understanding`); where typed text is an answer, only a greeting, thanks or
+  goodbye on its own is taken as such.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import re
 from dataclasses import dataclass, replace
 
 from bot.dialogs.base import BACK, HELP, MENU, NAV_PAYLOADS, Input, Target
+from bot.i18n import DEFAULT_LOCALE
 from bot.messages import Button, Incoming, Kind
+from bot.understanding import Action, understand
 
 # Longer text is cut before a dialog sees it: the most one Telegram message holds.
 # Dialogs set their own, lower limits and ask for a shorter text beyond them.
@@ -73,7 +78,25 @@ class Answer:
     msg: Incoming
 
 
-Intent = Navigate | Command | Refuse | Answer
+@dataclass(frozen=True)
+class Guessed:
+    """Typed words that ask for something no button on screen says: one action, or
+    two or three likely ones to ask about."""
+
+    actions: tuple[Action, ...]
+
+
+Intent = Navigate | Command | Refuse | Answer | Guessed
+
+# Where typed text is an answer, these alone are still taken for what they are: no
+# town, number or title is "Moin" (a free text may well be "Danke!", so only greetings).
+_SOCIAL_ANSWERS = {
+    Input.PLACE: (Action.GREETING, Action.THANKS, Action.BYE),
+    Input.NUMBER: (Action.GREETING, Action.THANKS, Action.BYE),
+    Input.TEXT: (Action.GREETING,),
+}
+# A greeting, thanks or goodbye is a few words; a longer text is an answer.
+_SOCIAL_WORDS = 3
 
 _WORDS = {
     Nav.MENU: {"menü", "menue", "menu", "hauptmenü", "start"},
@@ -114,10 +137,17 @@ def plain(text: str) -> str:
     return " ".join(_EMOJI_OR_MARKS.sub(" ", text).lower().split())
 
 
-def classify(msg: Incoming, offered: list[Button], accepts: Input, numbered: bool) -> Intent:
+def classify(
+    msg: Incoming,
+    offered: list[Button],
+    accepts: Input,
+    numbered: bool,
+    locale: str = DEFAULT_LOCALE,
+) -> Intent:
     """What `msg` means on a screen that offered `offered` and takes `accepts`.
 
-    `numbered`: the channel showed the buttons with numbers (console, Matrix)."""
+    `numbered`: the channel showed the buttons with numbers (console, Matrix);
+    `locale`: the member's language, for reading typed requests."""
     if msg.kind == Kind.BUTTON:
         if msg.payload in NAV_PAYLOADS:
             return Navigate(Nav(msg.payload))
@@ -137,11 +167,16 @@ def classify(msg: Incoming, offered: list[Button], accepts: Input, numbered: boo
         return Navigate(command) if isinstance(command, Nav) else Command(command)
     if not text:
         return Refuse(Refusal.NOT_UNDERSTOOD)
-    return _typed(replace(msg, text=text), plain(text), offered, accepts, numbered)
+    return _typed(replace(msg, text=text), plain(text), offered, accepts, numbered, locale)
 
 
 def _typed(
-    msg: Incoming, typed: str, offered: list[Button], accepts: Input, numbered: bool
+    msg: Incoming,
+    typed: str,
+    offered: list[Button],
+    accepts: Input,
+    numbered: bool,
+    locale: str,
 ) -> Intent:
     if _BARE_NUMBER.fullmatch(typed) and offered:
         number = int(typed)
@@ -163,7 +198,13 @@ def _typed(
         partly = [b for b in offered if _contains_words(plain(b.label), typed)]
         if len(partly) == 1:
             return _press(msg, partly[0])
-        return Refuse(Refusal.NOT_UNDERSTOOD, typed)
+        guessed = understand(msg.text, locale).actions
+        return Guessed(guessed) if guessed else Refuse(Refusal.NOT_UNDERSTOOD, typed)
+    if len(typed.split()) <= _SOCIAL_WORDS:
+        understood = understand(msg.text, locale)
+        social = understood.clear
+        if social in _SOCIAL_ANSWERS.get(accepts, ()) and not understood.unmatched:
+            return Guessed((social,))
     return Answer(msg)
 
 

@@ -23,11 +23,13 @@ from bot.codes import Channel, NoticeKind, known_code
 from bot.dialogs.announce import progress_words
 from bot.dialogs.announcements import announcement_message
 from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Said, Target
+from bot.dialogs.guess import GUESSES, target
 from bot.dialogs.notices import notice_screen
 from bot.dialogs.registry import FLOWS, HOME, START, current, first_screen
 from bot.handlers.intents import (
     Answer,
     Command,
+    Guessed,
     Intent,
     Nav,
     Navigate,
@@ -39,11 +41,13 @@ from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberService, NoticeView, Progress, Services
 from bot.services.conversations import Conversation, Conversations
+from bot.understanding import Action
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 15
 SETTINGS = Target("settings", "main")
+_NOT_UNDERSTOOD = Refuse(Refusal.NOT_UNDERSTOOD)
 HELP = Target("help", "main")
 
 
@@ -111,6 +115,7 @@ class Runner:
             Command: self._command,
             Refuse: self._refuse,
             Answer: self._answer,
+            Guessed: self._guessed,
         }
 
     def _lock(self, account: AccountRef) -> asyncio.Lock:
@@ -218,7 +223,9 @@ class Runner:
         at = self._position(conv)
         here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
         accepts = here.dialog.accepts(at.state)
-        intent: Intent = classify(msg, here.offered, accepts, msg.options_numbered)
+        intent: Intent = classify(
+            msg, here.offered, accepts, msg.options_numbered, conv.member.locale
+        )
         return await self._on[type(intent)](here, intent, msg)
 
     async def _navigate(self, here: _Here, intent: Navigate, msg: Incoming) -> list[OutMessage]:
@@ -255,6 +262,30 @@ class Runner:
         fresh: dict[str, Any] = {"draft": {}, "event_id": None, "registration_id": None}
         to = Target(intent.to.flow, intent.to.state, _merge(here.data, fresh))
         return await self._enter(here.conv, to, came_from=here.at)
+
+    async def _guessed(self, here: _Here, intent: Guessed, msg: Incoming) -> list[OutMessage]:
+        """A typed request: its screen, or "Meinst du …?" with the likely ones; a
+        greeting greets back and asks the same again; thanks and goodbye end at the menu."""
+        t, actions = here.t, intent.actions
+        if actions == (Action.GREETING,):
+            return await self._stay(here, (OutMessage(t._("Hello! Nice to hear from you.")),))
+        if not here.conv.member.onboarded:
+            # The first questions come first; a request is read once they are answered.
+            return await self._stay(here, (OutMessage(self._hint(here, _NOT_UNDERSTOOD)),))
+        if actions == (Action.THANKS,):
+            return await self._leave(here, (OutMessage(t._("You're welcome!")),))
+        if actions == (Action.BYE,):
+            bye = t._("Goodbye! Just write whenever you need something.")
+            return await self._leave(here, (OutMessage(bye),))
+        if actions == (Action.MENU,):
+            return await self._leave(here, ())
+        if len(actions) == 1:
+            to = target(actions[0])
+        else:
+            to = Target("guess", "choose", {GUESSES: [a.value for a in actions]})
+        if (to.flow, to.state) == (here.at.flow, here.at.state) and not to.data.get("window"):
+            return await self._stay(here, ())
+        return await self._enter(here.conv, self._keep_history(here, to), came_from=here.at)
 
     async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
         t = here.t

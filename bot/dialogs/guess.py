@@ -1,0 +1,87 @@
+"""Where a typed request leads ("termine morgen" → tomorrow's events), and the
+question "Meinst du …?" when it could mean two or three things.
+
+`bot.understanding` says what a message asks for; the runner goes straight to a
+clear one's screen (`TARGETS`) and opens this dialog for an unclear one, whose
+buttons name the likely actions in plain words.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+from bot.dialogs.actions import ValueAction, one_of
+from bot.dialogs.base import Context, Dialog, Go, Screen, Screenful, Step, Target, nav_row, on, say
+from bot.dialogs.menu import FRESH
+from bot.i18n import N_
+from bot.messages import Button
+from bot.understanding import Action
+
+# The screen each request opens, with a fresh search (as from the menu).
+TARGETS: Mapping[Action, Target] = {
+    Action.PLACES: Target("places", "list"),
+    Action.EVENTS: Target("events", "when"),
+    Action.EVENTS_TODAY: Target("events", "list", {"window": "today"}),
+    Action.EVENTS_TOMORROW: Target("events", "list", {"window": "tomorrow"}),
+    Action.EVENTS_WEEKEND: Target("events", "list", {"window": "weekend"}),
+    Action.EVENTS_NEXT_WEEK: Target("events", "list", {"window": "next_week"}),
+    # To sign up, one picks an event first: this week's, the other periods a tap away.
+    Action.SIGN_UP: Target("events", "list", {"window": "week"}),
+    Action.MY_SIGNUPS: Target("registrations", "list"),
+    Action.TOPICS: Target("topics", "list"),
+    Action.PROPOSE: Target("propose_topic", "title"),
+    Action.SETTINGS: Target("settings", "main"),
+    Action.CHANGE_PLACE: Target("settings", "location"),
+    Action.CHANGE_RADIUS: Target("settings", "radius"),
+    Action.CHANGE_LANGUAGE: Target("settings", "language"),
+    Action.HELP: Target("help", "main"),
+    Action.MENU: Target("menu", "main"),
+}
+# A button's words for each request the bot may ask about.
+WORDS: Mapping[Action, str] = {
+    Action.PLACES: N_("Open workshops nearby"),
+    Action.EVENTS: N_("Events"),
+    Action.EVENTS_TODAY: N_("Events today"),
+    Action.EVENTS_TOMORROW: N_("Events tomorrow"),
+    Action.EVENTS_WEEKEND: N_("Events at the weekend"),
+    Action.EVENTS_NEXT_WEEK: N_("Events next week"),
+    Action.SIGN_UP: N_("Sign up for an event"),
+    Action.MY_SIGNUPS: N_("My sign-ups"),
+    Action.TOPICS: N_("Topics nearby"),
+    Action.PROPOSE: N_("Propose a topic"),
+    Action.SETTINGS: N_("Settings"),
+    Action.CHANGE_PLACE: N_("Change my town"),
+    Action.CHANGE_RADIUS: N_("Change how far I travel"),
+    Action.CHANGE_LANGUAGE: N_("Change the language"),
+    Action.HELP: N_("Help"),
+    Action.MENU: N_("Menu"),
+}
+GUESS = ValueAction("guess", one_of(*TARGETS))
+GUESSES = "guesses"  # state data: the actions offered, best first
+
+
+def target(action: Action) -> Target:
+    """Where `action` leads, with a fresh search."""
+    to = TARGETS[action]
+    return Target(to.flow, to.state, {**FRESH, **to.data})
+
+
+class State(enum.StrEnum):
+    CHOOSE = "choose"
+
+
+class Guess(Dialog):
+    name = "guess"
+    states = State
+
+    def table(self) -> Mapping[enum.StrEnum, Screen]:
+        return {State.CHOOSE: Screen(self._choose, (on(GUESS, self._go),))}
+
+    async def _choose(self, ctx: Context) -> Screenful:
+        offered = [Action(a) for a in ctx.data.get(GUESSES) or () if a in TARGETS]
+        rows = [(Button(ctx._(WORDS[a]), GUESS(a.value)),) for a in offered]
+        return (say(ctx._("Did you mean one of these?"), *rows, nav_row(ctx)),)
+
+    async def _go(self, ctx: Context, action: str) -> Step:
+        return Go(target(Action(action)))
