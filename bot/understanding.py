@@ -183,11 +183,14 @@ class Lexicon:
             return None
         phrase, typos, _ = best
         # A typo must not turn one short word into another ("halle", "bello" are not
-        # "hallo", "hello"): below eight letters it keeps the first letter, or only
-        # swaps two ("dnake"); the shorter side keeps at least five.
+        # "hallo", "hello"): the shorter side keeps at least five letters; below eight
+        # the typo keeps the first letter, or only swaps two ("dnake") ...
         if typos and min(len(run), len(phrase)) < 5:
             return None
         if len(run) < 8 and run[0] != phrase[0] and sorted(run) != sorted(phrase):
+            return None
+        # ... and, below seven, adds, drops or swaps a letter but changes none ("halle").
+        if len(run) < 7 and len(run) == len(phrase) and sorted(run) != sorted(phrase):
             return None
         return phrase, int(typos)
 

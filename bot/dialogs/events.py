@@ -143,7 +143,14 @@ class Events(Dialog):
         )
         radius = ctx.t.distance(member.radius_km)
         if not hits:
-            text = ctx._("No events within {radius} in this period.").format(radius=radius)
+            text = {
+                "today": ctx._("No events today within {radius}."),
+                "tomorrow": ctx._("No events tomorrow within {radius}."),
+                "week": ctx._("No events this week within {radius}."),
+                "weekend": ctx._("No events next weekend within {radius}."),
+                "next_week": ctx._("No events next week within {radius}."),
+                "later": ctx._("No later events within {radius}."),
+            }[window].format(radius=radius)
             others = tuple(
                 Button(ctx._(WINDOW_WORDS[w]), WINDOW(w)) for w in WINDOWS if w != window
             )
