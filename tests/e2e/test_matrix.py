@@ -278,6 +278,15 @@ async def test_numbered_options_take_bare_numbers_and_abbrechen_leaves_a_questio
     assert "Gut, abgebrochen." in text and "Was möchtest du tun?" in text
     text = await member.reply(member.say("Einstellungen"))
     assert "Dein Ort: Bendorf" in text
+    # Typed as people talk: an unclear word asks with numbered choices, a greeting
+    # mid-question asks again, thanks end at the menu.
+    text = await member.reply(member.say("ändern"))
+    assert "Meinst du eins davon?" in text and "1) Meinen Ort ändern" in text
+    assert "Wo bist du?" in await member.reply(member.say("1"))
+    text = await member.reply(member.say("Moin!"))
+    assert "Hallo!" in text and "Wo bist du?" in text
+    text = await member.reply(member.say("danke"))
+    assert "Gern geschehen!" in text and "Was möchtest du tun?" in text
 
 
 async def test_in_a_room_with_several_people_the_bot_answers_only_when_addressed(

@@ -936,3 +936,23 @@ async def test_an_announcement_to_300_arrives_once_each_with_progress_and_summar
         assert botapi.refused == []  # the bot kept below Telegram's limit by itself
     finally:
         await bot.stop()
+
+
+async def test_typed_requests_greetings_and_thanks_on_telegram(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """Typed as people talk: a request opens its screen, an unclear word asks with
+    buttons, a greeting mid-question greets back and asks again, thanks end at the menu."""
+    await onboard(botapi)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "termine morgen"))
+    assert "morgen" in texts(calls).lower() and "Veranstaltungen" in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "ändern"))
+    assert "Meinst du eins davon?" in texts(calls)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Umkreis ändern"])
+    )
+    assert "100 km" in last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Moin"))
+    assert "Hallo!" in texts(calls) and "100 km" in last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "dnake"))
+    assert "Gern geschehen!" in texts(calls) and "Was möchtest du tun?" in texts(calls)
