@@ -37,6 +37,7 @@ def test_console_chat_can_be_driven_through_stdin(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Willkommen bei Werkbank" in out
+    assert "Beenden: /beenden oder Strg+D" in out  # how to leave, said first
     assert "[1] Deutsch   [2] English" in out
     assert "58636 Iserlohn" in out
     assert "Was möchtest du tun?" in out

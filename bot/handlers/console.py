@@ -32,6 +32,8 @@ _LOCATION = re.compile(
     re.IGNORECASE,
 )
 QUIT_WORDS = {"/quit", "/exit", "/beenden"}
+# Said once as the chat opens, in both languages (the member's is not known yet).
+LEAVE_HINT = "(Beenden: /beenden oder Strg+D · to leave: /quit or Ctrl+D)"
 # The console has no location button; it says, in both languages, how to type one.
 LOCATION_HINT = (
     "(📍 Standort teilen: z. B. „51.37, 7.70“ eingeben / share a location: type “51.37, 7.70”)"
@@ -130,6 +132,7 @@ async def chat(
         stdout.write(render(messages) + "\n")
         stdout.flush()
 
+    stdout.write(LEAVE_HINT + "\n\n")
     show(await runner.resume(account))
     if deliver_due is not None:
         await deliver_due()
