@@ -23,37 +23,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.handlers.intents import plain  # noqa: E402
+from bot.dialogs.menu import LABELS  # noqa: E402
+from bot.handlers.intents import NAV_WORDS, Nav, plain  # noqa: E402
 from bot.i18n import translator  # noqa: E402
 from bot.understanding import lexicon, understand  # noqa: E402
 from tests.test_understanding import corpus  # noqa: E402
 
 # The menu's buttons and the words every screen knew, as actions of the corpus.
 MENU = {
-    "Open workshops nearby": "places",
-    "Events": "events",
-    "My sign-ups": "my_signups",
-    "Topics nearby": "topics",
-    "Propose a topic": "propose",
-    "Settings": "settings",
-    "Help": "help",
+    "places": "places",
+    "events": "events",
+    "registrations": "my_signups",
+    "topics": "topics",
+    "propose": "propose",
+    "settings": "settings",
+    "help": "help",
 }
-NAV_WORDS = {
-    "menu": {"menü", "menue", "menu", "hauptmenü", "start"},
-    "help": {"hilfe", "help", "?"},
-    "bye": {"stop", "stopp", "abbrechen", "abbruch", "beenden", "cancel", "quit", "exit"},
-}
+NAV = {Nav.MENU: "menu", Nav.HELP: "help", Nav.LEAVE: "bye"}
 
 
 def baseline(locale: str) -> Callable[[str], tuple[str, ...]]:
-    labels = {plain(translator(locale)._(label)): action for label, action in MENU.items()}
+    t = translator(locale)
+    labels = {plain(t._(LABELS[name])): action for name, action in MENU.items()}
 
     def match(text: str) -> tuple[str, ...]:
         typed = plain(text)
         if typed in labels:
             return (labels[typed],)
-        for action, words in NAV_WORDS.items():
-            if typed in words:
+        for nav, action in NAV.items():
+            if typed in NAV_WORDS[nav]:
                 return (action,)
         partly = [
             a for label, a in labels.items() if len(typed) >= 4 and f" {typed} " in f" {label} "

@@ -13,48 +13,48 @@ from collections.abc import Mapping
 
 from bot.dialogs.actions import ValueAction, one_of
 from bot.dialogs.base import Context, Dialog, Go, Screen, Screenful, Step, Target, nav_row, on, say
-from bot.dialogs.menu import FRESH
+from bot.dialogs.menu import DESTINATIONS, FRESH, LABELS
 from bot.i18n import N_
 from bot.messages import Button
 from bot.understanding import Action
 
 # The screen each request opens, with a fresh search (as from the menu).
 TARGETS: Mapping[Action, Target] = {
-    Action.PLACES: Target("places", "list"),
-    Action.EVENTS: Target("events", "when"),
+    Action.PLACES: DESTINATIONS["places"],
+    Action.EVENTS: DESTINATIONS["events"],
     Action.EVENTS_TODAY: Target("events", "list", {"window": "today"}),
     Action.EVENTS_TOMORROW: Target("events", "list", {"window": "tomorrow"}),
     Action.EVENTS_WEEKEND: Target("events", "list", {"window": "weekend"}),
     Action.EVENTS_NEXT_WEEK: Target("events", "list", {"window": "next_week"}),
     # To sign up, one picks an event first: this week's, the other periods a tap away.
     Action.SIGN_UP: Target("events", "list", {"window": "week"}),
-    Action.MY_SIGNUPS: Target("registrations", "list"),
-    Action.TOPICS: Target("topics", "list"),
-    Action.PROPOSE: Target("propose_topic", "title"),
-    Action.SETTINGS: Target("settings", "main"),
+    Action.MY_SIGNUPS: DESTINATIONS["registrations"],
+    Action.TOPICS: DESTINATIONS["topics"],
+    Action.PROPOSE: DESTINATIONS["propose"],
+    Action.SETTINGS: DESTINATIONS["settings"],
     Action.CHANGE_PLACE: Target("settings", "location"),
     Action.CHANGE_RADIUS: Target("settings", "radius"),
     Action.CHANGE_LANGUAGE: Target("settings", "language"),
     Action.HELP: Target("help", "main"),
     Action.MENU: Target("menu", "main"),
 }
-# A button's words for each request the bot may ask about.
+# A button's words for each request the bot may ask about: the menu's where it has them.
 WORDS: Mapping[Action, str] = {
-    Action.PLACES: N_("Open workshops nearby"),
-    Action.EVENTS: N_("Events"),
+    Action.PLACES: LABELS["places"],
+    Action.EVENTS: LABELS["events"],
     Action.EVENTS_TODAY: N_("Events today"),
     Action.EVENTS_TOMORROW: N_("Events tomorrow"),
     Action.EVENTS_WEEKEND: N_("Events at the weekend"),
     Action.EVENTS_NEXT_WEEK: N_("Events next week"),
     Action.SIGN_UP: N_("Sign up for an event"),
-    Action.MY_SIGNUPS: N_("My sign-ups"),
-    Action.TOPICS: N_("Topics nearby"),
-    Action.PROPOSE: N_("Propose a topic"),
-    Action.SETTINGS: N_("Settings"),
+    Action.MY_SIGNUPS: LABELS["registrations"],
+    Action.TOPICS: LABELS["topics"],
+    Action.PROPOSE: LABELS["propose"],
+    Action.SETTINGS: LABELS["settings"],
     Action.CHANGE_PLACE: N_("Change my town"),
     Action.CHANGE_RADIUS: N_("Change how far I travel"),
     Action.CHANGE_LANGUAGE: N_("Change the language"),
-    Action.HELP: N_("Help"),
+    Action.HELP: LABELS["help"],
     Action.MENU: N_("Menu"),
 }
 GUESS = ValueAction("guess", one_of(*TARGETS))

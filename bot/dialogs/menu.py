@@ -22,6 +22,7 @@ from bot.dialogs.base import (
     on,
     say,
 )
+from bot.i18n import N_
 from bot.messages import Button, OutMessage
 
 # Where the menu leads; each opens its first screen with a fresh search.
@@ -54,25 +55,36 @@ FRESH: Mapping[str, object] = {
 ASK_NEWS = "ask_news"
 
 
+# The menu's words for where it leads (`DESTINATIONS`, and help); typed requests offer
+# the same words (`dialogs/guess.py`).
+LABELS: Mapping[str, str] = {
+    "places": N_("Open workshops nearby"),
+    "events": N_("Events"),
+    "registrations": N_("My sign-ups"),
+    "topics": N_("Topics nearby"),
+    "propose": N_("Propose a topic"),
+    "new_event": N_("Create an event"),
+    "my_events": N_("My events"),
+    "announce": N_("Send an announcement"),
+    "settings": N_("Settings"),
+    "help": N_("Help"),
+}
+
+
 def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
+    def go(destination: str) -> Button:
+        return Button(ctx._(LABELS[destination]), OPEN(destination))
+
     rows: list[tuple[Button, ...]] = [
-        (Button(ctx._("Open workshops nearby"), OPEN("places")),),
-        (Button(ctx._("Events"), OPEN("events")),),
-        (Button(ctx._("My sign-ups"), OPEN("registrations")),),
-        (
-            Button(ctx._("Topics nearby"), OPEN("topics")),
-            Button(ctx._("Propose a topic"), OPEN("propose")),
-        ),
+        (go("places"),),
+        (go("events"),),
+        (go("registrations"),),
+        (go("topics"), go("propose")),
     ]
     if ctx.member.is_organiser:
-        rows.append(
-            (
-                Button(ctx._("Create an event"), OPEN("new_event")),
-                Button(ctx._("My events"), OPEN("my_events")),
-            )
-        )
-        rows.append((Button(ctx._("Send an announcement"), OPEN("announce")),))
-    rows.append((Button(ctx._("Settings"), OPEN("settings")), Button(ctx._("Help"), HELP.payload)))
+        rows.append((go("new_event"), go("my_events")))
+        rows.append((go("announce"),))
+    rows.append((go("settings"), Button(ctx._(LABELS["help"]), HELP.payload)))
     return tuple(rows)
 
 

@@ -98,7 +98,7 @@ _SOCIAL_ANSWERS = {
 # A greeting, thanks or goodbye is a few words; a longer text is an answer.
 _SOCIAL_WORDS = 3
 
-_WORDS = {
+NAV_WORDS = {
     Nav.MENU: {"menü", "menue", "menu", "hauptmenü", "start"},
     Nav.BACK: {"zurück", "zurueck", "back"},
     Nav.HELP: {"hilfe", "help", "?"},
@@ -188,7 +188,7 @@ def _typed(
     for button in offered:
         if typed and typed == plain(button.label):
             return _press(msg, button)
-    for nav, words in _WORDS.items():
+    for nav, words in NAV_WORDS.items():
         if typed in words:
             return Navigate(nav)
     if accepts == Input.NOTHING:
