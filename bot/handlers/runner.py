@@ -260,8 +260,7 @@ class Runner:
         if not here.conv.member.onboarded:
             return await self._go_home(here, ())
         fresh: dict[str, Any] = {"draft": {}, "event_id": None, "registration_id": None}
-        to = Target(intent.to.flow, intent.to.state, _merge(here.data, fresh))
-        return await self._enter(here.conv, to, came_from=here.at)
+        return await self._open(here, Target(intent.to.flow, intent.to.state, fresh))
 
     async def _guessed(self, here: _Here, intent: Guessed, msg: Incoming) -> list[OutMessage]:
         """A typed request: its screen, or "Meinst du …?" with the likely ones; a
@@ -280,12 +279,21 @@ class Runner:
         if actions == (Action.MENU,):
             return await self._leave(here, ())
         if len(actions) == 1:
-            to = target(actions[0])
-        else:
-            to = Target("guess", "choose", {GUESSES: [a.value for a in actions]})
-        if (to.flow, to.state) == (here.at.flow, here.at.state) and not to.data.get("window"):
-            return await self._stay(here, ())
-        return await self._enter(here.conv, self._keep_history(here, to), came_from=here.at)
+            return await self._open(here, target(actions[0]))
+        return await self._open(
+            here, Target("guess", "choose", {GUESSES: [a.value for a in actions]})
+        )
+
+    async def _open(self, here: _Here, to: Target) -> list[OutMessage]:
+        """`to`, opened by a command or a typed request, with `to.data` (a fresh
+        search, an empty draft) over the member's. Where several answers on screen
+        would be lost, the dialog first asks whether to throw them away, as leaving
+        does."""
+        pending = self._pending(here)
+        if pending is not None and not _same_screen(pending, here.at):
+            return await self._enter(here.conv, pending, came_from=here.at)
+        came_from = None if _same_screen(to, here.at) else here.at
+        return await self._enter(here.conv, self._keep_history(here, to), came_from=came_from)
 
     async def _refuse(self, here: _Here, intent: Refuse, msg: Incoming) -> list[OutMessage]:
         t = here.t

@@ -101,6 +101,16 @@ async def test_leaving_a_draft_of_several_answers_asks_first(world: FakeWorld) -
     assert "noch keine Veranstaltungen" in await olga.tap("Meine Veranstaltungen")
 
 
+async def test_a_typed_request_in_a_draft_asks_before_the_answers_are_lost(
+    world: FakeWorld,
+) -> None:
+    olga = await draft_with_two_answers(world)
+    await olga.tap("Überspringen")
+    assert "Wo findet sie statt?" in olga.text  # a screen of buttons
+    assert "Diese Veranstaltung verwerfen?" in await olga.send("termine morgen")
+    assert "Wo findet sie statt?" in await olga.tap("weitermachen")
+
+
 async def test_an_unknown_command_in_a_draft_keeps_the_draft(world: FakeWorld) -> None:
     olga = await draft_with_two_answers(world)
     text = await olga.send("/foo")
