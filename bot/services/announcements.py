@@ -98,7 +98,6 @@ class Listed:
     progress: Progress
     organiser: str
     audience: str
-    created_at: datetime
     confirmed_at: datetime | None
     text: str
 
@@ -532,7 +531,6 @@ class Announcements:
                     await _progress(session, b, now),
                     name or "",
                     str((b.audience or {}).get("kind", "")),
-                    b.created_at,
                     b.confirmed_at,
                     b.text,
                 )

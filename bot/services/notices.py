@@ -71,7 +71,6 @@ from bot.storage.models import (
     TopicInterest,
 )
 
-NOTICE_TABLE = cast(Table, Notice.__table__)
 LEASE = timedelta(minutes=5)
 PAUSED = "paused"
 BATCH = 200
@@ -223,7 +222,8 @@ def _among(column: ColumnElement[int], ids: Collection[int], dialect: str) -> Co
 
 def _columns(model: type[Base]) -> ReadOnlyColumnCollection[str, Column[Any]]:
     """A model's table columns: statements of them run as Core, without the ORM's
-    per-row loading (and an ORM-enabled UPDATE takes the slower bulk path)."""
+    per-row loading (and an ORM-enabled UPDATE takes the slower bulk path). A column's
+    `.table` is the table itself, for joins and the claim's UPDATE."""
     return cast(Table, model.__table__).c
 
 
@@ -544,7 +544,7 @@ class Notices:
             works = await self._works(session, sorted(claimed), now)
             works = [await _end_hold(session, work, now, self.times) for work in works]
             works = await _hold_announcements(session, works, now, self.times)
-            return [w for w in works if not await _wait_for_morning(session, w, now, self.times)]
+            return await _wait_for_morning(session, works, now, self.times)
 
     @staticmethod
     async def _claim(
@@ -576,7 +576,7 @@ class Notices:
         return list(
             (
                 await session.scalars(
-                    update(NOTICE_TABLE)
+                    update(_NOTICE.id.table)
                     .where(notice.id == due.c.id, takeable)
                     .values(
                         status=WorkStatus.CLAIMED,
@@ -597,10 +597,10 @@ class Notices:
         rows = (
             await session.execute(
                 select(*_BATCH_COLUMNS)
-                .join_from(Notice.__table__, Member.__table__, _MEMBER.id == _NOTICE.member_id)
-                .outerjoin(Event.__table__, _EVENT.id == _NOTICE.event_id)
-                .outerjoin(Place.__table__, _PLACE.id == _EVENT.place_id)
-                .outerjoin(Registration.__table__, _REGISTRATION.id == _NOTICE.registration_id)
+                .join_from(_NOTICE.id.table, _MEMBER.id.table, _MEMBER.id == _NOTICE.member_id)
+                .outerjoin(_EVENT.id.table, _EVENT.id == _NOTICE.event_id)
+                .outerjoin(_PLACE.id.table, _PLACE.id == _EVENT.place_id)
+                .outerjoin(_REGISTRATION.id.table, _REGISTRATION.id == _NOTICE.registration_id)
                 .where(_among(_NOTICE.id, notice_ids, self.db.dialect))
                 .order_by(_NOTICE.id)
             )
@@ -643,7 +643,7 @@ class Notices:
                     _ACCOUNT.chat_id,
                     _ACCOUNT.blocked,
                 )
-                .outerjoin(DialogState.__table__, _STATE.account_id == _ACCOUNT.id)
+                .outerjoin(_STATE.account_id.table, _STATE.account_id == _ACCOUNT.id)
                 .where(
                     _among(_ACCOUNT.member_id, {row[member_of] for row in rows}, self.db.dialect)
                 )
@@ -671,17 +671,6 @@ class Notices:
             )
             for row, kind, topic_id in zip(rows, kinds, topic_of, strict=True)
         ]
-
-    async def finish(
-        self, notice_id: int, status: WorkStatus, now: datetime, error: str | None = None
-    ) -> None:
-        async with self.db.transaction() as session:
-            await session.execute(
-                update(Notice)
-                .where(Notice.id == notice_id)
-                .values(status=status, done_at=now, error=error)
-                .execution_options(synchronize_session=False)
-            )
 
     async def finish_many(
         self,
@@ -717,7 +706,7 @@ class Notices:
         now: datetime,
         max_attempts: int,
         error: str,
-        delay: Callable[[int], timedelta] = lambda attempts: timedelta(minutes=2),
+        delay: Callable[[int], timedelta],
         worker: str | None = None,
     ) -> None:
         """A failed send goes back into the queue, `delay(attempts so far)` from `now`,
@@ -755,22 +744,30 @@ async def _end_hold(session: AsyncSession, work: Work, now: datetime, times: Che
 
 
 async def _wait_for_morning(
-    session: AsyncSession, work: Work, now: datetime, times: CheckinTimes
-) -> bool:
-    """A check-in or an announcement due in the quiet hours (sent late after downtime,
-    or claimed at 21:00) goes back to the queue for the next morning; True when it was
-    put back."""
-    notice = work.notice
-    if work.skip_reason or not (notice.kind.is_checkin or notice.kind == NoticeKind.ANNOUNCEMENT):
-        return False
-    if notice.kind == NoticeKind.ANNOUNCEMENT:
-        morning = times.quiet_until(now)  # announcements may come from 8:00
-    else:
-        morning = times.morning_after_quiet(now)
-    if morning is None:
-        return False
-    await _put_back(session, [notice.id], due_at=morning)
-    return True
+    session: AsyncSession, works: list[Work], now: datetime, times: CheckinTimes
+) -> list[Work]:
+    """The works to send now: check-ins and announcements due in the quiet hours (sent
+    late after downtime, or claimed at 21:00) go back to the queue for the next
+    morning, in one UPDATE per morning."""
+    for_checkins = times.morning_after_quiet(now)
+    for_announcements = times.quiet_until(now)  # announcements may come from 8:00
+    later: dict[datetime, list[int]] = {}
+    for work in works:
+        kind = work.notice.kind
+        if work.skip_reason:
+            continue
+        if kind.is_checkin:
+            morning = for_checkins
+        elif kind == NoticeKind.ANNOUNCEMENT:
+            morning = for_announcements
+        else:
+            continue
+        if morning is not None:
+            later.setdefault(morning, []).append(work.notice.id)
+    for morning, ids in later.items():
+        await _put_back(session, ids, due_at=morning)
+    waiting = {notice_id for ids in later.values() for notice_id in ids}
+    return [w for w in works if w.notice.id not in waiting]
 
 
 async def _put_back(
