@@ -95,7 +95,8 @@ def test_the_lexicon_is_data_checked_when_it_is_read() -> None:
         Lexicon.parse({"ignore": [], "actions": {"places": "werkstatt"}, "when": {}})
 
 
-def test_a_very_long_message_is_read_in_bounded_time() -> None:
+def test_a_very_long_message_still_finds_its_request() -> None:
+    # Only its first MOST_WORDS words are read, so the time stays that of a short one.
     assert understand("werkstatt " * 5000, "de").actions == (Action.PLACES,)
 
 
@@ -103,7 +104,8 @@ def test_a_very_long_message_is_read_in_bounded_time() -> None:
 async def test_typed_requests_at_the_menu_open_their_screens(user: ChatUser) -> None:
     await user.onboard()
     await user.send("termine morgen")
-    assert "Veranstaltungen morgen" in user.text or "keine Veranstaltungen" in user.text
+    text = user.text
+    assert "Veranstaltungen morgen" in text or "Morgen gibt es keine Veranstaltungen" in text
     await user.send("Menü")
     await user.send("ich will meinen wohnort ändern")
     assert "Postleitzahl" in user.text

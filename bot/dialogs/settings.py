@@ -6,8 +6,9 @@ import enum
 import re
 from collections.abc import Mapping
 
-from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, NO_ANNOUNCEMENTS, Field
+from bot.codes import CHECKINS, INVITATIONS, NAME_TO_ORGANISER, Field
 from bot.dialogs.actions import FLAG, NEWS, POSITIVE, Action, ValueAction, one_of
+from bot.dialogs.announcements import announcement_service
 from bot.dialogs.base import (
     Context,
     Dialog,
@@ -151,7 +152,8 @@ class Settings(Dialog):
         return Stay(say=note(invitations_line(ctx, yes)))
 
     async def _announcements_again(self, ctx: Context) -> Step:
-        await ctx.services.members.set_consent(ctx.member.id, NO_ANNOUNCEMENTS, False)
+        # The announcement's own undo: the same consent, and its change in the audit log.
+        await announcement_service(ctx).opt_in(ctx.member.id, None)
         return Stay(say=note(ctx._("Undone: you will get announcements again.")))
 
     async def _checkins(self, ctx: Context, on: bool) -> Step:
