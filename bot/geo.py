@@ -5,12 +5,21 @@ Everything comes from `bot/data/gazetteer.tsv.gz`, built by
 
 A free-text answer to "where are you?" goes through `Gazetteer.lookup`:
 
-1. five digits (optionally followed by a town name) -> that postcode;
-2. a town name that matches exactly after `normalise` (also the part before
-   "(", "/" or ",", and GeoNames' alternative names such as "Munich");
-3. the same with umlauts typed as plain vowels ("Koln", "Munchen");
-4. names that start with the input ("Frankfurt" -> "Frankfurt am Main");
-5. a fuzzy match for typos ("Iserlon"), flagged as `corrected`.
+1. five digits -> that postcode; a town name with it (before or after) only
+   picks among the postcode's localities, and a street before it is ignored
+   ("Bahnhofstraße 1, 58636 Iserlohn");
+2. an address without a postcode ("Bahnhofstr. 1 Iserlohn", "Am Markt 3 in
+   Menden") is looked up by the words after the house number;
+3. a town name that matches exactly after `normalise` (also the part before
+   "(", "/" or ",", GeoNames' alternative names such as "Munich", and city
+   districts the build adds, such as "Letmathe");
+4. the same with umlauts typed as plain vowels ("Koln", "Munchen"), then with
+   usual abbreviations written out ("i. Br." -> "im Breisgau");
+5. names that start with the input ("Frankfurt" -> "Frankfurt am Main");
+6. a town name with an addition that tells which one ("Hagen (Westf.)",
+   "Neumarkt Opf", "Frankfurt Main"): the addition must name a word of the
+   town's names, its state or a region of that state;
+7. a fuzzy match for typos ("Iserlon"), flagged as `corrected`.
 
 When several places fit, one is chosen only if it is at least ten times as
 populous as the next; otherwise the caller gets up to eight to offer as buttons.
@@ -42,9 +51,11 @@ FUZZY_CUTOFF = 85.0
 # of a short word, so they need a closer fuzzy match.
 SHORT_INPUT = 5
 SHORT_FUZZY_CUTOFF = 90.0
-# No German place name is anywhere near this long; cutting the input keeps a
+# No German address is anywhere near this long; cutting the input keeps a
 # pasted wall of text from costing anything.
-MAX_INPUT_CHARS = 60
+MAX_INPUT_CHARS = 100
+# An addition is a word or two ("Hagen i. d. Westf."); more is a sentence.
+MAX_ADDITION_WORDS = 4
 LABEL_MAX = 60
 EARTH_RADIUS_KM = 6371.0088
 
@@ -158,6 +169,114 @@ def base_name(name: str) -> str:
     return name
 
 
+# Abbreviations in town additions, on normalised text ("Freiburg i. Br." ->
+# "freiburg i br"). Words that an addition's prefix finds anyway ("Westf." ->
+# "westfalen", "Thür." -> "thueringen") need no entry.
+_ABBREVIATIONS = tuple(
+    (re.compile(rf"\b(?:{pattern})\b"), words)
+    for pattern, words in (
+        (r"i br|i brsg|i breisg|brsg|breisg", "im breisgau"),
+        (r"i a|i allg", "im allgaeu"),
+        (r"i w|i wf|i westf|wf", "in westfalen"),
+        (r"a m", "am main"),
+        (r"a rh|a rhein", "am rhein"),
+        (r"a d", "an der"),
+        (r"i d", "in der"),
+        (r"v d h", "vor der hoehe"),
+        (r"opf", "oberpfalz"),
+        (r"ofr", "oberfranken"),
+        (r"mfr", "mittelfranken"),
+        (r"ufr", "unterfranken"),
+        (r"obb", "oberbayern"),
+        (r"ndb", "niederbayern"),
+        (r"oldb", "oldenburg"),
+        (r"odw", "odenwald"),
+        (r"ndrh", "niederrhein"),
+        (r"hann", "hannoversch"),
+    )
+)
+# Words of an addition that tell nothing about which town is meant.
+_FILLERS = frozenset(
+    [
+        "a",
+        "am",
+        "an",
+        "auf",
+        "b",
+        "bei",
+        "d",
+        "dem",
+        "den",
+        "der",
+        "die",
+        "i",
+        "im",
+        "in",
+        "ob",
+        "stadt",
+        "vor",
+        "zu",
+        "deutschland",
+        "germany",
+    ]
+)
+# Regions people add to a town's name, by state (the state's own words count too).
+_REGIONS = {
+    "Baden-Württemberg": "bw baden wuerttemberg schwarzwald hohenzollern bodensee allgaeu",
+    "Bayern": (
+        "by bayern oberpfalz oberfranken mittelfranken unterfranken oberbayern niederbayern"
+        " schwaben franken allgaeu bodensee"
+    ),
+    "Brandenburg": "bb mark uckermark lausitz niederlausitz havelland",
+    "Hessen": "he odenwald taunus rhoen wetterau vogelsberg",
+    "Mecklenburg-Vorpommern": "mv mecklenburg vorpommern pommern",
+    "Niedersachsen": "nds oldenburg ostfriesland emsland harz hannover",
+    "Nordrhein-Westfalen": "nrw westfalen rheinland sauerland muensterland lippe niederrhein",
+    "Rheinland-Pfalz": "rlp rp pfalz rheinhessen eifel hunsrueck westerwald",
+    "Saarland": "saar",
+    "Sachsen": "sn vogtland erzgebirge lausitz oberlausitz",
+    "Sachsen-Anhalt": "harz altmark",
+    "Schleswig-Holstein": "sh holstein schleswig dithmarschen",
+    "Thüringen": "th",
+}
+# A house number after a street's words, as in "Bahnhofstr. 12a" or "Am Markt 3-5".
+_HOUSE_NUMBER = re.compile(
+    r"(?<=[^\W\d_])(?:[.,]\s*|\s+)\d{1,4}(?:\s?[a-zA-Z](?![^\W\d_]))?(?:\s*[-/]\s*\d{1,4}[a-zA-Z]?)?"
+    r"(?![\d])"
+)
+_LEADING_PREPOSITION = re.compile(r"^(?:in|bei|aus)\s+", re.IGNORECASE)
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def town_of_address(text: str) -> str | None:
+    """'Bahnhofstr. 1, Iserlohn' -> 'Iserlohn'; None when the text is no street address."""
+    number = _HOUSE_NUMBER.search(text)
+    if number is None:
+        return None
+    after = _LEADING_PREPOSITION.sub("", text[number.end() :].strip(" \t,;.-")).strip()
+    if _LETTER.search(after):
+        return after
+    # "Iserlohn, Bahnhofstr. 1": the town before the street.
+    before, comma, _ = text[: number.start()].partition(",")
+    return before.strip() if comma and _LETTER.search(before) else None
+
+
+def _all_said(addition: list[str], said: set[str]) -> bool:
+    """Whether each word of an addition is one of `said` or (three letters or more) starts one."""
+    return all(
+        word in said or (len(word) >= 3 and any(s.startswith(word) for s in said))
+        for word in addition
+    )
+
+
+def expand_abbreviations(query: str) -> str:
+    """'freiburg i br' -> 'freiburg im breisgau', on a `normalise`d name."""
+    for pattern, words in _ABBREVIATIONS:
+        if pattern.search(query):
+            query = pattern.sub(words, query)
+    return query
+
+
 @dataclass(frozen=True)
 class TownRecord:
     """A town as stored in the gazetteer file."""
@@ -173,6 +292,7 @@ class _Town:
     locality: Locality
     population: int
     names: frozenset[str]  # normalised own names, as opposed to alternative names
+    aliases: tuple[str, ...]  # normalised alternative names
 
 
 def _read(path: Path) -> tuple[list[TownRecord], list[Locality]]:
@@ -243,13 +363,18 @@ class Gazetteer:
                 if not name.isascii() and (key := _fold(name)):
                     _add(folded, key, index)
                     keys.add(key)
-            self._towns.append(_Town(locality, record.population, frozenset(keys)))
+            alias_keys: list[str] = []
             for alias in record.alternatives:
                 if key := norm(alias):
                     _add(aliases, key, index)
+                    alias_keys.append(key)
+            self._towns.append(
+                _Town(locality, record.population, frozenset(keys), tuple(alias_keys))
+            )
         self._names = names
         self._aliases = aliases
         self._folded = folded
+        self._state_words: dict[str, frozenset[str]] = {}
         self._name_keys = sorted(names)
         self._alias_keys = sorted(aliases)
         self._folded_keys = sorted(folded)
@@ -327,17 +452,24 @@ class Gazetteer:
         return best.locality
 
     def lookup(self, text: str) -> LookupResult:
-        """Resolve a postcode or town name; see the module docstring for the rules."""
+        """Resolve a postcode, town name or address; see the module docstring for the rules."""
         text = text.strip()[:MAX_INPUT_CHARS]
         postcode = _POSTCODE.search(text)
         if postcode:
-            # "58636", "58636 Iserlohn", "Iserlohn 58636": the code decides.
+            # "58636", "58636 Iserlohn", "Iserlohn 58636", "Bahnhofstr. 1, 58636
+            # Iserlohn": the code decides, the town after it (or else before it)
+            # picks among the code's localities.
             code = postcode.group()
-            rest = text[: postcode.start()] + " " + text[postcode.end() :]
+            after = text[postcode.end() :]
+            rest = after if _LETTER.search(after) else text[: postcode.start()]
             localities = self._postcodes.get(code)
             if localities:
                 return LookupResult(self._pick_postcode(localities, rest))
             text = rest
+        town = town_of_address(text)
+        return self._lookup_town(town if town is not None else text)
+
+    def _lookup_town(self, text: str) -> LookupResult:
         query = normalise(text)
         if not query or query.isdigit():
             return LookupResult(())
@@ -345,7 +477,14 @@ class Gazetteer:
         if not ids:
             ids = self._folded.get(query, [])
         if not ids:
+            expanded = expand_abbreviations(query)
+            if expanded != query:
+                query = expanded
+                ids = self._exact(query) or self._folded.get(query, [])
+        if not ids:
             ids = self._prefixed(query)
+        if not ids:
+            query, ids = self._qualified(query)
         if ids:
             towns = self._decide(ids)
             # Found by an alternative name only ("Iserlon", "Cologne"): worth confirming.
@@ -358,6 +497,43 @@ class Gazetteer:
         ids = [town for key in best for town in self._exact(key)]
         towns = self._decide(ids)
         return LookupResult(tuple(t.locality for t in towns), corrected=bool(towns))
+
+    def _qualified(self, query: str) -> tuple[str, list[int]]:
+        """(name, places) for a name plus an addition that tells which place is meant.
+
+        "hagen westfalen": of the places called Hagen (or "Hagen ..."), those
+        that have "westfalen" among the words of their names or, failing that,
+        of their state or its regions ("Neumarkt Opf" is Neumarkt in der
+        Oberpfalz, not another Neumarkt in Bavaria).
+        """
+        words = query.split()
+        for cut in range(len(words) - 1, 0, -1):
+            addition = [w for w in words[cut:] if w not in _FILLERS]
+            if not addition or len(addition) > MAX_ADDITION_WORDS:
+                continue
+            head = " ".join(words[:cut])
+            found = {*self._exact(head), *self._folded.get(head, ()), *self._prefixed(head)}
+            by_name: list[int] = []
+            by_region: list[int] = []
+            for index in found:
+                town = self._towns[index]
+                said = {w for key in (*town.names, *town.aliases) for w in key.split()}
+                if _all_said(addition, said):
+                    by_name.append(index)
+                elif _all_said(addition, said | self._words_of_state(town.locality.state)):
+                    by_region.append(index)
+            if by_name or by_region:
+                return head, sorted(by_name or by_region)
+        return query, []
+
+    def _words_of_state(self, state: str) -> frozenset[str]:
+        words = self._state_words.get(state)
+        if words is None:
+            words = frozenset(
+                {*normalise(state).split(), *_fold(state).split(), *_REGIONS.get(state, "").split()}
+            )
+            self._state_words[state] = words
+        return words
 
     def _exact(self, key: str) -> list[int]:
         return sorted({*self._names.get(key, ()), *self._aliases.get(key, ())})

@@ -8,6 +8,9 @@ Sources (see docs/DATA.md for licences):
   with coordinates, population and alternative names.
 - countrystatecity-postal-codes `data/by-country/DE/postcodes.json`: every
   postcode with its localities, but without coordinates.
+- `scripts/districts.tsv`: a short hand-made list of city districts people
+  name as their place ("Letmathe"), which cities500 lacks; each is added as
+  "Iserlohn-Letmathe" at its postcode's coordinates, marked approximate.
 
 A postcode locality takes the coordinates of the GeoNames place of the same name
 in the same state. Names differ in detail ("Halle (Westf.)" vs "Halle",
@@ -44,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 from bot.geo import GeoPoint, base_name, haversine_km, normalise  # noqa: E402
 
 OUTPUT = ROOT / "bot" / "data" / "gazetteer.tsv.gz"
+DISTRICTS = ROOT / "scripts" / "districts.tsv"
 
 # GeoNames admin1 codes for Germany.
 GEONAMES_STATES = {
@@ -455,11 +459,48 @@ def build(report: bool) -> tuple[list[Town], list[Row]]:
         )
         stats["towns from postcodes only"] += 1
 
+    stats["districts added"] = add_districts(towns, rows)
     finish_aliases(towns)
     if report:
         for key, value in sorted(stats.items()):
             print(f"{key}: {value}", file=sys.stderr)
     return towns, rows
+
+
+def add_districts(towns: list[Town], rows: list[Row]) -> int:
+    """Add the districts of `DISTRICTS` that no place of the data is named after.
+
+    "Letmathe" becomes the town "Iserlohn-Letmathe" with "Letmathe" as an
+    official name, at the coordinates of its postcode (the centre of
+    Iserlohn), and approximate: the district's own centre is a few km away.
+    """
+    taken = {normalise(name) for t in towns for name in (t.name, *t.official, *t.aliases)}
+    added = 0
+    for line in DISTRICTS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        district, town, state, code = line.split("\t")
+        row = next((r for r in rows if (r.code, r.name, r.state) == (code, town, state)), None)
+        if row is None or row.point is None:
+            raise SystemExit(f"{DISTRICTS.name}: {code} is no postcode of {town} ({state})")
+        name = f"{base_name(town)}-{district}"
+        if normalise(district) in taken:
+            continue  # the place data has it ("Porz"), with its own coordinates
+        towns.append(
+            Town(
+                name=name,
+                state=state,
+                lat=row.point.lat,
+                lon=row.point.lon,
+                population=0,
+                aliases=[],
+                codes={code},
+                official={district},
+                approx=True,
+            )
+        )
+        added += 1
+    return added
 
 
 def finish_aliases(towns: list[Town]) -> None:

@@ -174,6 +174,169 @@ def test_misspelt_lookup_is_fast(gazetteer: Gazetteer) -> None:
     assert statistics.median(timings) < 0.005
 
 
+# --- town names with their usual additions -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "town", "state"),
+    [
+        ("Hagen Westf", "Hagen", "Nordrhein-Westfalen"),
+        ("Hagen (Westf.)", "Hagen", "Nordrhein-Westfalen"),
+        ("Hagen i. W.", "Hagen", "Nordrhein-Westfalen"),
+        ("hagen i.w.", "Hagen", "Nordrhein-Westfalen"),
+        ("Hagen NRW", "Hagen", "Nordrhein-Westfalen"),
+        ("Frankfurt (Oder)", "Frankfurt (Oder)", "Brandenburg"),
+        ("Frankfurt Oder", "Frankfurt (Oder)", "Brandenburg"),
+        ("Frankfurt Main", "Frankfurt am Main", "Hessen"),
+        ("Frankfurt a. M.", "Frankfurt am Main", "Hessen"),
+        ("Halle (Saale)", "Halle (Saale)", "Sachsen-Anhalt"),
+        ("Halle Saale", "Halle (Saale)", "Sachsen-Anhalt"),
+        ("Halle i. W.", "Halle (Westf.)", "Nordrhein-Westfalen"),
+        ("Mülheim a.d. Ruhr", "Mülheim an der Ruhr", "Nordrhein-Westfalen"),
+        ("Muelheim a d Ruhr", "Mülheim an der Ruhr", "Nordrhein-Westfalen"),
+        ("Neustadt a. d. Weinstraße", "Neustadt an der Weinstraße", "Rheinland-Pfalz"),
+        ("Neustadt Weinstr.", "Neustadt an der Weinstraße", "Rheinland-Pfalz"),
+        ("Neustadt (Holstein)", "Neustadt in Holstein", "Schleswig-Holstein"),
+        ("Freiburg im Breisgau", "Freiburg im Breisgau", "Baden-Württemberg"),
+        ("Freiburg i. Br.", "Freiburg im Breisgau", "Baden-Württemberg"),
+        ("Freiburg i.Brsg.", "Freiburg im Breisgau", "Baden-Württemberg"),
+        ("Freiburg (Elbe)", "Freiburg (Elbe)", "Niedersachsen"),
+        ("Neumarkt Opf", "Neumarkt in der Oberpfalz", "Bayern"),
+        ("Weiden i.d.OPf.", "Weiden in der Oberpfalz", "Bayern"),
+        ("Wangen i. A.", "Wangen im Allgäu", "Baden-Württemberg"),
+        ("Weil a. Rh.", "Weil am Rhein", "Baden-Württemberg"),
+        ("Bad Homburg v.d.H.", "Bad Homburg vor der Höhe", "Hessen"),
+        ("Mühlhausen/Thür.", "Mühlhausen/Thüringen", "Thüringen"),
+    ],
+)
+def test_town_with_its_usual_addition_is_the_town_meant(
+    gazetteer: Gazetteer, text: str, town: str, state: str
+) -> None:
+    place = only(gazetteer, text)
+    assert (place.name, place.state) == (town, state)
+
+
+def test_an_addition_that_fits_no_such_town_finds_nothing(gazetteer: Gazetteer) -> None:
+    # There is no Hagen in Bremen; a guess would put the member in the wrong place.
+    assert gazetteer.lookup("Hagen Bremen").matches == ()
+
+
+def test_addition_in_the_name_beats_one_that_only_names_the_state(gazetteer: Gazetteer) -> None:
+    # Neumarkt-Sankt Veit is in Bavaria too, but not in the Upper Palatinate.
+    assert only(gazetteer, "Neumarkt (Opf.)").name == "Neumarkt in der Oberpfalz"
+
+
+# --- districts ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "near"),
+    [
+        ("Letmathe", "Iserlohn-Letmathe", GeoPoint(51.37, 7.62)),
+        ("Iserlohn-Letmathe", "Iserlohn-Letmathe", GeoPoint(51.37, 7.62)),
+        ("Hohenlimburg", "Hagen-Hohenlimburg", GeoPoint(51.35, 7.58)),
+        ("Bad Godesberg", "Bonn-Bad Godesberg", GeoPoint(50.68, 7.16)),
+        ("Wattenscheid", "Wattenscheid", GeoPoint(51.48, 7.14)),  # from GeoNames itself
+    ],
+)
+def test_district_is_found_near_where_it_is(
+    gazetteer: Gazetteer, text: str, name: str, near: GeoPoint
+) -> None:
+    result = gazetteer.lookup(text)
+    assert [m.name for m in result.matches] == [name] and not result.corrected
+    # Hand-listed districts sit at their town's centre, a few km off, and say so.
+    assert haversine_km(result.matches[0].point, near) < 12
+
+
+def test_hand_listed_district_is_marked_approximate(gazetteer: Gazetteer) -> None:
+    assert only(gazetteer, "Letmathe").approximate
+    assert not only(gazetteer, "Iserlohn").approximate
+
+
+def test_a_shared_location_is_named_after_the_town_not_a_listed_district(
+    gazetteer: Gazetteer,
+) -> None:
+    town = gazetteer.nearest_town(GeoPoint(51.37547, 7.70281))
+    assert town is not None and town.name == "Iserlohn"
+
+
+# --- addresses ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("Bahnhofstr. 1 Iserlohn", "Iserlohn"),
+        ("Bahnhofstraße 12a, Iserlohn", "Iserlohn"),
+        ("Bahnhofstr.1 Iserlohn", "Iserlohn"),
+        ("Am Markt 3 in Menden", "Menden (Sauerland)"),
+        ("Hauptstr 5 Hagen", "Hagen"),
+        ("Hauptstraße 5-7 Hagen (Westf.)", "Hagen"),
+        ("Iserlohn, Bahnhofstr. 1", "Iserlohn"),
+        ("Lennestr. 2 Letmathe", "Iserlohn-Letmathe"),
+    ],
+)
+def test_street_is_ignored_and_the_town_found(gazetteer: Gazetteer, text: str, town: str) -> None:
+    result = gazetteer.lookup(text)
+    assert [m.name for m in result.matches] == [town] and not result.corrected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Bahnhofstraße 1, 58636 Iserlohn", "Bahnhofstr. 1 58636", "58636 Iserlohn, Bahnhofstr. 1"],
+)
+def test_postcode_in_an_address_wins(gazetteer: Gazetteer, text: str) -> None:
+    place = only(gazetteer, text)
+    assert (place.name, place.postcode) == ("58636 Iserlohn", "58636")
+
+
+def test_postcode_in_an_address_wins_over_the_town_named(gazetteer: Gazetteer) -> None:
+    assert only(gazetteer, "Hauptstr. 5, 58642 Hagen").postcode == "58642"
+
+
+def test_address_with_a_misspelt_town_is_corrected_as_the_town_alone(
+    gazetteer: Gazetteer,
+) -> None:
+    alone = gazetteer.lookup("Iserlon")
+    address = gazetteer.lookup("Bahnhofstr. 1 Iserlon")
+    assert address == alone
+    assert address.corrected and [m.name for m in address.matches] == ["Iserlohn"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bahnhofstr. 1",
+        "Hauptstr 5",
+        "42 42 42",
+        ".,;:!?()" * 20,
+        "🙂🙂🙂 3 🙂🙂",
+        "Bahnhofstr. 1 " + "🙂" * 5_000,
+        "Hagen " + "(Westf.) " * 2_000,
+        "i. W. a. d. i. Br." * 500,
+    ],
+)
+def test_hostile_or_incomplete_addresses_find_nothing_quickly(
+    gazetteer: Gazetteer, text: str
+) -> None:
+    start = time.perf_counter()
+    result = gazetteer.lookup(text)
+    assert time.perf_counter() - start < 0.05
+    if not text.startswith("Hagen"):
+        assert result.matches == ()
+
+
+def test_additions_and_addresses_are_fast(gazetteer: Gazetteer) -> None:
+    texts = ["Hagen (Westf.)", "Freiburg i. Br.", "Bahnhofstr. 1 Iserlon", "Neumarkt Opf"]
+    timings = []
+    for _ in range(20):
+        for text in texts:
+            start = time.perf_counter()
+            gazetteer.lookup(text)
+            timings.append(time.perf_counter() - start)
+    assert statistics.median(timings) < 0.005
+
+
 # --- normalising and distances ---------------------------------------------------------
 
 
