@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,29 @@ async def test_a_cancelled_event_is_sent_as_a_cancellation_without_reminder(
     assert str(vevent["SUMMARY"]).startswith("Abgesagt: ")
     assert "Der Drechsler ist krank." in str(vevent["DESCRIPTION"])
     assert vevent.walk("VALARM") == []
+
+
+def test_the_files_own_words_are_in_the_members_language() -> None:
+    event = CalendarEvent(
+        uid="bowls@werkbank",
+        title="Turning bowls",
+        description="Bring safety glasses.",
+        start=datetime(2026, 12, 3, 17, 0, tzinfo=BERLIN),
+        end=None,
+        location=None,
+        organiser="Jürgen Weiß",
+    )
+    _, vevent = only_event(event_ics(event, locale="en"))
+    assert "Organised by: Jürgen Weiß" in str(vevent["DESCRIPTION"])
+    [alarm] = vevent.walk("VALARM")
+    assert str(alarm["DESCRIPTION"]) == "Reminder: Turning bowls"
+
+    off = replace(event, cancelled=True, cancel_reason="The turner is ill.")
+    _, vevent = only_event(event_ics(off, locale="en"))
+    assert str(vevent["SUMMARY"]) == "Cancelled: Turning bowls"
+    assert str(vevent["DESCRIPTION"]).startswith("Cancelled: The turner is ill.")
+    _, vevent = only_event(event_ics(off))  # German unless asked otherwise
+    assert str(vevent["SUMMARY"]) == "Abgesagt: Turning bowls"
 
 
 async def test_an_approximate_place_gives_no_geo_and_an_unknown_event_no_file(

@@ -7,6 +7,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 
 from bot.app import Werkbank
@@ -14,8 +15,9 @@ from bot.codes import NoticeKind, Role, WorkStatus
 from bot.config import Settings
 from bot.dialogs.my_events import HOLD
 from bot.messages import AccountRef, Delivered
+from bot.services.contracts import EventChange
 from bot.services.notices import Notices
-from bot.storage.models import Notice
+from bot.storage.models import Member, Notice
 from tests.support.chat import ChatUser
 from tests.support.factories import START, add_event, open_event
 from tests.support.inbox import Inbox, dispatcher
@@ -175,6 +177,41 @@ async def test_too_few_sign_ups_by_the_set_time_ask_the_organiser_to_hold_or_can
     async with app.db.sessions() as session:
         kinds = (await session.scalars(select(Notice.kind).where(Notice.member_id != 0))).all()
     assert NoticeKind.MINIMUM_CHECK in kinds
+
+
+async def test_a_new_time_reaches_seat_and_waitlist_after_a_restart_with_the_old_time_and_ics(
+    app: Werkbank, settings: Settings, clock: list[datetime]
+) -> None:
+    event_id = await signed_up(app, ("anna", "ben"), capacity=1)  # Ben waits for a seat
+    ben = await app.conversations.open(AccountRef("console", "ben"))
+    await app.services.members.set_locale(ben.member.id, "en")
+    async with app.db.transaction() as session:
+        admin = Member(display_name="Olga", role=Role.ADMIN, consents={})
+        session.add(admin)
+        await session.flush()
+    later = EventChange(start_at=START + timedelta(minutes=30))
+    await app.services.organiser.change(admin.id, event_id, later, clock[0])
+    await app.close()  # the notice goes out after a restart: it kept the old time
+    again = await Werkbank.open(settings, clock=lambda: clock[0])
+    try:
+        inbox = Inbox()
+        assert await dispatcher(again, inbox, clock).run_once() == 2
+    finally:
+        await again.close()
+    app.db = again.db
+
+    assert "• Neue Zeit: Do., 26. Nov., 17:30–20:30 Uhr (vorher 17–20 Uhr)" in inbox.text("anna")
+    english = inbox.text("ben").replace("\u2009", " ").replace("\u202f", " ")  # Babel's spaces
+    assert "• New time: Thu, Nov 26, 5:30 – 8:30 PM (was 5 – 8 PM)" in english
+    for name, reminder in (("anna", "Erinnerung"), ("ben", "Reminder")):
+        [ics] = [m.attachment for m in inbox.messages(name) if m.attachment is not None]
+        [vevent] = Calendar.from_ical(ics.data).walk("VEVENT")
+        # The entry they have, moved: same UID, the next SEQUENCE, their language.
+        assert str(vevent["UID"]) == "Holz trifft Laser@test"
+        assert vevent.decoded("SEQUENCE") == 1
+        assert vevent.decoded("DTSTART") == START + timedelta(minutes=30)
+        [alarm] = vevent.walk("VALARM")
+        assert str(alarm["DESCRIPTION"]) == f"{reminder}: Holz trifft Laser"
 
 
 async def test_a_sign_up_shortly_before_the_start_gets_no_belated_reminder(

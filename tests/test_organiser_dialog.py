@@ -177,8 +177,8 @@ async def test_editing_the_time_tells_the_registered(app: Werkbank, clock: list[
     inbox = Inbox()
     await dispatcher(app, inbox, clock).run_once()
     told = inbox.text("anna")
-    assert "hat sich geändert" in told and "Datum oder die Uhrzeit" in told
-    assert "Fr., 27. Nov., 18–21 Uhr" in told
+    assert "hat sich geändert" in told
+    assert "Neue Zeit: Fr., 27. Nov., 18–21 Uhr (vorher Do., 26. Nov., 17–20 Uhr)" in told
 
 
 async def test_a_member_without_the_role_gets_a_kind_refusal_and_nothing_changes(

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +29,10 @@ from bot.storage.models import AuditLog, Event, Member, Notice, Place, Registrat
 from tests.support.clock import NOW
 
 START = NOW + timedelta(days=10)
+
+
+def utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 async def add_member(app: Werkbank, role: Role = Role.MEMBER, name: str = "") -> int:
@@ -417,7 +421,12 @@ async def test_a_new_time_moves_the_reminders_and_tells_everyone_once(app: Werkb
     told = await notices(app, event_id, NoticeKind.EVENT_CHANGED)
     assert sorted(n.member_id for n in told) == sorted(members)  # seats and waitlist, once
     assert {n.due_at for n in told} == {NOW}
-    assert told[0].params == {"changes": ["The date or time has changed."]}
+    # Old and new times are kept with the notice: it may go out after a restart.
+    assert told[0].params == {
+        "changes": ["The date or time has changed."],
+        "before": {"start_at": utc(START), "end_at": utc(START + timedelta(hours=3))},
+        "after": {"start_at": utc(new_start), "end_at": utc(new_start + timedelta(hours=3))},
+    }
 
     # The same time again is no change: nobody is told twice.
     assert await organiser.change(owner, event_id, EventChange(start_at=new_start), NOW) == ()
@@ -599,3 +608,25 @@ async def test_the_attendee_list_opens_in_a_german_spreadsheet(app: Werkbank) ->
     assert rows[3][:4] == ["'@Anna", "Warteliste", "1", "'-1+2"]
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", rows[1][4])
     assert len(rows) == 4
+
+
+async def test_an_english_organiser_gets_the_attendee_list_in_english(app: Werkbank) -> None:
+    organiser = app.services.organiser
+    owner = await add_member(app, Role.ORGANISER)
+    async with app.db.transaction() as session:
+        member = await session.get(Member, owner)
+        assert member is not None
+        member.locale = "en"
+    event_id, _ = await organised_event(app, owner, signups=1, capacity=1)
+    nameless = await add_member(app)
+    await Registrations(app.db).sign_up(nameless, event_id, NOW)
+
+    text = (await organiser.attendee_csv(owner, event_id)).decode("utf-8-sig")
+
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert rows[0] == ["Name", "Sign-up status", "Waiting list no.", "Expectation", "Signed up on"]
+    assert rows[1][:2] == ["Teilnehmer 0", "signed up"]
+    assert rows[2][:3] == [f"Member {nameless}", "waiting list", "1"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[1][4])
+    roster = await organiser.roster(owner, event_id)
+    assert roster.attendees[1].name == f"Member {nameless}"

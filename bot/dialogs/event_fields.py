@@ -110,7 +110,7 @@ class OrganiserDialog(Dialog):
 
 # -- the questions both flows ask ---------------------------------------------------
 async def ask_title(ctx: Context) -> Screenful:
-    text = ctx._("What is the title? (for example: “Holz trifft Laser”)")
+    text = ctx._("What is the title? (for example: “Wood meets laser”)")
     return (say(text, nav_row(ctx)),)
 
 
@@ -124,7 +124,7 @@ def title_too_long(ctx: Context, title: str) -> Stay | None:
 async def ask_when(ctx: Context) -> Screenful:
     text = ctx._(
         "When? Type it the way you would say it, "
-        "for example “Di 17 Uhr”, “25.11. 17:00-20:00” or “morgen 18 Uhr”."
+        "for example “Tue 5 pm”, “Nov 25 5-8 pm” or “tomorrow 6 pm”."
     )
     return (say(text, nav_row(ctx)),)
 
@@ -134,9 +134,9 @@ def read_when(ctx: Context, text: str) -> dict[str, str | None] | Stay:
     when = parse_when(text, ctx.now, ctx.t.tz)
     if when is None:
         if missing_time(text, ctx.now, ctx.t.tz):
-            hint = ctx._("At what time? Please add it, for example “25.11. 17 Uhr”.")
+            hint = ctx._("At what time? Please add it, for example “Nov 25 5 pm”.")
         else:
-            hint = ctx._("I didn't understand that date. Try “Di 17 Uhr” or “25.11. 17:00-20:00”.")
+            hint = ctx._("I didn't understand that date. Try “Tue 5 pm” or “Nov 25 5-8 pm”.")
         return Stay(say=note(hint))
     if when.start <= ctx.now:
         return Stay(say=note(ctx._("That is in the past. Please type a later date.")))

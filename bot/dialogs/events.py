@@ -23,7 +23,7 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.location import SET_LOCATION, TO_SET_LOCATION, where_unknown
 from bot.dialogs.places import MORE, short
-from bot.dialogs.registrations import MY_REGISTRATION, sign_up, status_line
+from bot.dialogs.registrations import MY_REGISTRATION, minimum_line, sign_up, status_line
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import N_
 from bot.messages import Button, OutMessage, Venue
@@ -204,6 +204,9 @@ class Events(Dialog):
                     free=e.free_seats, capacity=details.capacity
                 )
             )
+        minimum = None if e.cancelled else minimum_line(ctx, details.minimum, details.minimum_by)
+        if minimum:
+            lines.append(minimum)
         if details.description:
             lines += ["", details.description]
         rows: list[tuple[Button, ...]] = []

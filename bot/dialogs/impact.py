@@ -18,7 +18,6 @@ from bot.impact_report import chart, csv_file, figures
 from bot.messages import Attachment, OutMessage
 from bot.services.contracts import Impact, Said
 
-CHART_FILE = "wirkung.png"
 CHART_TITLE = 70  # characters of the chart's title that fit its width
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ async def impact_screen(ctx: Context, impact: Impact, *rows: ButtonRow) -> Scree
     if bars is None:
         return (say(text, *rows),)
     try:
-        picture = Attachment(CHART_FILE, "image/png", await render(bars))
+        picture = Attachment(ctx._("impact.png"), "image/png", await render(bars))
     except Exception:  # no chart (a broken font, no memory) must not cost the figures
         log.exception("impact: the chart could not be drawn")
         return (say(text, *rows),)
@@ -96,6 +95,6 @@ async def impact_screen(ctx: Context, impact: Impact, *rows: ButtonRow) -> Scree
 
 
 def impact_csv(ctx: Context, impact: Impact) -> OutMessage:
-    file = Attachment("wirkung.csv", "text/csv", csv_file(impact, ctx._))
+    file = Attachment(ctx._("impact.csv"), "text/csv", csv_file(impact, ctx._))
     text = ctx._("The figures as a spreadsheet file (opens in Excel and LibreOffice).")
     return OutMessage(text, attachment=file)

@@ -264,7 +264,8 @@ class MyEvents(OrganiserDialog):
     async def _csv(self, ctx: Context) -> Step:
         event_id = _event_id(ctx)
         data = await ctx.services.organiser.attendee_csv(ctx.member.id, event_id)
-        file = Attachment(f"teilnehmende-{event_id}.csv", "text/csv", data)
+        name = ctx._("attendees-{id}.csv").format(id=event_id)
+        file = Attachment(name, "text/csv", data)
         text = ctx._("The list as a spreadsheet file (opens in Excel and LibreOffice).")
         return Stay(say=(OutMessage(text, attachment=file),))
 

@@ -231,7 +231,7 @@ class NewEvent(OrganiserDialog):
         return self.go(State.WHEN, {"draft": draft, "found": None})
 
     async def _ask_new_place(self, ctx: Context) -> Screenful:
-        text = ctx._("Type the name and the town, for example: “Tischlerei Müller, Iserlohn”.")
+        text = ctx._("Type the name and the town, for example: “Miller's Woodshop, Iserlohn”.")
         return (say(text, nav_row(ctx)),)
 
     async def _place_typed(self, ctx: Context, msg: Incoming) -> Step:

@@ -8,17 +8,20 @@ screen the member was on stays one "Zurück" away.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
 
 from bot.codes import NoticeKind
 from bot.dialogs.announcements import announcement_words
 from bot.dialogs.base import Context, Target
+from bot.dialogs.registrations import calendar_attachment
 from bot.dialogs.words import FIELD_WORDS, word
 from bot.messages import OutMessage
-from bot.services.contracts import NoticeView
+from bot.services.contracts import SEATS_CHANGED, TIME_CHANGED, TITLE_CHANGED, NoticeView
 
 
-def _when_where(ctx: Context, n: NoticeView) -> str:
-    parts = [ctx.t.when(n.start_at, n.end_at)] if n.start_at else []
+def _when_where(ctx: Context, n: NoticeView, time: bool = True) -> str:
+    parts = [ctx.t.when(n.start_at, n.end_at)] if n.start_at and time else []
     place = ", ".join(p for p in (n.place_name, n.town) if p)
     if place:
         parts.append(place)
@@ -35,12 +38,19 @@ def _detail(n: NoticeView) -> Target | None:
     return Target("registrations", "detail", {"registration_id": n.registration_id})
 
 
-def notice_screen(ctx: Context, n: NoticeView) -> Words:
+async def notice_screen(ctx: Context, n: NoticeView) -> Words:
     """What to say, and the screen to open after it (None: leave the member where they are)."""
     words = NOTICE_WORDS.get(n.kind)
     if words is None:
         raise ValueError(f"unknown notice kind {n.kind!r}")
-    return words(ctx, n)
+    said, to = words(ctx, n)
+    if n.kind in _BRING_CALENDAR and said and n.event_id is not None:
+        # The calendar file as the event is now: same UID, higher SEQUENCE, so the
+        # member's calendar moves the entry they have instead of adding another.
+        ics = await ctx.services.registrations.calendar_file(n.event_id, ctx.t.locale)
+        if ics is not None:
+            said = (replace(said[0], attachment=calendar_attachment(n.event_id, ics)), *said[1:])
+    return said, to
 
 
 def _reminder_day_before(ctx: Context, n: NoticeView) -> Words:
@@ -77,13 +87,66 @@ def _moved_up(ctx: Context, n: NoticeView) -> Words:
 
 
 def _event_changed(ctx: Context, n: NoticeView) -> Words:
-    title = n.title
-    text = ctx._("“{title}” has changed:").format(title=title)
+    before, after = _values(n.params.get("before")), _values(n.params.get("after"))
     changes = n.params.get("changes")
-    if isinstance(changes, list):
-        text += "\n" + "\n".join(f"• {ctx._(str(change))}" for change in changes)
-    text += "\n\n" + _when_where(ctx, n)
+    lines = [
+        _change_line(ctx, str(change), before, after)
+        for change in (changes if isinstance(changes, list) else ())
+    ]
+    # Named before (a title changed since) the title the member knows.
+    title = before.get("title") or n.title
+    text = ctx._("“{title}” has changed:").format(title=title)
+    if lines:
+        text += "\n" + "\n".join(f"• {line}" for line in lines)
+    # A new time is said above with the old one; below, only where.
+    footer = _when_where(ctx, n, time="start_at" not in after)
+    if footer:
+        text += "\n\n" + footer
     return (OutMessage(text),), _detail(n)
+
+
+def _values(value: object) -> dict[str, object]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _change_line(
+    ctx: Context, change: str, before: dict[str, object], after: dict[str, object]
+) -> str:
+    """One change in words: old and new where the notice kept them (a notice written
+    before they were kept names only what changed)."""
+    if change == TIME_CHANGED and "start_at" in after:
+        new_start, new_end = _moment(after.get("start_at")), _moment(after.get("end_at"))
+        old_start, old_end = _moment(before.get("start_at")), _moment(before.get("end_at"))
+        if new_start is not None and old_start is not None:
+            old = _old_time(ctx, old_start, old_end, new_start)
+            new = ctx.t.when(new_start, new_end)
+            return ctx._("New time: {new} (was {old})").format(new=new, old=old)
+    if change == TITLE_CHANGED and "title" in after:
+        return ctx._("New title: “{new}” (was “{old}”)").format(
+            new=after["title"], old=before.get("title", "")
+        )
+    if change == SEATS_CHANGED and "capacity" in after:
+        return ctx._("Seats: now {new} (was {old})").format(
+            new=_seats(ctx, after.get("capacity")), old=_seats(ctx, before.get("capacity"))
+        )
+    return ctx._(change)
+
+
+def _old_time(ctx: Context, start: datetime, end: datetime | None, new_start: datetime) -> str:
+    """The old time, with its day only when the day changed too."""
+    if ctx.t.local(start).date() != ctx.t.local(new_start).date():
+        return ctx.t.when(start, end)
+    if end is not None and ctx.t.local(end).date() == ctx.t.local(start).date():
+        return ctx.t.time_range(start, end)
+    return ctx.t.time(start)
+
+
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def _seats(ctx: Context, value: object) -> str:
+    return str(value) if isinstance(value, int) else ctx._("no limit")
 
 
 def _event_cancelled(ctx: Context, n: NoticeView) -> Words:
@@ -226,6 +289,9 @@ def _organiser_reply(ctx: Context, n: NoticeView) -> Words:
     text = ctx._("An answer from the organiser of “{title}”:").format(title=n.title)
     return (OutMessage(f"{text}\n{n.params.get('text', '')}"),), None
 
+
+# Notices that bring the event's calendar file as it is now.
+_BRING_CALENDAR = frozenset({NoticeKind.EVENT_CHANGED})
 
 # One entry per kind: a test checks that every NoticeKind has its words.
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from datetime import datetime
 
 from bot.codes import RegistrationStatus
 from bot.dialogs.actions import OPEN_EVENT, POSITIVE, SIGN_UP, Action, ValueAction
@@ -53,6 +54,26 @@ def status_line(ctx: Context, r: MyRegistration) -> str:
     return "✅ " + ctx._("You are signed up.")
 
 
+def calendar_attachment(event_id: int, ics: bytes) -> Attachment:
+    """The event's .ics file; always the same name, so a newer one replaces the older."""
+    return Attachment(f"werkbank-{event_id}.ics", "text/calendar", ics)
+
+
+def minimum_line(ctx: Context, minimum: int | None, by: datetime | None) -> str | None:
+    """From how many sign-ups the event takes place, and when that is decided, while it
+    is still open; None for an event without a minimum or once the day has passed."""
+    if minimum is None or (by is not None and by <= ctx.now):
+        return None
+    text = ctx.t.ngettext(
+        "Takes place with {n} sign-up or more.", "Takes place with {n} sign-ups or more.", minimum
+    ).format(n=minimum)
+    if by is not None:
+        decided = ctx._("Decided on {day}.").format(day=ctx.t.day(by))
+        # "Mo., 7. Dez." ends with its own full stop: one is enough.
+        text += " " + (decided[:-1] if decided.endswith("..") else decided)
+    return text
+
+
 async def sign_up(ctx: Context, event_id: int, expectation: str | None) -> Step:
     """Sign up (or join the waitlist) and confirm with date, place and a calendar file."""
     result = await ctx.services.registrations.sign_up(ctx.member.id, event_id, ctx.now, expectation)
@@ -86,9 +107,9 @@ async def sign_up(ctx: Context, event_id: int, expectation: str | None) -> Step:
         lines.append(where(r))
     lines += ["", ctx._("The calendar file puts the date into your calendar, with a reminder.")]
     attachment = None
-    ics = await ctx.services.registrations.calendar_file(r.event_id)
+    ics = await ctx.services.registrations.calendar_file(r.event_id, ctx.t.locale)
     if ics is not None:
-        attachment = Attachment(f"werkbank-{r.event_id}.ics", "text/calendar", ics)
+        attachment = calendar_attachment(r.event_id, ics)
     confirmation = OutMessage("\n".join(lines), attachment=attachment)
     return Go(detail, say=(confirmation,))
 
@@ -188,6 +209,9 @@ class Registrations(Dialog):
         lines = [r.title, word(ctx.t, FORMAT_WORDS, r.format), ctx.t.when(r.start_at, r.end_at)]
         if where(r):
             lines.append(where(r))
+        minimum = None if r.event_cancelled else minimum_line(ctx, r.minimum, r.minimum_by)
+        if minimum:
+            lines.append(minimum)
         lines += ["", status_line(ctx, r)]
         if r.event_cancelled and r.cancel_reason:
             lines.append(ctx._("Reason: {reason}").format(reason=r.cancel_reason))

@@ -47,7 +47,7 @@ DONE = Action("done")
 
 async def ask_title(ctx: Context) -> Screenful:
     text = ctx._(
-        "What is it about? A short title, for example “Lasercutter für Holz” "
+        "What is it about? A short title, for example “Laser cutting for wood” "
         "(up to {count} characters)."
     ).format(count=MAX_TOPIC_TITLE)
     return (say(text, nav_row(ctx)),)

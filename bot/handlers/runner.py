@@ -167,7 +167,7 @@ class Runner:
         async with self._lock(account), self.conversations.step():
             conv = await self.conversations.open(account)
             t = translator(conv.member.locale, self.timezone)
-            said, to = notice_screen(self._context(conv, t, conv.data), notice)
+            said, to = await notice_screen(self._context(conv, t, conv.data), notice)
             if to is None or to.flow not in self.flows:
                 return list(said)
             came_from = self._position(conv) if conv.flow is not None else None

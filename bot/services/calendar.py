@@ -33,6 +33,7 @@ from icalendar import Event as VEvent
 from sqlalchemy import select
 
 from bot.codes import EventFormat, EventStatus, Role
+from bot.i18n import DEFAULT_LOCALE, N_, translator
 from bot.services import ServiceError
 from bot.services.database import Database
 from bot.services.members import parse_account
@@ -49,6 +50,10 @@ MAX_EVENTS = 1000
 _UID_MAX = 255  # Event.uid
 _TITLE_MAX = 200  # Event.title
 _UTC_NAMES = {"UTC", "Etc/UTC", "Z"}
+# Words in the file, in the language of the member who gets it (English message ids).
+CANCELLED = N_("Cancelled: {text}")
+ORGANISED_BY = N_("Organised by: {name}")
+REMINDER = N_("Reminder: {title}")
 _TIME_PROPERTIES = {"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"}
 
 # Words in CATEGORIES or SUMMARY that say what kind of event it is; the first match wins.
@@ -85,6 +90,7 @@ class CalendarEvent:
     sequence: int = 0
     cancelled: bool = False
     organiser: str | None = None
+    cancel_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,15 @@ class ImportResult:
 
 
 def event_ics(
-    event: CalendarEvent, tz: str = "Europe/Berlin", *, stamp: datetime | None = None
+    event: CalendarEvent,
+    tz: str = "Europe/Berlin",
+    *,
+    stamp: datetime | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> bytes:
-    """The event as an iCalendar file (UTF-8); METHOD:CANCEL when it is cancelled."""
+    """The event as an iCalendar file (UTF-8); METHOD:CANCEL when it is cancelled. Its
+    own words (the reminder, "Cancelled: …") are in `locale`, the member's language."""
+    _ = translator(locale)._
     # Local time with TZID and its VTIMEZONE rather than UTC: Google, Apple, Outlook
     # and Thunderbird all read it; Outlook, the one that insists on a VTIMEZONE for
     # every TZID, gets one; and an app that opens or edits the entry shows it in the
@@ -131,12 +143,16 @@ def event_ics(
     vevent.add("sequence", event.sequence)
     vevent.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     # Google Calendar ignores STATUS in a file; the title says it everywhere.
-    vevent.add("summary", f"Abgesagt: {event.title}" if event.cancelled else event.title)
+    cancelled = _(CANCELLED)
+    vevent.add("summary", cancelled.format(text=event.title) if event.cancelled else event.title)
     description = "\n\n".join(
         part
         for part in (
+            cancelled.format(text=event.cancel_reason)
+            if event.cancelled and event.cancel_reason
+            else "",
             (event.description or "").strip(),
-            f"Veranstaltet von: {event.organiser}" if event.organiser else "",
+            _(ORGANISED_BY).format(name=event.organiser) if event.organiser else "",
         )
         if part
     )
@@ -153,7 +169,7 @@ def event_ics(
     if not event.cancelled:  # a reminder for what no longer happens would be wrong
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", f"Erinnerung: {event.title}")
+        alarm.add("description", _(REMINDER).format(title=event.title))
         alarm.add("trigger", -ALARM_BEFORE)
         vevent.add_component(alarm)
     calendar.add_component(vevent)
@@ -175,17 +191,12 @@ async def calendar_event(db: Database, event_id: int) -> CalendarEvent | None:
         return None
     event, place, organiser = row
     cancelled = event.status == EventStatus.CANCELLED
-    description = event.description
-    if cancelled and event.cancel_reason:
-        description = "\n\n".join(
-            part for part in (f"Abgesagt: {event.cancel_reason}", description) if part
-        )
     # Town-level coordinates (approximate) would send a navigation app to the town centre.
     exact = place is not None and not place.approximate
     return CalendarEvent(
         uid=event.uid,
         title=event.title,
-        description=description,
+        description=event.description,
         start=event.start_at,
         end=event.end_at,
         location=_location(place),
@@ -195,6 +206,7 @@ async def calendar_event(db: Database, event_id: int) -> CalendarEvent | None:
         sequence=event.sequence,
         cancelled=cancelled,
         organiser=organiser or None,
+        cancel_reason=event.cancel_reason if cancelled else None,
     )
 
 

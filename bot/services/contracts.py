@@ -30,6 +30,7 @@ from bot.codes import (
     known_codes,
 )
 from bot.geo import Gazetteer, GeoPoint
+from bot.i18n import N_
 
 # The errors a dialog may catch, re-exported so dialogs import only this module.
 from bot.services import NotAllowed as NotAllowed
@@ -47,6 +48,13 @@ MAX_EXPECTATION = 1000
 MAX_CHECKIN_LINE = 300  # a takeaway or a call for help after a workshop: one line
 MAX_CHECKIN_REPLY = 900  # the organiser's answer to a call for help
 MAX_CANCEL_REASON = 500
+
+# What an organiser's edit changed, as English message ids: the organiser service
+# returns them and stores them with the change notice; dialogs translate them.
+TITLE_CHANGED = N_("The title has changed.")
+DESCRIPTION_CHANGED = N_("The description has changed.")
+TIME_CHANGED = N_("The date or time has changed.")
+SEATS_CHANGED = N_("The number of seats has changed.")
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,8 @@ class EventDetails:
     place: PlaceDetails | None
     open_for_sign_up: bool = False
     topic_id: int | None = None  # the members' topic it was made of
+    minimum: int | None = None  # it takes place only with this many sign-ups …
+    minimum_by: datetime | None = None  # … decided then
 
 
 class Outcome(enum.StrEnum):
@@ -188,6 +198,8 @@ class MyRegistration:
     event_cancelled: bool
     cancel_reason: str | None
     held_until: datetime | None = None  # while a seat is kept for the member (invited)
+    minimum: int | None = None  # it takes place only with this many sign-ups …
+    minimum_by: datetime | None = None  # … decided then
 
 
 @dataclass(frozen=True)
@@ -278,7 +290,7 @@ class RegistrationService(Protocol):
     ) -> SignUp: ...
     async def set_expectation(self, member_id: int, registration_id: int, text: str) -> None: ...
     async def cancel(self, member_id: int, registration_id: int, now: datetime) -> Cancelled: ...
-    async def calendar_file(self, event_id: int) -> bytes | None: ...
+    async def calendar_file(self, event_id: int, locale: str = "de") -> bytes | None: ...
 
 
 @dataclass(frozen=True)

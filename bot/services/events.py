@@ -126,7 +126,13 @@ class EventQueries:
         """One published or cancelled event; drafts are the organiser's business."""
         statement = (
             _hit_columns()
-            .add_columns(Event.description, Event.deadline, Event.topic_id)
+            .add_columns(
+                Event.description,
+                Event.deadline,
+                Event.topic_id,
+                Event.minimum,
+                Event.minimum_by,
+            )
             .where(Event.id == event_id, Event.status != EventStatus.DRAFT)
         )
         async with self.db.sessions() as session:
@@ -146,4 +152,6 @@ class EventQueries:
                     and now < min(row.start_at, row.deadline or row.start_at)
                 ),
                 topic_id=row.topic_id,
+                minimum=row.minimum,
+                minimum_by=row.minimum_by if row.minimum is not None else None,
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,10 +37,14 @@ from bot.codes import (
     known_code,
 )
 from bot.geo import GeoPoint, default_gazetteer
-from bot.i18n import N_
+from bot.i18n import N_, translator
 from bot.services import NotAllowed, ServiceError
 from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import (
+    DESCRIPTION_CHANGED,
+    SEATS_CHANGED,
+    TIME_CHANGED,
+    TITLE_CHANGED,
     Attendee,
     EventChange,
     EventDraft,
@@ -73,11 +77,6 @@ MAX_CHOICES = 8
 # Events stay in "Meine Veranstaltungen" this long after they end: time to mark attendance.
 KEEP_PAST = timedelta(days=7)
 
-TITLE_CHANGED = N_("The title has changed.")
-DESCRIPTION_CHANGED = N_("The description has changed.")
-TIME_CHANGED = N_("The date or time has changed.")
-SEATS_CHANGED = N_("The number of seats has changed.")
-
 _TOLD = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 # A cancelled event makes every pending notice about it pointless, except the cancellation.
 _MOOT_AFTER_CANCEL = (
@@ -89,14 +88,24 @@ _MOOT_AFTER_CANCEL = (
 _UMLAUTS = (("Ä", "ae"), ("Ö", "oe"), ("Ü", "ue"), ("ä", "ae"), ("ö", "oe"), ("ü", "ue"))
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
-CSV_HEADER = ("Name", "Status", "Warteliste Nr.", "Erwartung", "Angemeldet am")
+# The attendee list's header and statuses: English message ids, in the organiser's language.
+CSV_HEADER = (
+    N_("Name"),
+    N_("Sign-up status"),
+    N_("Waiting list no."),
+    N_("Expectation"),
+    N_("Signed up on"),
+)
 CSV_STATUS = {
-    RegistrationStatus.REGISTERED: "angemeldet",
-    RegistrationStatus.WAITLISTED: "Warteliste",
-    RegistrationStatus.ATTENDED: "teilgenommen",
-    RegistrationStatus.CANCELLED: "abgemeldet",
-    RegistrationStatus.HELD: "eingeladen, Platz reserviert",
+    RegistrationStatus.REGISTERED: N_("signed up"),
+    RegistrationStatus.WAITLISTED: N_("waiting list"),
+    RegistrationStatus.ATTENDED: N_("took part"),
+    RegistrationStatus.CANCELLED: N_("withdrawn"),
+    RegistrationStatus.HELD: N_("invited, seat kept"),
 }
+# How the list writes when someone signed up: as a German or an English spreadsheet reads it.
+CSV_TIME = {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
+UNNAMED = N_("Member {id}")  # a member without a display name
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -274,8 +283,8 @@ class Organising:
     async def roster(self, member_id: int, event_id: int) -> Roster:
         """Who has a seat (by sign-up order), then the waitlist numbered 1..n."""
         async with self.db.sessions() as session:
-            await own_event(session, member_id, event_id)
-            rows = await _roster_rows(session, event_id)
+            member = await own_event(session, member_id, event_id)
+            rows = await _roster_rows(session, event_id, translator(member.locale)._)
             return Roster(
                 event=(await _organised(session, Event.id == event_id))[0],
                 attendees=tuple(_attendee(reg, name, number) for reg, name, number in rows),
@@ -314,18 +323,25 @@ class Organising:
             if event.status == EventStatus.CANCELLED:
                 raise InvalidEvent("the event is cancelled")
             changes: list[str] = []
+            # Old and new values go with the notice: it is sent later, maybe after
+            # another edit, and says "new time … (before …)" as it was at this edit.
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
             title = change.title.strip() if change.title is not None else None
             if title is not None and title != event.title:
                 if not title:
                     raise InvalidEvent("the title is empty")
+                before["title"], after["title"] = event.title, title
                 event.title = title
                 changes.append(TITLE_CHANGED)
             description = change.description.strip() if change.description is not None else None
             if description is not None and description != (event.description or ""):
                 event.description = description or None
                 changes.append(DESCRIPTION_CHANGED)
-            old_start = event.start_at
+            old_start, old_end = event.start_at, event.end_at
             if _time_changed(event, change, now):
+                before.update(start_at=_iso(old_start), end_at=_iso(old_end))
+                after.update(start_at=_iso(event.start_at), end_at=_iso(event.end_at))
                 changes.append(TIME_CHANGED)
             more_seats = False
             capacity = None if change.unlimited else change.capacity
@@ -333,12 +349,14 @@ class Organising:
                 _check_seats(capacity, event.minimum)
                 old = event.capacity
                 more_seats = capacity is None or (old is not None and capacity > old)
+                before["capacity"], after["capacity"] = old, capacity
                 event.capacity = capacity
                 changes.append(SEATS_CHANGED)
             if not changes:
                 return ()
             event.sequence += 1
-            await _tell(session, event, NoticeKind.EVENT_CHANGED, {"changes": changes}, now)
+            params = {"changes": changes, "before": before, "after": after}
+            await _tell(session, event, NoticeKind.EVENT_CHANGED, params, now)
             if event.start_at != old_start:
                 await _move_timed_notices(session, event, now, self.times)
             if more_seats:
@@ -389,19 +407,22 @@ class Organising:
 
     async def attendee_csv(self, member_id: int, event_id: int) -> bytes:
         """The roster as a CSV file that LibreOffice and a German Excel open as is:
-        UTF-8 with a byte order mark, ';' between cells, CRLF, a German header."""
+        UTF-8 with a byte order mark, ';' between cells, CRLF, a header in the
+        organiser's language."""
         async with self.db.sessions() as session:
-            await own_event(session, member_id, event_id)
-            rows = await _roster_rows(session, event_id)
+            member = await own_event(session, member_id, event_id)
+            t = translator(member.locale)
+            rows = await _roster_rows(session, event_id, t._)
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(CSV_HEADER)
+        writer.writerow([t._(column) for column in CSV_HEADER])
+        time_format = CSV_TIME.get(t.locale, CSV_TIME["de"])
         for reg, name, number in rows:
-            signed_up = reg.created_at.astimezone(self.tz).strftime("%d.%m.%Y %H:%M")
+            signed_up = reg.created_at.astimezone(self.tz).strftime(time_format)
             writer.writerow(
                 (
                     _cell(name),
-                    CSV_STATUS[reg.status],
+                    t._(CSV_STATUS[reg.status]),
                     "" if number is None else str(number),
                     _cell(reg.expectation or ""),
                     signed_up,
@@ -418,7 +439,8 @@ async def organiser(session: AsyncSession, member_id: int) -> Member:
     return member
 
 
-async def own_event(session: AsyncSession, member_id: int, event_id: int) -> None:
+async def own_event(session: AsyncSession, member_id: int, event_id: int) -> Member:
+    """The organiser (or admin) acting on the event; refused unless it is theirs."""
     member = await organiser(session, member_id)
     row = (
         await session.execute(select(Event.organiser_id).where(Event.id == event_id))
@@ -427,6 +449,7 @@ async def own_event(session: AsyncSession, member_id: int, event_id: int) -> Non
         raise NotAllowed(f"there is no event {event_id}")
     if member.role != Role.ADMIN and row.organiser_id != member_id:
         raise NotAllowed(f"event {event_id} is not organised by member {member_id}")
+    return member
 
 
 # -- rules -----------------------------------------------------------------------
@@ -483,6 +506,11 @@ def _time_changed(event: Event, change: EventChange, now: datetime) -> bool:
             event.minimum_by += shift
     event.start_at, event.end_at = start, end
     return True
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A time as a notice's params keep it (JSON): ISO 8601 with its offset."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _is_town_centre(point: GeoPoint, town: str) -> bool:
@@ -594,7 +622,7 @@ async def _organised(
 
 
 async def _roster_rows(
-    session: AsyncSession, event_id: int
+    session: AsyncSession, event_id: int, _: Callable[[str], str]
 ) -> list[tuple[Registration, str, int | None]]:
     """(registration, name, waitlist number): seats first, then the waitlist, each by
     sign-up order; cancelled registrations are left out."""
@@ -620,7 +648,7 @@ async def _roster_rows(
         if reg.status == RegistrationStatus.WAITLISTED:
             waiting += 1
             number = waiting
-        result.append((reg, display_name or f"Mitglied {reg.member_id}", number))
+        result.append((reg, display_name or _(UNNAMED).format(id=reg.member_id), number))
     return result
 
 

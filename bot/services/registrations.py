@@ -114,10 +114,11 @@ class Registrations:
             )
             return await self._view(session, reg) if reg else None
 
-    async def calendar_file(self, event_id: int) -> bytes | None:
-        """The event as an .ics file (stable UID: a changed event updates the same entry)."""
+    async def calendar_file(self, event_id: int, locale: str = "de") -> bytes | None:
+        """The event as an .ics file (stable UID: a changed event updates the same entry),
+        its reminder in the member's language."""
         event = await calendar_event(self.db, event_id)
-        return event_ics(event, self.timezone) if event is not None else None
+        return event_ics(event, self.timezone, locale=locale) if event is not None else None
 
     # -- changing ----------------------------------------------------------
     async def sign_up(
@@ -246,6 +247,8 @@ class Registrations:
             event_cancelled=event.status == EventStatus.CANCELLED,
             cancel_reason=event.cancel_reason,
             held_until=reg.held_until if reg.status == RegistrationStatus.HELD else None,
+            minimum=event.minimum,
+            minimum_by=event.minimum_by if event.minimum is not None else None,
         )
 
 

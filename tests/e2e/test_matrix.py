@@ -690,7 +690,11 @@ async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_
 ) -> None:
     from datetime import timedelta
 
-    from bot.storage.models import EventFormat
+    from icalendar import Calendar
+    from sqlalchemy import select
+
+    from bot.services.contracts import EventChange
+    from bot.storage.models import Event, EventFormat
     from tests.support.factories import START, add_event
 
     assert bot.app is not None and bot.channel is not None
@@ -698,7 +702,7 @@ async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_
     await member.reply(member.say("1"))
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
-    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING, organiser="Olga")
     text = await member.reply(member.say(f"/start ev_{event_id}"))
     assert "Plätze: 5 von 5 frei" in text
     text = await member.reply(member.say("Anmelden"))
@@ -710,9 +714,23 @@ async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_
     [(name, data)] = member.files  # readable in the member's client, also when encrypted
     assert name.endswith(".ics") and b"BEGIN:VEVENT" in data and b"Holz trifft Laser" in data
 
+    # Moved by half an hour: the notice names both times and brings the file again.
+    async with bot.app.db.sessions() as session:
+        olga = await session.scalar(select(Event.organiser_id).where(Event.id == event_id))
+    assert olga is not None
+    later = EventChange(start_at=START + timedelta(minutes=30))
+    await bot.app.services.organiser.change(olga, event_id, later, bot.clock[0])
+    dispatcher = bot.app.dispatcher({"matrix": bot.channel})
+    sent = await member.reply(dispatcher.run_once())
+    assert "Neue Zeit: Do., 26. Nov., 17:30–20:30 Uhr (vorher 17–20 Uhr)" in sent
+    deadline = loop.time() + 10
+    while len(member.files) < 2 and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    [vevent] = Calendar.from_ical(member.files[1][1]).walk("VEVENT")
+    assert (str(vevent["UID"]), vevent.decoded("SEQUENCE")) == ("Holz trifft Laser@test", 1)
+
     # The day before, the scheduler's dispatch goes through the Matrix channel.
     bot.clock[0] = START - timedelta(hours=23)
-    dispatcher = bot.app.dispatcher({"matrix": bot.channel})
     sent = await member.reply(dispatcher.run_once())
     assert "Erinnerung: Morgen ist „Holz trifft Laser“." in sent
     assert "Abmelden" in sent  # it opens her registration: cancelling is one answer away

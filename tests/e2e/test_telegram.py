@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from icalendar import Calendar
 from sqlalchemy import select
 from telegram.error import NetworkError, TimedOut
 
@@ -23,7 +24,8 @@ from bot.config import SettingsError
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_http import AiohttpRequest
 from bot.messages import AccountRef
-from bot.storage.models import ChannelAccount, EventFormat, Place
+from bot.services.contracts import EventChange
+from bot.storage.models import ChannelAccount, Event, EventFormat, Place
 from tests.e2e.botapi import BOT_USERNAME, BotApiServer, Call
 from tests.e2e.conftest import (
     TelegramBot,
@@ -526,13 +528,28 @@ async def test_sign_up_sends_the_calendar_file_and_the_reminder_arrives_through_
 
     assert bot.app is not None and isinstance(bot.channel, TelegramChannel)
     await onboard(botapi)
-    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
+    event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING, organiser="Olga")
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
     calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Anmelden"]))
     assert "Du bist angemeldet" in texts(calls)
     document = next(c for c in calls if c.method == "sendDocument")
     assert document.params["document"]["filename"].endswith(".ics")
     assert b"BEGIN:VEVENT" in document.params["document"]["data"]
+
+    # The organiser moves it by half an hour: the notice names both times and brings
+    # the calendar file again, same UID, next SEQUENCE (the calendar moves the entry).
+    async with bot.app.db.sessions() as session:
+        olga = await session.scalar(select(Event.organiser_id).where(Event.id == event_id))
+    assert olga is not None
+    later = EventChange(start_at=START + timedelta(minutes=30))
+    await bot.app.services.organiser.change(olga, event_id, later, bot.clock[0])
+    before = len(botapi.calls)
+    assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 1
+    told = botapi.calls[before:]
+    assert "Neue Zeit: Do., 26. Nov., 17:30–20:30 Uhr (vorher 17–20 Uhr)" in texts(told)
+    [update] = [c for c in told if c.method == "sendDocument"]
+    [vevent] = Calendar.from_ical(update.params["document"]["data"]).walk("VEVENT")
+    assert (str(vevent["UID"]), vevent.decoded("SEQUENCE")) == ("Holz trifft Laser@test", 1)
 
     # The day before, the scheduler's dispatch goes through the same channel.
     bot.clock[0] = START - timedelta(hours=23)

@@ -25,7 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from bot.codes import (
@@ -130,6 +130,7 @@ class FakeEvent:
     status: EventStatus = EventStatus.PUBLISHED
     cancel_reason: str | None = None
     organiser_id: int | None = None
+    sequence: int = 0  # the calendar file's SEQUENCE, raised on every change
 
 
 @dataclass
@@ -515,6 +516,8 @@ class FakeEvents:
             registered=self.store.held(event.id),
             place=place,
             open_for_sign_up=now is not None and _sign_up_open(event, now),
+            minimum=event.minimum,
+            minimum_by=event.minimum_by if event.minimum is not None else None,
         )
 
 
@@ -544,6 +547,8 @@ class FakeRegistrations:
             expectation=reg.expectation,
             event_cancelled=event.status == EventStatus.CANCELLED,
             cancel_reason=event.cancel_reason,
+            minimum=event.minimum,
+            minimum_by=event.minimum_by if event.minimum is not None else None,
         )
 
     def _own(self, member_id: int, registration_id: int) -> FakeRegistration:
@@ -620,7 +625,7 @@ class FakeRegistrations:
         moved = self.store.fill_free_seats(self.store.events[reg.event_id], now)
         return Cancelled(self._view(reg), moved)
 
-    async def calendar_file(self, event_id: int) -> bytes | None:
+    async def calendar_file(self, event_id: int, locale: str = "de") -> bytes | None:
         event = self.store.event(event_id)
         if event is None:
             return None
@@ -631,6 +636,7 @@ class FakeRegistrations:
             "PRODID:-//Werkbank//tests fake//DE",
             "BEGIN:VEVENT",
             f"UID:werkbank-fake-{event.id}@werkbank",
+            f"SEQUENCE:{event.sequence}",
             f"SUMMARY:{event.title}",
             f"DTSTART;TZID=Europe/Berlin:{start}",
             "END:VEVENT",
@@ -798,10 +804,13 @@ class FakeOrganiser:
         if event.status == EventStatus.CANCELLED:
             raise ServiceError("the event is cancelled")
         changes: list[str] = []
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
         title = change.title.strip() if change.title is not None else None
         if title is not None and title != event.title:
             if not title:
                 raise ServiceError("the title is empty")
+            before["title"], after["title"] = event.title, title
             event.title = title
             changes.append(TITLE_CHANGED)
         description = change.description.strip() if change.description is not None else None
@@ -824,6 +833,8 @@ class FakeOrganiser:
                 event.deadline += shift
             if event.minimum_by is not None:
                 event.minimum_by += shift
+            before.update(start_at=_iso(event.start_at), end_at=_iso(event.end_at))
+            after.update(start_at=_iso(start), end_at=_iso(end))
             event.start_at, event.end_at = start, end
             changes.append(TIME_CHANGED)
         more_seats = False
@@ -832,11 +843,14 @@ class FakeOrganiser:
             _check_seats(capacity, event.minimum)
             old = event.capacity
             more_seats = capacity is None or (old is not None and capacity > old)
+            before["capacity"], after["capacity"] = old, capacity
             event.capacity = capacity
             changes.append(SEATS_CHANGED)
         if not changes:
             return ()
-        self.store.tell(event, NoticeKind.EVENT_CHANGED, {"changes": changes})
+        event.sequence += 1
+        params = {"changes": changes, "before": before, "after": after}
+        self.store.tell(event, NoticeKind.EVENT_CHANGED, params)
         if more_seats:
             self.store.fill_free_seats(event, now)
         return tuple(changes)
@@ -873,6 +887,10 @@ class FakeOrganiser:
                 )
             )
         return out.getvalue().encode("utf-8-sig")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _check_seats(capacity: int | None, minimum: int | None) -> None:
