@@ -3,6 +3,11 @@
 Message ids in the code are English; `locales/<lang>/LC_MESSAGES/messages.po`
 holds the translations. German is the default language. The .po files are
 compiled in memory at first use, so there is no build step and no stale .mo.
+
+German speaks to a member as "du" or, if they chose so, as "Sie". The "Sie" form
+of every German text is the same message id under the gettext context "Sie"
+(`msgctxt "Sie"`); a member's locale says which with a modifier, as POSIX locales
+do: "de" is "du", "de@sie" is "Sie". English has one form.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_interval, format_skeleton
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import NumberPattern, parse_pattern
@@ -26,6 +32,11 @@ SUPPORTED_LOCALES: tuple[str, ...] = ("de", "en")
 DEFAULT_LOCALE = "de"
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
+# The locale modifier and the gettext context of the formal address ("Sie").
+FORMAL_MODIFIER = "@sie"
+FORMAL_CONTEXT = "Sie"
+# Which locales have a formal form of their own.
+FORMAL_LOCALES: tuple[str, ...] = ("de",)
 # A zero that pads an hour ("08 Uhr", "20–02 Uhr"), not one in the minutes ("10:05").
 _PADDED_HOUR = re.compile(r"(?<![:\d])0(\d)")
 
@@ -35,17 +46,38 @@ def N_(message: str) -> str:
     return message
 
 
-@cache
-def _catalogue(locale: str) -> gettext.NullTranslations:
-    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not po_path.exists():
-        return gettext.NullTranslations()
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=locale)
+def _compiled(catalog: Catalog) -> gettext.GNUTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+@cache
+def _po(locale: str) -> Catalog | None:
+    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return None
+    with po_path.open("rb") as po_file:
+        return read_po(po_file, locale=locale)
+
+
+@cache
+def _catalogue(locale: str, formal: bool = False) -> gettext.NullTranslations:
+    """The compiled catalogue; the formal one holds the "Sie" texts as plain messages
+    and falls back to the "du" one for any it lacks."""
+    catalog = _po(locale)
+    if catalog is None:
+        return gettext.NullTranslations()
+    if not formal:
+        return _compiled(catalog)
+    sie = Catalog(locale=locale)
+    for message in catalog:
+        if message.id and message.context == FORMAL_CONTEXT:
+            sie.add(message.id, message.string, flags=message.flags)
+    translations = _compiled(sie)
+    translations.add_fallback(_catalogue(locale))
+    return translations
 
 
 @cache
@@ -60,11 +92,18 @@ def _number_pattern(digits: int) -> NumberPattern:
 
 
 def normalise_locale(value: str | None) -> str:
-    """Map any language tag ("de-DE", "EN") to a shipped locale, German if unknown."""
+    """Map any language tag ("de-DE", "EN", "de@sie") to a shipped locale, German if unknown."""
     if not value:
         return DEFAULT_LOCALE
-    short = value.replace("_", "-").split("-")[0].lower()
+    short = value.split("@")[0].replace("_", "-").split("-")[0].lower()
     return short if short in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+
+def is_formal(value: str | None) -> bool:
+    """Does this member's locale ask for "Sie"? ("de@sie"; English has no such form.)"""
+    if not value or not value.lower().endswith(FORMAL_MODIFIER):
+        return False
+    return normalise_locale(value) in FORMAL_LOCALES
 
 
 @dataclass(frozen=True)
@@ -73,16 +112,17 @@ class Translator:
 
     locale: str
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Berlin"))
+    formal: bool = False  # "Sie" rather than "du" (German)
 
     @property
     def babel_locale(self) -> Locale:
         return _babel_locale(self.locale)
 
     def _(self, message: str) -> str:
-        return _catalogue(self.locale).gettext(message)
+        return _catalogue(self.locale, self.formal).gettext(message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return _catalogue(self.locale).ngettext(singular, plural, n)
+        return _catalogue(self.locale, self.formal).ngettext(singular, plural, n)
 
     # -- numbers -----------------------------------------------------------
     def number(self, value: float, digits: int = 0) -> str:
@@ -145,4 +185,5 @@ class Translator:
 
 @cache
 def translator(locale: str, tz_name: str = "Europe/Berlin") -> Translator:
-    return Translator(normalise_locale(locale), ZoneInfo(tz_name))
+    """A member's translator from their stored locale ("de", "de@sie", "en")."""
+    return Translator(normalise_locale(locale), ZoneInfo(tz_name), is_formal(locale))

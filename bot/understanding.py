@@ -28,7 +28,7 @@ from pathlib import Path
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.i18n import DEFAULT_LOCALE, LOCALES_DIR
+from bot.i18n import DEFAULT_LOCALE, LOCALES_DIR, normalise_locale
 
 
 class Action(enum.StrEnum):
@@ -248,6 +248,7 @@ def load(path: Path) -> Lexicon:
 def understand(text: str, locale: str = DEFAULT_LOCALE) -> Understood:
     """What `text` asks for, in the member's language; people mix languages, so a
     message that means nothing in theirs is read in the other one too."""
+    locale = normalise_locale(locale)  # "de@sie" reads German as "de" does
     first = lexicon(locale).understand(text)
     if first.actions:
         return first

@@ -15,6 +15,9 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.i18n import FORMAL_CONTEXT, FORMAL_LOCALES  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 TEMPLATE = LOCALES / "messages.pot"
@@ -42,6 +45,16 @@ def _write(path: Path, catalog: Catalog) -> None:
         )
 
 
+def with_formal_twins(template: Catalog) -> Catalog:
+    """The template plus each message again under the "Sie" context."""
+    twins = Catalog(project="werkbank")
+    for message in template:
+        if message.id:
+            twins.add(message.id, flags=message.flags)
+            twins.add(message.id, flags=message.flags, context=FORMAL_CONTEXT)
+    return twins
+
+
 def main() -> int:
     subprocess.run(EXTRACT, cwd=ROOT, check=True, capture_output=True)
     with TEMPLATE.open("rb") as handle:
@@ -54,7 +67,8 @@ def main() -> int:
                 catalog = read_po(handle, locale=locale)
         else:
             catalog = Catalog(locale=locale, project="werkbank")
-        catalog.update(template, no_fuzzy_matching=True)
+        wanted = with_formal_twins(template) if locale in FORMAL_LOCALES else template
+        catalog.update(wanted, no_fuzzy_matching=True)
         for message in catalog:
             if not message.id:
                 continue
@@ -64,9 +78,10 @@ def main() -> int:
                 message.string = message.id
             if not (all(message.string) if isinstance(message.string, tuple) else message.string):
                 missing += 1
-                print(f"{locale}: untranslated: {message.id!r}")
+                where = f" [{message.context}]" if message.context else ""
+                print(f"{locale}{where}: untranslated: {message.id!r}")
         _write(path, catalog)
-    print(f"{len(template)} messages; {missing} untranslated")
+    print(f"{len(template)} messages (German twice: du and Sie); {missing} untranslated")
     return 0
 
 

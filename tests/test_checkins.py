@@ -32,7 +32,7 @@ async def test_the_morning_after_each_attendee_is_asked_how_it_went(
     got = dict(await _run(app, clock))
     assert "Gestern war „Holz trifft Laser“." in got["anna"]
     assert "Du wolltest: „Intarsien für Möbel schneiden“ – hat das geklappt?" in got["anna"]
-    assert "1 heißt schlecht, 5 sehr gut" in got["ben"]  # no expectation: 1 to 5
+    assert "1 heißt schlecht, 5 heißt sehr gut" in got["ben"]  # no expectation: 1 to 5
     assert await dispatcher(app, Inbox(), clock).run_once() == 0  # exactly once
 
     await anna.open_chat()  # the check-in as it arrived
@@ -131,7 +131,7 @@ async def test_four_weeks_and_three_months_on_they_are_asked_what_came_of_it(
     text = await anna.tap("Ein Thema für den nächsten Workshop")
     assert "Worum geht es?" in text  # straight on to proposing the topic, filled in
     text = await anna.send("Kalkulation für Werkstätten")
-    assert "Bisher: „Anschluss an: Stammtisch“" in text
+    assert "Bisher: „Folgt auf: Stammtisch“" in text
     await anna.tap("Übernehmen")
     assert "✓ Handwerk" in anna.labels  # her own field, chosen already
     assert "Dein Thema ist eingetragen" in await anna.tap("Weiter")
@@ -187,7 +187,7 @@ async def test_an_unanswered_check_in_is_asked_once_more_then_lapses(
     got = dict(await _run(app, clock))
     assert set(got) == {"ben"}
     assert "Eine kurze Erinnerung, falls es untergegangen ist:" in got["ben"]
-    assert "1 heißt schlecht, 5 sehr gut" in got["ben"]
+    assert "1 heißt schlecht, 5 heißt sehr gut" in got["ben"]
     clock[0] = FRIDAY_MORNING + timedelta(days=6)
     assert await _run(app, clock) == []  # once only; then it lapses quietly
 
@@ -214,7 +214,7 @@ async def test_a_call_for_help_reaches_the_organiser_and_the_answer_comes_back(
     assert "Gesendet." in await olga.send("Ruf mich an, wenn du magst: über das Büro.")
     assert (await app.services.checkins.impact(olga_id, event_id)).open_help == 0
     got = dict(await _run(app, clock))
-    assert "Eine Antwort der Veranstaltung „Stammtisch“:" in got["anna"]
+    assert "Eine Antwort von „Stammtisch“:" in got["anna"]
     assert "Ruf mich an, wenn du magst" in got["anna"]
     assert await _run(app, clock) == []  # each once
 

@@ -20,7 +20,7 @@ async def test_this_week_lists_an_event_with_date_format_place_distance_and_seat
     await user.onboard("Bendorf")
     await user.tap("Veranstaltungen")
     text = await user.tap("Diese Woche")
-    assert "Mi., 25. Nov., 17–20 Uhr · Transfer-Workshop" in text
+    assert "Mi., 25. Nov., 17–20 Uhr · Workshop in kleiner Runde" in text
     assert "Holz und Laser" in text
     assert "MakerSpace Mayen-Koblenz, Bendorf" in text
     assert re.search(r"\d+(,\d)? km|\d+ m", text)
@@ -58,7 +58,9 @@ async def test_event_details_show_everything_and_lead_to_the_place(
     assert "MakerSpace Mayen-Koblenz" in text and "Öffnungszeiten:" in text
 
 
-async def test_no_events_nearby_says_so_and_offers_other_periods(user: ChatUser) -> None:
+async def test_no_events_nearby_names_the_nearest_one_and_offers_other_periods(
+    user: ChatUser,
+) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
     await user.share_location(47.49, 11.09)  # Garmisch-Partenkirchen: no demo place within 25 km
@@ -67,6 +69,14 @@ async def test_no_events_nearby_says_so_and_offers_other_periods(user: ChatUser)
     text = await user.tap("Diese Woche")
     assert "keine Veranstaltungen im Umkreis von 25 km" in text
     assert {"Nächstes Wochenende", "Später"} <= set(user.labels)
+    # The nearest demo event at any distance, with its date and distance, one tap away.
+    found = re.search(r"^Der nächste Termin: .+, (\d+) km\)\.$", text, re.MULTILINE)
+    assert found, text
+    assert int(found[1]) > 25
+    title = user.labels[0].removesuffix("…")
+    assert title in found[0]
+    text = await user.tap(title)
+    assert text.startswith(title) and "Wo:" in text
 
 
 async def test_demo_events_cover_every_format_over_eight_weeks(app: Werkbank) -> None:

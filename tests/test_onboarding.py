@@ -9,7 +9,7 @@ from tests.support.chat import ChatUser
 async def test_start_greets_in_plain_german_and_offers_both_languages(user: ChatUser) -> None:
     text = await user.send("/start")
     assert "Willkommen bei Werkbank" in text
-    assert user.labels == ["Deutsch", "English"]
+    assert user.labels == ["Deutsch (du)", "Deutsch (Sie)", "English"]
 
 
 async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> None:

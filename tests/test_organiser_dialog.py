@@ -25,7 +25,7 @@ async def organiser(app: Werkbank, name: str = "olga") -> ChatUser:
 async def begin_networking_meeting(olga: ChatUser) -> None:
     """ "Veranstaltung anlegen" as far as the description: a networking meeting "Stammtisch"."""
     await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
+    await olga.tap("Treffen zum Kennenlernen")
     await olga.send("Stammtisch")
 
 
@@ -39,7 +39,7 @@ async def create_transfer_workshop(olga: ChatUser, seats: str = "5 Plätze") -> 
     assert "Do., 26. Nov., 17–20 Uhr" in text and "Stimmt das?" in text
     await olga.tap("Ja")
     await olga.send(seats)
-    await olga.tap("Kein Minimum")
+    await olga.tap("Keine Mindestzahl")
     text = await olga.tap("Bis zum Beginn")
     assert "Vorschau" in text and "Holz trifft Laser" in text
     return await olga.tap("Veröffentlichen")
@@ -79,16 +79,16 @@ async def test_more_than_five_seats_for_a_transfer_workshop_gets_a_warning(app: 
     await olga.tap("MakerSpace Mayen-Koblenz")
     await olga.send("25.11. 17:00-20:00")
     text = await olga.tap("Ja")
-    assert "3 bis 5" in text and olga.labels[0] == "5 Plätze (Standard)"
+    assert "3 bis 5" in text and olga.labels[0] == "5 Plätze (Vorschlag)"
     text = await olga.send("12")  # a bare number is an option, and there is no 12th
     assert "Die Nummer 12 gibt es hier nicht" in text and "„12 Plätze“" in text
     text = await olga.send("12 Plätze")
-    assert "⚠️" in text and "kleine Gruppen" in text
+    assert "⚠️" in text and "Kleine Gruppen" in text
     await olga.send("Zurück")
     text = await olga.tap("Unbegrenzt")
-    assert "⚠️ Ohne Grenze kann ein Transfer-Workshop groß werden" in text
+    assert "⚠️ Ohne Grenze kann ein Workshop in kleiner Runde groß werden" in text
     await olga.send("Zurück")
-    text = await olga.tap("5 Plätze (Standard)")
+    text = await olga.tap("5 Plätze (Vorschlag)")
     assert "⚠️" not in text and "Mindestzahl" in text
 
 
@@ -195,7 +195,7 @@ async def test_a_member_without_the_role_gets_a_kind_refusal_and_nothing_changes
     # An organiser whose role is revoked mid-dialog is refused at the next step.
     olga = await organiser(app)
     await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
+    await olga.tap("Treffen zum Kennenlernen")
     await app.members.set_role("console:olga", Role.MEMBER)
     text = await olga.send("Stammtisch")
     assert "Nur Veranstalter" in text
@@ -237,14 +237,14 @@ async def test_a_long_description_is_kept_whole_and_a_too_long_one_is_asked_agai
     olga = await organiser(app)
     await begin_networking_meeting(olga)
     text = await olga.send("Holz" * 625)  # 2 500 characters, over the limit
-    assert "Das sind 2.500 Zeichen; hier passen höchstens 2.000." in text
+    assert "Das sind 2.500 Zeichen. Hier passen höchstens 2.000." in text
     long = "Wir treffen uns in der Werkstatt. " * 50  # 1 700 characters: kept, not cut
     await olga.send(long)
     await olga.tap("MakerSpace Mayen-Koblenz, Bendorf")
     await olga.send("morgen 18 Uhr")
     await olga.tap("Ja")
     await olga.send("10 Plätze")
-    await olga.tap("Kein Minimum")
+    await olga.tap("Keine Mindestzahl")
     await olga.tap("Bis zum Beginn")
     await olga.tap("Veröffentlichen")
     async with app.db.sessions() as session:

@@ -594,10 +594,10 @@ async def test_the_attendee_list_opens_in_a_german_spreadsheet(app: Werkbank) ->
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     assert "Müller" in text
-    assert text.splitlines()[0] == "Name;Status;Warteliste Nr.;Erwartung;Angemeldet am"
+    assert text.splitlines()[0] == "Name;Anmeldung;Warteliste Nr.;Erwartung;Angemeldet am"
     assert text.endswith("\r\n") and "\r\n" in text.split("\r\n", 1)[1]
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    assert rows[0] == ["Name", "Status", "Warteliste Nr.", "Erwartung", "Angemeldet am"]
+    assert rows[0] == ["Name", "Anmeldung", "Warteliste Nr.", "Erwartung", "Angemeldet am"]
     assert rows[1][:4] == ["Jürgen Müller", "angemeldet", "", "Lasercutter; und Holz"]
     assert rows[2][:4] == [
         '\'=HYPERLINK("http://x")',

@@ -24,7 +24,7 @@ async def test_closed_place_is_never_shown_as_open(user: ChatUser) -> None:
     await user.set_radius("50")
     text = await user.tap("Offene Werkstätten")
     assert "WALD | STADT | LABOR" not in text  # closed in 2025: not among places to go to
-    await user.tap("Filter")
+    await user.tap("Genauer suchen")
     await user.tap("Nur jetzt geöffnet")
     text = await user.tap("Ergebnisse zeigen")
     assert "WALD | STADT | LABOR" not in text
@@ -54,7 +54,7 @@ async def test_closed_place_details_say_it_is_closed_and_show_no_hours(app: Werk
 async def test_open_now_filter_shows_only_open_places(user: ChatUser) -> None:
     await user.onboard("Bendorf")
     await user.tap("Offene Werkstätten")
-    await user.tap("Filter")
+    await user.tap("Genauer suchen")
     text = await user.tap("Nur jetzt geöffnet")
     assert "✓ Nur jetzt geöffnet" in user.labels
     text = await user.tap("Ergebnisse zeigen")
@@ -66,11 +66,11 @@ async def test_open_now_at_night_finds_nothing_and_says_so(user: ChatUser, clock
     await user.onboard("Bendorf")
     clock[0] = datetime(2026, 11, 24, 22, 0, tzinfo=BERLIN)
     await user.tap("Offene Werkstätten")
-    await user.tap("Filter")
+    await user.tap("Genauer suchen")
     await user.tap("Nur jetzt geöffnet")
     text = await user.tap("Ergebnisse zeigen")
-    assert "passt gerade kein Ort zu deiner Auswahl" in text
-    assert "Filter zurücksetzen" in user.labels
+    assert "Im Umkreis von 25 km hat gerade kein Ort geöffnet." in text
+    assert "Auswahl aufheben" in user.labels
 
 
 async def test_closed_place_tells_when_it_opens_next(user: ChatUser, clock: list) -> None:
@@ -104,7 +104,7 @@ async def test_place_details_show_hours_equipment_map_and_pin(user: ChatUser) ->
 async def test_type_filter_narrows_the_list(user: ChatUser) -> None:
     await user.onboard("Kempten (Allgäu)")
     await user.tap("Offene Werkstätten")
-    await user.tap("Filter")
+    await user.tap("Genauer suchen")
     await user.tap("Art")
     await user.tap("Offene Werkstatt")
     text = await user.tap("Ergebnisse zeigen")
@@ -131,10 +131,10 @@ async def test_a_second_tap_on_an_old_more_button_is_stale(user: ChatUser) -> No
 async def test_back_after_choosing_a_kind_goes_to_the_list_not_the_filters(user: ChatUser) -> None:
     await user.onboard("Kempten (Allgäu)")
     await user.tap("Offene Werkstätten")
-    await user.tap("Filter")
+    await user.tap("Genauer suchen")
     await user.tap("Art")
     await user.tap("Offene Werkstatt")
-    assert "Orte filtern" in user.text
+    assert "Welche Orte möchtest du sehen?" in user.text
     assert "Orte im Umkreis" in await user.send("Zurück")
 
 
@@ -149,3 +149,31 @@ async def test_a_smaller_radius_after_paging_starts_at_the_top(user: ChatUser) -
     await user.send("Zurück")
     text = await user.send("Zurück")
     assert "Makerspace Kempten" in text and "1. " in text
+
+
+async def test_from_start_to_the_nearest_place_open_now_in_five_messages(user: ChatUser) -> None:
+    """A new member in Bendorf, a demo town with a place whose hours are known, on a
+    Tuesday at 15 Uhr: five messages from /start to that place, open now, with its hours."""
+    await user.send("/start")
+    await user.tap("Deutsch")
+    await user.send("Bendorf")
+    await user.tap("Handwerk")
+    text = await user.tap("Offene Werkstätten")
+    assert user.sent == 5
+    first = text.split("\n\n")[1]
+    assert first.startswith("1. MakerSpace Mayen-Koblenz, Bendorf")
+    assert "Heute offen bis 19 Uhr" in first
+
+
+async def test_open_now_where_no_hours_are_known_says_so_and_shows_all(user: ChatUser) -> None:
+    """Around Iserlohn the demo places give no hours: "open now" cannot find one, and the
+    member is told why and gets every place in one tap."""
+    await user.onboard("Iserlohn")
+    await user.tap("Offene Werkstätten")
+    await user.tap("Genauer suchen")
+    await user.tap("Nur jetzt geöffnet")
+    text = await user.tap("Ergebnisse zeigen")
+    assert "Im Umkreis von 25 km hat gerade kein Ort geöffnet." in text
+    assert "Bei 2 Orten hier kennen wir die Öffnungszeiten nicht." in text
+    text = await user.tap("Alle Orte zeigen")
+    assert "Zukunfts.Werk.Stadt" in text and "Makerspace im uzwei" in text

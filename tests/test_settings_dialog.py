@@ -79,7 +79,7 @@ async def test_a_bare_number_is_the_option_and_kilometres_come_with_their_unit(
     assert "Umkreis: 100 km" in await user.send("4")  # option 4, never 4 km
     await user.tap("Umkreis ändern")
     text = await user.send("30")  # no option 30: how to type 30 km
-    assert "Die Nummer 30 gibt es hier nicht" in text and "schreib „30 km“" in text
+    assert "Die Nummer 30 gibt es hier nicht" in text and "schreibe „30 km“" in text
     assert "Umkreis: 5 km" in await user.send("5 km")
     await user.tap("Umkreis ändern")
     assert "Umkreis: 30 km" in await user.send("30 Kilometer")

@@ -88,7 +88,7 @@ async def test_a_conversation_saved_in_the_old_organiser_flow_continues_after_th
     history = [["menu", "main", {}], ["organiser", "format", {"draft": {}}]]
     data = {"draft": {"format": "networking"}, "_history": history}
     await app.runner.conversations.save(conv.account_id, "organiser", "title", data)
-    assert "Wie lautet der Titel?" in await user.open_chat()
+    assert "Wie heißt die Veranstaltung?" in await user.open_chat()
     assert "Was für eine Veranstaltung" in await user.send("Zurück")  # the old history too
     await app.runner.conversations.save(conv.account_id, "organiser", "mine", {})
     assert "noch keine Veranstaltungen" in await user.open_chat()

@@ -165,8 +165,8 @@ async def test_organisers_near_a_group_hear_once_and_get_a_daily_update_at_most(
     await topics.support(carl, topic, now=NOW)
     assert await dispatcher(app, inbox, clock).run_once() == 1
     told = inbox.text("olga")
-    assert "Nachfrage in deiner Region: 3 Leute wollen „Lasercutter für Holz“ lernen." in told
-    assert "Ihre Bereiche: Gestaltung (Design) 1" in told
+    assert "In deiner Nähe wollen 3 Leute „Lasercutter für Holz“ lernen." in told
+    assert "Bereiche der Gruppe: Gestaltung (Design) 1" in told
     assert "Workshop daraus machen" in inbox.labels("olga")
     assert inbox.text("fritz") == ""  # Berlin is not this region
     assert fritz != olga
@@ -230,8 +230,8 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     await olga.tap("für die Gruppe am nächsten")
     await olga.send("Do 17-20 Uhr")
     await olga.tap("Ja")
-    await olga.tap("5 Plätze (Standard)")
-    await olga.tap("Kein Minimum")
+    await olga.tap("5 Plätze (Vorschlag)")
+    await olga.tap("Keine Mindestzahl")
     text = await olga.tap("Bis zum Beginn")
     assert "Transfer-Workshop" in text and "Intarsien für Möbel" in text
     await olga.tap("Veröffentlichen")
@@ -293,7 +293,7 @@ async def test_an_organiser_closes_a_topic_and_merges_a_duplicate(
     inbox = Inbox()
     assert await dispatcher(app, inbox, clock).run_once() == 3  # ben twice, carl once
     assert "Grund: Dafür gibt es schon einen Kurs in Koblenz." in inbox.text("ben")
-    assert "wurde mit „Lasercutter für Holz“ zusammengelegt" in inbox.text("carl")
+    assert "gehört jetzt zu „Lasercutter für Holz“" in inbox.text("carl")
     assert "Unterstützung auf „Lasercutter für Holz“ übertragen?" in inbox.text("carl")
     view = await topics.get(carl_id, keep, None, 0)
     assert view is not None and not view.supported  # nothing moves without a yes

@@ -160,7 +160,7 @@ async def test_onboarding_questions_come_first_but_a_greeting_is_answered(
     assert "Hallo!" in user.text and first.strip() in user.text
     await user.send("termine")
     assert "Veranstaltungen" not in user.labels  # still the language question
-    assert "Deutsch" in user.labels
+    assert "Deutsch (du)" in user.labels
 
 
 async def test_thanks_and_goodbye_end_at_the_menu_in_english(user: ChatUser) -> None:

@@ -28,7 +28,7 @@ from bot.dialogs.base import (
     note,
     say,
 )
-from bot.dialogs.words import FORMAT_WORDS, word
+from bot.dialogs.words import ORGANISER_FORMAT_WORDS, word
 from bot.i18n import Translator
 from bot.messages import Button, Incoming
 from bot.services.contracts import NotAllowed
@@ -201,7 +201,7 @@ def draft_lines(ctx: Context, draft: Mapping[str, Any]) -> list[str]:
     seats = draft.get("capacity")
     lines = [
         str(draft.get("title", "")),
-        word(ctx.t, FORMAT_WORDS, str(draft.get("format"))),
+        word(ctx.t, ORGANISER_FORMAT_WORDS, str(draft.get("format"))),
         ctx.t.when(start, end),
         ctx._("Place: {value}").format(value=draft.get("place_label", "")),
         ctx._("Seats: {value}").format(value=seats if seats else ctx._("No limit")),

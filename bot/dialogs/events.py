@@ -22,7 +22,17 @@ from bot.dialogs.base import (
     say,
 )
 from bot.dialogs.location import SET_LOCATION, TO_SET_LOCATION, where_unknown
-from bot.dialogs.places import MORE, short
+from bot.dialogs.places import (
+    KEEP_RADIUS,
+    MORE,
+    NEAREST_KM,
+    WIDER,
+    keep_radius,
+    keep_radius_button,
+    search_radius,
+    short,
+    wider_buttons,
+)
 from bot.dialogs.registrations import MY_REGISTRATION, minimum_line, sign_up, status_line
 from bot.dialogs.words import FORMAT_WORDS, word
 from bot.i18n import N_
@@ -104,6 +114,8 @@ class Events(Dialog):
                 (
                     on(OPEN_EVENT, self._open_event),
                     on(MORE, self._more),
+                    on(WIDER, self._wider),
+                    on(KEEP_RADIUS, self._keep_radius),
                     on(SET_LOCATION, self._set_location),
                 ),
             ),
@@ -138,23 +150,12 @@ class Events(Dialog):
         window = ctx.data.get("window") or "week"
         offset = int(ctx.data.get("offset", 0))
         start, end = window_bounds(window, ctx.now, ctx)
+        radius = search_radius(ctx)
         hits, has_more = await ctx.services.events.upcoming_nearby(
-            member.home, member.radius_km, start, end, offset=offset, limit=PAGE_SIZE
+            member.home, radius, start, end, offset=offset, limit=PAGE_SIZE
         )
-        radius = ctx.t.distance(member.radius_km)
         if not hits:
-            text = {
-                "today": ctx._("No events today within {radius}."),
-                "tomorrow": ctx._("No events tomorrow within {radius}."),
-                "week": ctx._("No events this week within {radius}."),
-                "weekend": ctx._("No events next weekend within {radius}."),
-                "next_week": ctx._("No events next week within {radius}."),
-                "later": ctx._("No later events within {radius}."),
-            }[window].format(radius=radius)
-            others = tuple(
-                Button(ctx._(WINDOW_WORDS[w]), WINDOW(w)) for w in WINDOWS if w != window
-            )
-            return (say(text, others, nav_row(ctx)),)
+            return await self._nothing_then(ctx, window, start, end, radius)
         title = {
             "today": ctx._("Events today within {radius}:"),
             "tomorrow": ctx._("Events tomorrow within {radius}:"),
@@ -162,13 +163,71 @@ class Events(Dialog):
             "week": ctx._("Events this week within {radius}:"),
             "weekend": ctx._("Events next weekend within {radius}:"),
             "later": ctx._("Later events within {radius}:"),
-        }[window].format(radius=radius)
+        }[window].format(radius=ctx.t.distance(radius))
         lines = [event_lines(ctx, offset + i + 1, e) for i, e in enumerate(hits)]
         rows: list[tuple[Button, ...]] = [(Button(short(e.title), OPEN_EVENT(e.id)),) for e in hits]
         if has_more:
             rows.append((Button(ctx._("More"), MORE(offset + PAGE_SIZE)),))
+        if radius != member.radius_km:
+            rows.append((keep_radius_button(ctx, radius),))
         rows.append(nav_row(ctx))
         return (say("\n\n".join([title, *lines]), *rows),)
+
+    async def _nothing_then(
+        self, ctx: Context, window: str, start: datetime, end: datetime | None, radius: float
+    ) -> Screenful:
+        """Why the list is empty in one line, and the next step in one tap: the next event
+        near after that period, else the nearest one at any distance; the other periods."""
+        text = {
+            "today": ctx._("No events today within {radius}."),
+            "tomorrow": ctx._("No events tomorrow within {radius}."),
+            "week": ctx._("No events this week within {radius}."),
+            "weekend": ctx._("No events next weekend within {radius}."),
+            "next_week": ctx._("No events next week within {radius}."),
+            "later": ctx._("No later events within {radius}."),
+        }[window].format(radius=ctx.t.distance(radius))
+        rows: list[tuple[Button, ...]] = []
+        found = await self._next_one(ctx, start, end, radius)
+        if found is not None:
+            text += "\n" + ctx._("The next one: {when}, {title}").format(
+                when=ctx.t.when(found.start_at, found.end_at), title=found.title
+            )
+            where = ", ".join(p for p in (found.place_name, found.town) if p)
+            if found.distance_km is not None and found.distance_km > radius:
+                where += f", {ctx.t.distance(found.distance_km)}"
+            text += f" ({where})." if where else "."
+            rows.append((Button(short(found.title), OPEN_EVENT(found.id)),))
+            if found.distance_km is not None and found.distance_km > radius:
+                wider = wider_buttons(ctx, radius, found.distance_km)
+                if wider:
+                    rows.append(wider[:2])
+        others = tuple(Button(ctx._(WINDOW_WORDS[w]), WINDOW(w)) for w in WINDOWS if w != window)
+        return (say(text, *rows, others, nav_row(ctx)),)
+
+    async def _next_one(
+        self, ctx: Context, start: datetime, end: datetime | None, radius: float
+    ) -> EventHit | None:
+        """The next event that is not cancelled: near and after the period, else the
+        earliest from the period's start within 100 km, else anywhere."""
+        assert ctx.member.home is not None
+        searches = [(radius, end)] if end is not None else []
+        searches += [(km, start) for km in NEAREST_KM if km > radius]
+        for km, since in searches:
+            hits, _ = await ctx.services.events.upcoming_nearby(
+                ctx.member.home, km, since, None, limit=PAGE_SIZE
+            )
+            for hit in hits:
+                if not hit.cancelled:
+                    return hit
+        return None
+
+    async def _wider(self, ctx: Context, km: int) -> Step:
+        return self.go(State.LIST, {"offset": 0, "radius": km})
+
+    async def _keep_radius(self, ctx: Context, km: int) -> Step:
+        return await keep_radius(
+            ctx, km, lambda said: self.go(State.LIST, {"radius": None}, say=said, remember=False)
+        )
 
     async def _open_event(self, ctx: Context, event_id: int) -> Step:
         return self.go(State.DETAIL, {"event_id": event_id})

@@ -54,7 +54,7 @@ from bot.dialogs.event_fields import (
     typed_count,
 )
 from bot.dialogs.places import short
-from bot.dialogs.words import FORMAT_WORDS, word
+from bot.dialogs.words import ORGANISER_FORMAT_WORDS, word
 from bot.geo import GeoPoint
 from bot.messages import Button, Incoming
 from bot.services.contracts import EVENT_FORMATS, EventDraft, NotAllowed, ServiceError
@@ -153,7 +153,10 @@ class NewEvent(OrganiserDialog):
 
     # -- format, title, description ----------------------------------------------
     async def _ask_format(self, ctx: Context) -> Screenful:
-        rows = [(Button(word(ctx.t, FORMAT_WORDS, f), FORMAT(Format(f))),) for f in EVENT_FORMATS]
+        rows = [
+            (Button(word(ctx.t, ORGANISER_FORMAT_WORDS, f), FORMAT(Format(f))),)
+            for f in EVENT_FORMATS
+        ]
         return (say(ctx._("New event. What kind of event is it?"), *rows, nav_row(ctx)),)
 
     async def _format(self, ctx: Context, event_format: Format) -> Step:

@@ -25,16 +25,18 @@ from bot.dialogs.base import (
 from bot.dialogs.location import location_screens
 from bot.dialogs.menu import ASK_NEWS
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
-from bot.i18n import N_, SUPPORTED_LOCALES, translator
+from bot.i18n import FORMAL_LOCALES, N_, SUPPORTED_LOCALES, translator
 from bot.messages import Button, Incoming, OutMessage
 
-LANGUAGE = ValueAction("lang", one_of(*SUPPORTED_LOCALES))
+LANGUAGE = ValueAction("lang", one_of(*LANGUAGE_NAMES))
 FIELD = ValueAction("field", code(Field))
 # What people type instead of tapping a language.
 LANGUAGE_WORDS = {
     "de": "de",
     "deutsch": "de",
     "german": "de",
+    "du": "de",
+    "sie": "de@sie",
     "en": "en",
     "english": "en",
     "englisch": "en",
@@ -42,8 +44,12 @@ LANGUAGE_WORDS = {
 HOME = Target("menu", "main")
 
 
+ADDRESS_QUESTION = N_("Shall we say “du” or “Sie” to you?")
+
+
 def language_buttons() -> tuple[tuple[Button, ...], ...]:
-    return (tuple(Button(LANGUAGE_NAMES[c], LANGUAGE(c)) for c in SUPPORTED_LOCALES),)
+    """One tap says the language and, for German, "du" or "Sie"."""
+    return (tuple(Button(name, LANGUAGE(code)) for code, name in LANGUAGE_NAMES.items()),)
 
 
 def field_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
@@ -80,7 +86,11 @@ class Onboarding(Dialog):
             "Welcome to Werkbank! I show you open workshops and events near you. "
             "Which language would you like?"
         )
-        text = "\n\n".join(translator(code)._(greeting) for code in SUPPORTED_LOCALES)
+        text = "\n\n".join(
+            translator(code)._(greeting)
+            + (" " + translator(code)._(ADDRESS_QUESTION) if code in FORMAL_LOCALES else "")
+            for code in SUPPORTED_LOCALES
+        )
         return (OutMessage(text, buttons=language_buttons()),)
 
     async def _language(self, ctx: Context, code: str) -> Step:
@@ -88,9 +98,9 @@ class Onboarding(Dialog):
         return self.go(State.LOCATION)
 
     async def _typed_language(self, ctx: Context, msg: Incoming) -> Step:
-        code = LANGUAGE_WORDS.get(msg.text.lower())
+        code = LANGUAGE_WORDS.get(msg.text.lower().strip(" .!"))
         if code is None:
-            return Stay(say=note("Deutsch / English?"))
+            return Stay(say=note(" / ".join(LANGUAGE_NAMES.values()) + "?"))
         return await self._language(ctx, code)
 
     async def _after_link(self, ctx: Context, step: Step) -> Step:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.dialogs.actions import (
@@ -21,6 +22,7 @@ from bot.dialogs.base import (
     Context,
     Dialog,
     Go,
+    Said,
     Screen,
     Screenful,
     Stay,
@@ -35,16 +37,28 @@ from bot.dialogs.location import SET_LOCATION, TO_SET_LOCATION, where_unknown
 from bot.dialogs.place_text import hit_lines, place_text
 from bot.dialogs.words import EQUIPMENT_WORDS, PLACE_TYPE_WORDS, word
 from bot.messages import Button, OutMessage, Venue
-from bot.services.contracts import EQUIPMENT, PLACE_TYPES, PlaceFilter
+from bot.services.contracts import EQUIPMENT, PLACE_TYPES, PlaceFilter, PlaceHit
 
 PAGE_SIZE = 5
-WIDER_KM = (50, 100)
+# A wider look, one tap from an empty or short list; it changes the member's own
+# radius only when they tap "keep" (they mostly want to look further once).
+WIDER_KM = (50, 100, 200)
+# How far the nearest place is looked for when none is within the radius; with the
+# open-now filter, nearer (hours are checked place by place, and a place open now
+# 500 km away helps nobody).
+NEAREST_KM = (100.0, 1000.0)
+NEAREST_OPEN_KM = (100.0, 200.0)
+# With known hours, the first screen shows up to this many from twice the radius
+# when all of its own places leave the hours unknown.
+KNOWN_HOURS_EXTRA = 2
 ALL = "all"
 
 MORE = ValueAction("more", INDEX)
 FILTERS = Action("filters")
 CLEAR = Action("clear")
+ANY_TIME = Action("any_time")
 WIDER = ValueAction("wider", POSITIVE)
+KEEP_RADIUS = ValueAction("keep", POSITIVE)
 OPEN_NOW = ValueAction("open_now", FLAG)
 STEP_FREE = ValueAction("step_free", FLAG)
 CHOOSE_KIND = Action("kind")
@@ -62,6 +76,32 @@ def filters_from(data: Any) -> PlaceFilter:
         equipment=raw.get("equipment"),
         step_free=bool(raw.get("step_free")),
     )
+
+
+def search_radius(ctx: Context) -> float:
+    """This visit's radius: the member's own, or a wider one they asked for just now."""
+    wider = ctx.data.get("radius")
+    return float(wider) if wider else ctx.member.radius_km
+
+
+def wider_buttons(ctx: Context, radius: float, reach: float = 0) -> tuple[Button, ...]:
+    """ "Search further" to each wider radius that reaches at least `reach` km."""
+    return tuple(
+        Button(ctx._("Search further: {radius}").format(radius=ctx.t.distance(km)), WIDER(km))
+        for km in WIDER_KM
+        if km > radius and km >= reach
+    )
+
+
+def keep_radius_button(ctx: Context, radius: float) -> Button:
+    label = ctx._("Keep {radius} as my radius").format(radius=ctx.t.distance(radius))
+    return Button(label, KEEP_RADIUS(int(radius)))
+
+
+async def keep_radius(ctx: Context, km: int, back: Callable[[Said], Step]) -> Step:
+    """Make a wider look the member's radius, say so, and show the list again."""
+    await ctx.services.members.set_radius(ctx.member.id, km)
+    return back(note(ctx._("Your radius is now {radius}.").format(radius=ctx.t.distance(km))))
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -90,6 +130,8 @@ class Places(Dialog):
                     on(FILTERS, self._open_filters),
                     on(CLEAR, self._clear),
                     on(WIDER, self._wider),
+                    on(KEEP_RADIUS, self._keep_radius),
+                    on(ANY_TIME, self._any_time),
                     on(SET_LOCATION, self._set_location),
                 ),
             ),
@@ -116,43 +158,118 @@ class Places(Dialog):
             return where_unknown(ctx)
         offset = int(ctx.data.get("offset", 0))
         filters = filters_from(ctx.data)
+        radius = search_radius(ctx)
         page = await ctx.services.places.find_nearby(
-            member.home, member.radius_km, ctx.now, filters, offset=offset, limit=PAGE_SIZE
+            member.home, radius, ctx.now, filters, offset=offset, limit=PAGE_SIZE
         )
         if not page.hits and offset:
             # The radius or filters changed since that page: start again at the top.
             offset = 0
             page = await ctx.services.places.find_nearby(
-                member.home, member.radius_km, ctx.now, filters, limit=PAGE_SIZE
+                member.home, radius, ctx.now, filters, limit=PAGE_SIZE
             )
         if not page.hits:
-            return self._nothing_near(ctx, filters)
+            return await self._nothing_near(ctx, filters, radius)
         header = ctx._("Places within {radius} of {town}:").format(
-            radius=ctx.t.distance(member.radius_km), town=member.home_label or ""
+            radius=ctx.t.distance(radius), town=member.home_label or ""
         )
         if filters != PlaceFilter():
             header += "\n" + ctx._("(filtered)")
-        lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(page.hits)]
-        rows: list[ButtonRow] = [(Button(short(h.name), OPEN_PLACE(h.id)),) for h in page.hits]
+        hits = list(page.hits)
+        lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(hits)]
+        known = await self._with_known_hours(ctx, filters, radius) if offset == 0 else ()
+        if known and all(not h.opening_hours for h in hits):
+            lines.append(
+                ctx._("Further away, with opening hours:")
+                + "\n\n"
+                + "\n\n".join(hit_lines(ctx, len(hits) + i + 1, hit) for i, hit in enumerate(known))
+            )
+            hits += known
+        rows: list[ButtonRow] = [(Button(short(h.name), OPEN_PLACE(h.id)),) for h in hits]
         more = [Button(ctx._("More"), MORE(offset + PAGE_SIZE))] if page.has_more else []
-        rows.append((*more, Button(ctx._("Filter"), FILTERS.payload)))
+        rows.append((*more, Button(ctx._("Search more precisely"), FILTERS.payload)))
+        if radius != member.radius_km:
+            rows.append((keep_radius_button(ctx, radius),))
+        elif not page.has_more:
+            rows.append(wider_buttons(ctx, radius)[:1])
         rows.append(nav_row(ctx))
         return (say("\n\n".join([header, *lines]), *rows),)
 
-    def _nothing_near(self, ctx: Context, filters: PlaceFilter) -> Screenful:
-        member = ctx.member
-        text = (
-            ctx._("No places match your filters within {radius}.")
-            if filters != PlaceFilter()
-            else ctx._("I know no places within {radius} of {town}.")
-        ).format(radius=ctx.t.distance(member.radius_km), town=member.home_label or "")
-        wider = tuple(
-            Button(ctx._("Search within {radius}").format(radius=ctx.t.distance(km)), WIDER(km))
-            for km in WIDER_KM
-            if km > member.radius_km
+    async def _with_known_hours(
+        self, ctx: Context, filters: PlaceFilter, radius: float
+    ) -> tuple[PlaceHit, ...]:
+        """Places with known hours within twice the radius, for a first screen whose
+        own places all leave the hours unknown (open-now shows only known ones anyway)."""
+        if filters.open_now or ctx.member.home is None:
+            return ()
+        page = await ctx.services.places.find_nearby(
+            ctx.member.home,
+            radius * 2,
+            ctx.now,
+            replace(filters, known_hours=True),
+            limit=PAGE_SIZE,
         )
-        clear = (Button(ctx._("Clear filters"), CLEAR.payload),) if filters != PlaceFilter() else ()
-        return (say(text, wider, clear, nav_row(ctx)),)
+        return tuple(h for h in page.hits if h.distance_km > radius)[:KNOWN_HOURS_EXTRA]
+
+    async def _nothing_near(self, ctx: Context, filters: PlaceFilter, radius: float) -> Screenful:
+        """Why the list is empty in one line, and the next step in one tap: the nearest
+        place that fits at any distance, a wider search, or fewer filters."""
+        member = ctx.member
+        assert member.home is not None
+        if filters.open_now:
+            text = ctx._("No place within {radius} is open right now.")
+        elif filters != PlaceFilter():
+            text = ctx._("No place fits your choice within {radius}.")
+        else:
+            text = ctx._("I know no place within {radius} of {town}.")
+        text = text.format(radius=ctx.t.distance(radius), town=member.home_label or "")
+        nearest: PlaceHit | None = None
+        searched = radius
+        for km in NEAREST_OPEN_KM if filters.open_now else NEAREST_KM:
+            if km > radius:
+                searched = km
+                found = await ctx.services.places.find_nearby(
+                    member.home, km, ctx.now, filters, limit=1
+                )
+                if found.hits:
+                    nearest = found.hits[0]
+                    break
+        rows: list[ButtonRow] = []
+        if filters.open_now:
+            text += await self._hours_unknown(ctx, filters, radius)
+            rows.append((Button(ctx._("Show all places"), ANY_TIME.payload),))
+        if nearest is not None:
+            text += "\n" + ctx._("The nearest: {name}, {town}, {distance}.").format(
+                name=nearest.name, town=nearest.town, distance=ctx.t.distance(nearest.distance_km)
+            )
+            rows.append((Button(short(nearest.name), OPEN_PLACE(nearest.id)),))
+        # Only a wider search that finds at least the nearest one is worth a tap.
+        wider = wider_buttons(ctx, radius, nearest.distance_km if nearest else searched + 1)
+        if wider:
+            rows.append(wider[:2])
+        if filters != PlaceFilter():
+            rows.append((Button(ctx._("Clear filters"), CLEAR.payload),))
+        return (say(text, *rows, nav_row(ctx)),)
+
+    async def _hours_unknown(self, ctx: Context, filters: PlaceFilter, radius: float) -> str:
+        """Where "open now" finds nothing, how many places near did not tell their hours."""
+        assert ctx.member.home is not None
+        page = await ctx.services.places.find_nearby(
+            ctx.member.home, radius, ctx.now, replace(filters, open_now=False), limit=PAGE_SIZE
+        )
+        unknown = sum(1 for hit in page.hits if not hit.opening_hours)
+        if not unknown:
+            return ""
+        if page.has_more:
+            return "\n" + ctx._("We do not know the opening hours of some places here.")
+        return "\n" + ctx.t.ngettext(
+            "We do not know the opening hours of {n} place here.",
+            "We do not know the opening hours of {n} places here.",
+            unknown,
+        ).format(n=unknown)
+
+    async def _any_time(self, ctx: Context) -> Step:
+        return self.go(State.LIST, self._filtered(ctx, open_now=False), remember=False)
 
     async def _open_place(self, ctx: Context, place_id: int) -> Step:
         return self.go(State.DETAIL, {"place_id": place_id})
@@ -168,9 +285,13 @@ class Places(Dialog):
         return self.go(State.LIST, {"filters": None, "offset": 0}, remember=False)
 
     async def _wider(self, ctx: Context, km: int) -> Step:
-        await ctx.services.members.set_radius(ctx.member.id, km)
-        text = ctx._("Your radius is now {radius}.").format(radius=ctx.t.distance(km))
-        return self.go(State.LIST, {"offset": 0}, say=note(text), remember=False)
+        # For this look only; "keep" on the list makes it the member's radius.
+        return self.go(State.LIST, {"offset": 0, "radius": km})
+
+    async def _keep_radius(self, ctx: Context, km: int) -> Step:
+        return await keep_radius(
+            ctx, km, lambda said: self.go(State.LIST, {"radius": None}, say=said, remember=False)
+        )
 
     async def _set_location(self, ctx: Context) -> Step:
         return Go(TO_SET_LOCATION)
@@ -238,7 +359,7 @@ class Places(Dialog):
     async def _ask_equipment(self, ctx: Context) -> Screenful:
         member = ctx.member
         assert member.home is not None
-        codes = await ctx.services.places.equipment_nearby(member.home, member.radius_km)
+        codes = await ctx.services.places.equipment_nearby(member.home, search_radius(ctx))
         rows: list[ButtonRow] = [
             (Button(word(ctx.t, EQUIPMENT_WORDS, c), EQUIPMENT_IS(c)),) for c in codes
         ]

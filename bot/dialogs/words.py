@@ -37,12 +37,20 @@ FORMAT_WORDS: dict[str, str] = {
     EventFormat.PRO2PRO: N_("Pro2Pro training"),
     EventFormat.OTHER: N_("Event"),
 }
+# The organiser's choice of format: the plain word, then the study's term in brackets.
+ORGANISER_FORMAT_WORDS: dict[str, str] = {
+    **FORMAT_WORDS,
+    EventFormat.TRANSFER: N_("Small-group workshop (transfer workshop)"),
+    EventFormat.PRO2PRO: N_("Training among experts (Pro2Pro)"),
+}
 STEP_FREE_WORDS: dict[str, str] = {
     StepFree.YES: N_("step-free"),
     StepFree.LIMITED: N_("partly step-free"),
     StepFree.NO: N_("not step-free"),
 }
-LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}  # each in its own language, never translated
+# The language choices, each in its own language, never translated. German comes
+# twice: spoken to as "du" or as "Sie" (the locale "de@sie", see bot.i18n).
+LANGUAGE_NAMES = {"de": "Deutsch (du)", "de@sie": "Deutsch (Sie)", "en": "English"}
 
 
 def word(t: Translator, table: dict[str, str], code: str | None) -> str:

@@ -92,6 +92,7 @@ class PlaceFilter:
     place_type: PlaceType | None = None
     equipment: Equipment | None = None
     step_free: bool = False  # only places a wheelchair gets into (StepFree.YES)
+    known_hours: bool = False  # only places whose opening hours are known
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "place_type", known_code(PlaceType, self.place_type))

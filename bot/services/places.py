@@ -9,6 +9,7 @@ few rule evaluations.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from datetime import datetime
@@ -70,7 +71,9 @@ def is_open_at(rule: str | None, moment: datetime) -> bool:
         return False
 
 
-def _nearby_batch(with_type: bool, with_equipment: bool, step_free: bool) -> Select:  # type: ignore[type-arg]
+def _nearby_batch(
+    with_type: bool, with_equipment: bool, step_free: bool, known_hours: bool
+) -> Select:  # type: ignore[type-arg]
     """The places of one batch of the box around a point, by a flat-earth distance.
 
     The ids are chosen by a subquery that, without filters, reads only ix_place_box:
@@ -90,6 +93,8 @@ def _nearby_batch(with_type: bool, with_equipment: bool, step_free: bool) -> Sel
         conditions.append(Place.equipment.like(bindparam("equipment_like")))
     if step_free:
         conditions.append(Place.step_free == StepFree.YES.value)
+    if known_hours:
+        conditions.append(and_(Place.opening_hours.is_not(None), Place.opening_hours != ""))
     dx = (Place.lon - lon0) * k
     dy = Place.lat - lat0
     nearest = (
@@ -104,10 +109,7 @@ def _nearby_batch(with_type: bool, with_equipment: bool, step_free: bool) -> Sel
 
 
 _BATCH_STATEMENTS = {
-    (t, e, s): _nearby_batch(t, e, s)
-    for t in (False, True)
-    for e in (False, True)
-    for s in (False, True)
+    flags: _nearby_batch(*flags) for flags in itertools.product((False, True), repeat=4)
 }
 # The flat distance SQL sorts by and the exact one differ by well under 3 % within
 # 100 km in Germany: a row whose flat distance is beyond the n-th exact one by more
@@ -173,7 +175,12 @@ class PlaceSearch:
             "equipment_like": f"%|{filters.equipment}|%",
         }
         statement = _BATCH_STATEMENTS[
-            (filters.place_type is not None, filters.equipment is not None, filters.step_free)
+            (
+                filters.place_type is not None,
+                filters.equipment is not None,
+                filters.step_free,
+                filters.known_hours,
+            )
         ]
         found: list[PlaceHit] = []
         skip = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from bot.codes import EventFormat, EventStatus
@@ -20,7 +21,7 @@ async def test_this_week_lists_date_format_place_distance_and_seats(
     assert {"Diese Woche", "Nächstes Wochenende", "Später"} <= set(anna.labels)
     text = await anna.tap("Diese Woche")
     assert "Veranstaltungen diese Woche im Umkreis von 25 km:" in text
-    assert "Mi., 25. Nov., 17–20 Uhr · Transfer-Workshop" in text
+    assert "Mi., 25. Nov., 17–20 Uhr · Workshop in kleiner Runde" in text
     assert "Holz und Laser" in text
     assert "MakerSpace Mayen-Koblenz, Bendorf · 970 m · 5 Plätze frei" in text
 
@@ -51,7 +52,7 @@ async def test_details_lead_to_the_place_and_back(world: FakeWorld, anna: ChatUs
     await anna.tap("Veranstaltungen")
     await anna.tap("Diese Woche")
     text = await anna.tap("Maßschuhe")
-    assert "Pro2Pro-Fortbildung" in text and "Do., 26. Nov., 17–20 Uhr" in text
+    assert "Fortbildung unter Fachleuten" in text and "Do., 26. Nov., 17–20 Uhr" in text
     assert "Wo: MakerSpace Mayen-Koblenz, Bendorf (970 m)" in text
     assert "Plätze: 5 von 5 frei" in text and "Vom Fußabdruck zum Leisten." in text
     text = await anna.tap("Zum Ort")
@@ -59,12 +60,40 @@ async def test_details_lead_to_the_place_and_back(world: FakeWorld, anna: ChatUs
     assert "Maßschuhe und 3D-Scan" in await anna.send("Zurück")
 
 
-async def test_nothing_this_week_says_so_and_offers_other_periods(anna: ChatUser) -> None:
+async def test_nothing_this_week_names_the_next_event_near_with_its_date(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    world.add_event("Stammtisch", status=EventStatus.CANCELLED)  # this week, but called off
+    world.add_event("Drechseln", start=datetime(2026, 12, 9, 17, tzinfo=BERLIN))
     await anna.onboard("Bendorf")
     await anna.tap("Veranstaltungen")
-    text = await anna.tap("Diese Woche")
+    text = await anna.tap("Nächstes Wochenende")
     assert "keine Veranstaltungen im Umkreis von 25 km" in text
-    assert {"Nächstes Wochenende", "Später"} <= set(anna.labels)
+    assert (
+        "Der nächste Termin: Mi., 9. Dez., 17–20 Uhr, Drechseln (MakerSpace Mayen-Koblenz" in text
+    )
+    assert {"Diese Woche", "Später"} <= set(anna.labels)
+    assert "Drechseln" in await anna.tap("Drechseln")
+    assert "Anmelden" in anna.labels
+
+
+async def test_no_event_near_names_the_nearest_one_and_looks_further_for_once(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    world.add_event("Drechseln", start=datetime(2026, 12, 9, 17, tzinfo=BERLIN))
+    await anna.send("/start")
+    await anna.tap("Deutsch")
+    await anna.share_location(50.72, 7.55)  # Hennef-ish: 34 km from Bendorf's MakerSpace
+    await anna.tap("Handwerk")
+    await anna.tap("Veranstaltungen")
+    text = await anna.tap("Später")
+    assert "Der nächste Termin: Mi., 9. Dez., 17–20 Uhr, Drechseln" in text
+    assert re.search(r"Bendorf, \d+ km\)\.", text), text
+    text = await anna.tap("Weiter suchen: 50 km")
+    assert "Spätere Veranstaltungen im Umkreis von 50 km:" in text and "Drechseln" in text
+    assert world.member("anna").radius_km == 25
+    await anna.tap("50 km als meinen Umkreis merken")
+    assert world.member("anna").radius_km == 50
 
 
 async def test_a_cancelled_event_says_so_and_offers_no_sign_up(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.support.chat import ChatUser
 from tests.support.fakes import FakeWorld
 
@@ -19,7 +21,7 @@ MENU = [
 async def test_a_newcomer_picks_german_types_a_postcode_and_an_interest(anna: ChatUser) -> None:
     text = await anna.send("hallo")
     assert "Willkommen bei Werkbank" in text and "nicht verstanden" not in text
-    assert anna.labels == ["Deutsch", "English"]
+    assert anna.labels == ["Deutsch (du)", "Deutsch (Sie)", "English"]
     text = await anna.tap("Deutsch")
     assert "Wo bist du?" in text
     assert anna.last[-1].location_button == "📍 Standort senden"
@@ -89,3 +91,35 @@ async def test_a_poster_link_opens_the_event_right_after_the_location(
     assert "Holz trifft Laser" in text and "Plätze: 5 von 5 frei" in text
     assert "Was interessiert dich" not in text  # the interests can wait for the settings
     assert "Was möchtest du tun?" in await anna.send("Menü")
+
+
+DU_WORDS = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
+
+
+async def test_one_tap_at_the_start_says_sie_and_the_settings_change_it(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    text = await anna.send("/start")
+    assert "Sollen wir „du“ oder „Sie“ sagen?" in text
+    text = await anna.tap("Deutsch (Sie)")
+    assert world.member("anna").locale == "de@sie"
+    assert "Sie" in text and not DU_WORDS.search(text), text
+    text = await anna.send("58636")
+    assert "58636 Iserlohn" in text and not DU_WORDS.search(text), text
+    text = await anna.tap("Handwerk")
+    assert not DU_WORDS.search(text), text
+    text = await anna.tap("Einstellungen")
+    assert "Deutsch (Sie)" in text and not DU_WORDS.search(text), text
+    await anna.tap("Sprache ändern")
+    text = await anna.tap("Deutsch (du)")
+    assert world.member("anna").locale == "de"
+    assert DU_WORDS.search(text), text  # "Deine Einstellungen", "du" again
+
+
+async def test_typing_sie_at_the_language_question_picks_formal_german(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    await anna.send("/start")
+    text = await anna.send("Sie")
+    assert world.member("anna").locale == "de@sie"
+    assert not DU_WORDS.search(text), text

@@ -26,8 +26,8 @@ async def create_transfer_workshop(olga: ChatUser) -> str:
     await olga.tap("MakerSpace Mayen-Koblenz")
     await olga.send("Do 17-20 Uhr")
     await olga.tap("Ja")
-    await olga.tap("(Standard)")
-    await olga.tap("Kein Minimum")
+    await olga.tap("(Vorschlag)")
+    await olga.tap("Keine Mindestzahl")
     await olga.tap("Bis zum Beginn")
     return await olga.tap("Veröffentlichen")
 
@@ -45,7 +45,7 @@ async def signed_up(world: FakeWorld, name: str, event_id: int, expectation: str
 async def test_an_organiser_creates_a_transfer_workshop_step_by_step(world: FakeWorld) -> None:
     olga = await organiser(world)
     assert "Was für eine Veranstaltung" in await olga.tap("Veranstaltung anlegen")
-    assert "Wie lautet der Titel?" in await olga.tap("Transfer-Workshop")
+    assert "Wie heißt die Veranstaltung?" in await olga.tap("Transfer-Workshop")
     assert "Beschreibe sie" in await olga.send("Holz trifft Laser")
     text = await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
     assert "Wo findet sie statt?" in text and olga.labels[0] == "MakerSpace Mayen-Koblenz, Bendorf"
@@ -54,10 +54,10 @@ async def test_an_organiser_creates_a_transfer_workshop_step_by_step(world: Fake
     assert "Do., 26. Nov., 17–20 Uhr" in text and "Stimmt das?" in text
     text = await olga.tap("Ja")
     # Five seats are the transfer workshop's default: the first choice.
-    assert "3 bis 5" in text and olga.labels[0].startswith("5") and "(Standard)" in olga.labels[0]
-    await olga.tap("(Standard)")
-    assert "Kein Minimum" in olga.labels
-    assert "Bis wann kann man sich anmelden?" in await olga.tap("Kein Minimum")
+    assert "3 bis 5" in text and olga.labels[0].startswith("5") and "(Vorschlag)" in olga.labels[0]
+    await olga.tap("(Vorschlag)")
+    assert "Keine Mindestzahl" in olga.labels
+    assert "Bis wann kann man sich anmelden?" in await olga.tap("Keine Mindestzahl")
     text = await olga.tap("Bis zum Beginn")
     assert "Vorschau:" in text and "Holz trifft Laser" in text and "Plätze: 5" in text
     text = await olga.tap("Veröffentlichen")
@@ -82,9 +82,9 @@ async def test_a_date_is_confirmed_and_a_big_workshop_gets_a_warning(world: Fake
     await olga.send("25.11. 17:00-20:00")
     await olga.tap("Ja")
     text = await olga.tap("10")
-    assert "⚠️" in text and "kleine Gruppen" in text and "Kein Minimum" in olga.labels
+    assert "⚠️" in text and "Kleine Gruppen" in text and "Keine Mindestzahl" in olga.labels
     await olga.send("Zurück")
-    assert "⚠️ Ohne Grenze kann ein Transfer-Workshop groß werden" in await olga.tap("Unbegrenzt")
+    assert "⚠️ Ohne Grenze kann ein Workshop in kleiner Runde groß werden" in await olga.tap("Unbegrenzt")
 
 
 async def test_my_events_show_the_roster_and_a_new_title_reaches_the_signed_up(
@@ -144,7 +144,7 @@ async def test_a_member_without_the_role_is_refused_kindly(world: FakeWorld) -> 
     # An organiser whose role is revoked mid-dialog is refused at the next step.
     olga = await organiser(world)
     await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
+    await olga.tap("Treffen zum Kennenlernen")
     world.grant(olga, Role.MEMBER)
     assert "Nur Veranstalter" in await olga.send("Stammtisch")
     assert world.store.events == {}

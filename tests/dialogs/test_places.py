@@ -30,22 +30,23 @@ async def test_open_now_and_kind_filters_and_clearing_them(
 ) -> None:
     await anna.onboard("Bendorf")
     await anna.tap("Offene Werkstätten")
-    await anna.tap("Filter")
+    await anna.tap("Genauer suchen")
     await anna.tap("Nur jetzt geöffnet")
     assert "✓ Nur jetzt geöffnet" in anna.labels
     text = await anna.tap("Ergebnisse zeigen")
-    assert "(gefiltert)" in text
+    assert "(nach deiner Auswahl)" in text
     assert "MakerSpace Mayen-Koblenz" in text and "Holzwerkstatt Montabaur" in text
     assert "Repair-Café Neuwied" not in text  # opens on Saturday
 
     world.clock[0] = datetime(2026, 11, 24, 22, 0, tzinfo=BERLIN)
-    await anna.tap("Filter")
+    await anna.tap("Genauer suchen")
     text = await anna.tap("Ergebnisse zeigen")
-    assert "passt gerade kein Ort zu deiner Auswahl" in text
-    text = await anna.tap("Filter zurücksetzen")
-    assert "MakerSpace Mayen-Koblenz" in text and "(gefiltert)" not in text
+    assert "Im Umkreis von 25 km hat gerade kein Ort geöffnet." in text
+    assert not [label for label in anna.labels if label.startswith("Weiter suchen")]
+    text = await anna.tap("Auswahl aufheben")
+    assert "MakerSpace Mayen-Koblenz" in text and "(nach deiner Auswahl)" not in text
 
-    await anna.tap("Filter")
+    await anna.tap("Genauer suchen")
     await anna.tap("Art")
     await anna.tap("Reparatur-Café")
     assert "Art: Reparatur-Café" in anna.labels
@@ -84,13 +85,68 @@ async def test_more_pages_and_back_to_the_first(world: FakeWorld, anna: ChatUser
     assert "1. " in await anna.send("Zurück")
 
 
-async def test_nothing_nearby_offers_a_wider_radius(anna: ChatUser) -> None:
+GARMISCH = (47.49, 11.09)  # no place of the fake world within 300 km
+
+
+async def _new_in_garmisch(anna: ChatUser) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
-    await anna.share_location(47.49, 11.09)  # Garmisch-Partenkirchen: no place near
+    await anna.share_location(*GARMISCH)
     await anna.tap("Handwerk")
+
+
+async def test_nothing_nearby_names_the_nearest_place_and_looks_further_for_once(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    world.store.add_place("Werkstatt Weilheim", "Weilheim", GeoPoint(47.84, 11.14))  # 39 km
+    await _new_in_garmisch(anna)
     text = await anna.tap("Offene Werkstätten")
-    assert "Im Umkreis von 25 km um Garmisch-Partenkirchen kenne ich keine Orte." in text
-    text = await anna.tap("Im Umkreis von 50 km suchen")
+    assert "Im Umkreis von 25 km um Garmisch-Partenkirchen kenne ich keinen Ort." in text
+    # The nearest place at any distance, with its distance, one tap away.
+    assert "Der nächste Ort: Werkstatt Weilheim in Weilheim, 39 km entfernt." in text
+    assert "Werkstatt Weilheim" in anna.labels
+    # A wider search is offered from where it reaches that place on.
+    assert "Weiter suchen: 50 km" in anna.labels
+    text = await anna.tap("Weiter suchen: 50 km")
+    assert "Orte im Umkreis von 50 km um Garmisch-Partenkirchen:" in text
+    assert "1. Werkstatt Weilheim" in text
+    assert world.member("anna").radius_km == 25  # looking further once changes no setting
+    text = await anna.tap("50 km als meinen Umkreis merken")
     assert "Dein Umkreis ist jetzt 50 km." in text
-    assert "Im Umkreis von 100 km suchen" in anna.labels
+    assert world.member("anna").radius_km == 50
+    assert "50 km als meinen Umkreis merken" not in anna.labels
+
+
+async def test_far_from_everything_the_nearest_place_is_still_one_tap_away(
+    anna: ChatUser,
+) -> None:
+    await _new_in_garmisch(anna)
+    text = await anna.tap("Offene Werkstätten")
+    assert "Der nächste Ort: Holzwerkstatt Montabaur in Montabaur," in text
+    # No wider search that would come back empty: 200 km reach no place here.
+    assert not [label for label in anna.labels if label.startswith("Weiter suchen")]
+    text = await anna.tap("Holzwerkstatt Montabaur")
+    assert text.startswith("Holzwerkstatt Montabaur") and "openstreetmap.org" in text
+
+
+async def test_a_first_screen_of_unknown_hours_also_shows_known_ones_within_twice_the_radius(
+    world: FakeWorld, anna: ChatUser
+) -> None:
+    world.store.add_place("Werkstatt ohne Zeiten", "Farchant", GeoPoint(47.53, 11.11))
+    world.store.add_place(
+        "Werkstatt mit Zeiten",
+        "Weilheim",
+        GeoPoint(47.84, 11.14),
+        opening_hours="Mo-Su 08:00-20:00",
+    )
+    world.store.add_place(
+        "Werkstatt zu weit", "Landsberg", GeoPoint(48.05, 10.87), opening_hours="Mo-Su 08:00-20:00"
+    )
+    await _new_in_garmisch(anna)
+    text = await anna.tap("Offene Werkstätten")
+    head, _, extra = text.partition("Etwas weiter weg, mit Öffnungszeiten:")
+    assert "1. Werkstatt ohne Zeiten" in head and "Öffnungszeiten unbekannt" in head
+    assert "2. Werkstatt mit Zeiten, Weilheim — 39 km" in extra
+    assert "Heute offen bis 20 Uhr" in extra
+    assert "Werkstatt zu weit" not in text  # 64 km: beyond twice the radius
+    assert "Werkstatt mit Zeiten" in anna.labels

@@ -115,7 +115,7 @@ async def test_own_topics_supporting_twice_and_withdrawing(world: FakeWorld) -> 
 async def test_titles_without_words_or_too_long_are_asked_again(anna: ChatUser) -> None:
     await anna.onboard("Bendorf")
     await anna.tap("Thema vorschlagen")
-    assert "Bitte schreib den Titel in Worten." in await anna.send("🔥🔥🔥")
+    assert "Bitte schreibe den Titel in Worten." in await anna.send("🔥🔥🔥")
     text = await anna.send("Holz " * 40)
     assert "höchstens 120" in text and "Worum geht es?" in text
 

@@ -21,8 +21,8 @@ async def test_a_bare_number_is_the_numbered_option_never_kilometres(anna: ChatU
     assert "Umkreis: 100 km" in await anna.send("4")
     await anna.tap("Umkreis ändern")
     text = await anna.send("30")
-    assert "Die Nummer 30 gibt es hier nicht. Bitte wähle 1 bis 6." in text
-    assert "Meinst du 30 km? Dann schreib „30 km“." in text
+    assert "Die Nummer 30 gibt es hier nicht. Bitte wähle eine Zahl von 1 bis 6." in text
+    assert "Meinst du 30 km? Dann schreibe „30 km“." in text
     assert "Wie weit würdest du fahren?" in text  # the question again
     assert "Umkreis: 30 km" in await anna.send("30 km")
     await anna.tap("Umkreis ändern")
@@ -41,7 +41,7 @@ async def draft_with_two_answers(world: FakeWorld) -> ChatUser:
     world.grant(olga)
     await olga.send("Menü")
     await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")
+    await olga.tap("Treffen zum Kennenlernen")
     await olga.send("Stammtisch")
     return olga
 
@@ -60,7 +60,7 @@ async def test_seats_of_ones_own_come_with_the_word(world: FakeWorld) -> None:
     text = await olga.send("7")
     assert "Die Nummer 7 gibt es hier nicht" in text and "„7 Personen“" in text
     text = await olga.send("4 Personen")
-    assert "Bis wann muss das Minimum erreicht sein?" in text
+    assert "Bis wann müssen genug Leute angemeldet sein?" in text
 
 
 async def test_stop_at_the_expectation_question_signs_nobody_up(
@@ -96,7 +96,7 @@ async def test_leaving_a_draft_of_several_answers_asks_first(world: FakeWorld) -
     await olga.tap("MakerSpace Mayen-Koblenz")
     assert "Diese Veranstaltung verwerfen?" in await olga.send("Menü")
     text = await olga.tap("Ja, verwerfen")
-    assert "Verworfen. Es wurde nichts veröffentlicht." in text
+    assert "Verworfen. Veröffentlicht ist nichts." in text
     assert "Was möchtest du tun?" in text
     assert "noch keine Veranstaltungen" in await olga.tap("Meine Veranstaltungen")
 
@@ -120,7 +120,7 @@ async def test_an_unknown_command_in_a_draft_keeps_the_draft(world: FakeWorld) -
 
 async def test_back_steps_through_a_draft_without_asking(world: FakeWorld) -> None:
     olga = await draft_with_two_answers(world)
-    assert "Wie lautet der Titel?" in await olga.send("Zurück")
+    assert "Wie heißt die Veranstaltung?" in await olga.send("Zurück")
 
 
 async def test_one_tap_into_a_new_event_leaves_without_asking(world: FakeWorld) -> None:
@@ -129,7 +129,7 @@ async def test_one_tap_into_a_new_event_leaves_without_asking(world: FakeWorld) 
     world.grant(olga)
     await olga.send("Menü")
     await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Netzwerktreffen")  # one answer: nothing worth asking about
+    await olga.tap("Treffen zum Kennenlernen")  # one answer: nothing worth asking about
     text = await olga.send("stop")
     assert "Gut, abgebrochen." in text and "Was möchtest du tun?" in text
 
@@ -150,7 +150,7 @@ async def test_a_second_tap_on_the_previews_discard_only_asks_again(world: FakeW
     await olga.send("Do 19 Uhr")
     await olga.tap("Ja")
     await olga.tap("Unbegrenzt")
-    await olga.tap("Kein Minimum")
+    await olga.tap("Keine Mindestzahl")
     await olga.tap("Bis zum Beginn")
     discard = olga.button("Verwerfen").payload
     assert "Diese Veranstaltung verwerfen?" in await olga.press(discard)

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import stat
@@ -233,7 +234,8 @@ async def test_invite_join_and_onboarding_in_a_direct_chat(
 ) -> None:
     greeting = await member.reply(member.open_direct_chat(bot.user_id, encrypted))
     assert "Willkommen bei Werkbank" in greeting
-    assert "1) Deutsch" in greeting and "2) English" in greeting
+    assert "1) Deutsch (du)" in greeting and "2) Deutsch (Sie)" in greeting
+    assert "3) English" in greeting
     text = await member.reply(member.say("1"))
     assert "Wo bist du?" in text
     text = await member.reply(member.say("Bendorf"))
@@ -287,6 +289,25 @@ async def test_numbered_options_take_bare_numbers_and_abbrechen_leaves_a_questio
     assert "Hallo!" in text and "Wo bist du?" in text
     text = await member.reply(member.say("danke"))
     assert "Gern geschehen!" in text and "Was möchtest du tun?" in text
+
+
+async def test_sie_typed_at_the_start_and_an_empty_list_looks_further_on_matrix(
+    bot: MatrixBot, member: Member
+) -> None:
+    """ "Sie" typed at the language question; far from every place, the empty list names
+    the nearest one, and a numbered "Weiter suchen" looks further for once."""
+    du = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    text = await member.reply(member.say("Sie"))
+    assert not du.search(text), text
+    await member.reply(member.share_location(47.49, 11.09))
+    await member.reply(member.say("Handwerk"))
+    text = await member.reply(member.say("1"))
+    assert "Der nächste Ort: " in text and not du.search(text), text
+    wider = re.search(r"(\d+)\) Weiter suchen: (\d+ km)", text)
+    assert wider, text
+    text = await member.reply(member.say(wider[1]))
+    assert f"Orte im Umkreis von {wider[2]}" in text
 
 
 async def test_in_a_room_with_several_people_the_bot_answers_only_when_addressed(
@@ -536,7 +557,7 @@ async def test_an_undecryptable_message_gets_a_hint_and_a_key_request(
         "device_id": member.client.device_id,
     }
     text = await member.reply(member.send(garbled, event_type="m.room.encrypted"))
-    assert "Ich konnte deine Nachricht nicht entschlüsseln" in text
+    assert "Ich konnte deine Nachricht nicht lesen" in text
     assert isinstance(bot.channel, MatrixChannel)
     assert "a-session-the-bot-never-got" in bot.channel.client.outgoing_key_requests
 
@@ -824,7 +845,7 @@ async def test_a_topic_supported_in_matrix_brings_an_invitation_answered_with_on
     await olga.send("Do 17-20 Uhr")
     await olga.tap("Ja")
     await olga.tap("5 Plätze")
-    await olga.tap("Kein Minimum")
+    await olga.tap("Keine Mindestzahl")
     await olga.tap("Bis zum Beginn")
     assert "Veröffentlicht" in await olga.tap("Veröffentlichen")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ ERIKA = 1001
 async def onboard(botapi: BotApiServer, user: int = ERIKA, town: str = "Bendorf") -> dict[str, str]:
     """/start → Deutsch → town → Handwerk; returns the main menu's buttons."""
     calls = await exchange(botapi, lambda: botapi.send_text(user, "/start"))
-    await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Deutsch"]))
+    await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Deutsch (du)"]))
     calls = await exchange(botapi, lambda: botapi.send_text(user, town))
     calls = await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Handwerk"]))
     return last_keyboard(calls)
@@ -78,7 +79,9 @@ async def test_onboarding_with_a_shared_location_and_the_command_menu(
 
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
     assert "Willkommen bei Werkbank" in texts(calls)
-    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
+    )
     assert botapi.sent("answerCallbackQuery")
     question = next(c for c in calls if "Wo bist du?" in str(c.params.get("text")))
     keyboard = question.params["reply_markup"]["keyboard"]
@@ -94,7 +97,7 @@ async def test_the_location_keyboard_stays_while_asked_and_goes_once_answered(
     bot: TelegramBot, botapi: BotApiServer
 ) -> None:
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
-    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
     calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 48.86, 2.35))  # Paris
     assert "außerhalb von Deutschland" in texts(calls)
     assert not any("remove_keyboard" in markup(c) for c in calls)
@@ -159,7 +162,9 @@ async def test_deep_links_open_a_place_and_an_event(bot: TelegramBot, botapi: Bo
             await session.execute(select(Place.id).where(Place.name == "POTSDAM LAB"))
         ).scalar_one()
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start pl_{place_id}"))
-    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
+    )
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Potsdam"))
     assert "POTSDAM LAB" in texts(calls) and any(c.method == "sendVenue" for c in calls)
     event_hit = await bot.app.services.events.upcoming_nearby(
@@ -207,7 +212,9 @@ async def test_an_edited_message_and_a_moving_live_location_get_no_answer(
     bot: TelegramBot, botapi: BotApiServer
 ) -> None:
     start, calls = await send_and_keep(botapi, botapi.send_text(ERIKA, "/start"))
-    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
+    )
     live, calls = await send_and_keep(
         botapi, botapi.send_location(ERIKA, 50.43, 7.57, live_period=900)
     )
@@ -305,7 +312,7 @@ async def test_a_restart_in_the_middle_of_a_dialog_continues(
     first = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
     await first.start()
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
-    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch"]))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
     await first.stop()
     second = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
     await second.start(demo=False)
@@ -602,14 +609,14 @@ async def test_an_organiser_publishes_an_event_and_gets_the_attendee_list_as_a_f
         return await exchange(botapi, lambda: botapi.send_text(ERIKA, text))
 
     calls = await tap("Veranstaltung anlegen")
-    calls = await tap("Transfer-Workshop")
+    calls = await tap("Kleine Runde (Transfer-Workshop)")
     calls = await say("Drechsler-Stammtisch für Tüftler")
     calls = await tap("Überspringen")
     calls = await tap("MakerSpace Mayen-Koblenz, Bendorf")
     calls = await say("morgen 18 Uhr")
     calls = await tap("Ja")
-    calls = await tap("5 Plätze (Standard)")
-    calls = await tap("Kein Minimum")
+    calls = await tap("5 Plätze (Vorschlag)")
+    calls = await tap("Keine Mindestzahl")
     calls = await tap("Bis zum Beginn")
     calls = await tap("Veröffentlichen")
     assert "Veröffentlicht!" in texts(calls)
@@ -628,7 +635,7 @@ async def test_an_organiser_publishes_an_event_and_gets_the_attendee_list_as_a_f
     calls = await tap("Meine Veranstaltungen")
     calls = await tap("Drechsler-Stammtisch für Tüftler")
     assert "Erika (angemeldet)" in texts(calls) and "Drechseln für Anfänger" in texts(calls)
-    calls = await tap("Liste als Tabelle (CSV)")
+    calls = await tap("Liste als Tabelle")
     [document] = [c for c in calls if c.method == "sendDocument"]
     sent = document.params["document"]
     assert sent["filename"].endswith(".csv")
@@ -745,7 +752,7 @@ async def test_a_topic_becomes_a_workshop_and_its_group_signs_up_with_one_tap(
     assert await bot.app.dispatcher({"telegram": bot.channel}).run_once() == 1
     [demand] = [c for c in botapi.calls[before:] if c.method == "sendMessage"]
     assert int(demand.params["chat_id"]) == olga
-    assert "Nachfrage in deiner Region: 3 Leute wollen „Lasercutter für Holz“" in str(
+    assert "In deiner Nähe wollen 3 Leute „Lasercutter für Holz“" in str(
         demand.params["text"]
     )
     calls = await exchange(
@@ -755,7 +762,7 @@ async def test_a_topic_becomes_a_workshop_and_its_group_signs_up_with_one_tap(
     calls = await tap(olga, calls, "MakerSpace Mayen-Koblenz")
     await say(olga, "Do 17-20 Uhr")
     calls = await tap(olga, await say(olga, "ja"), "5 Plätze")
-    calls = await tap(olga, calls, "Kein Minimum")
+    calls = await tap(olga, calls, "Keine Mindestzahl")
     calls = await tap(olga, calls, "Bis zum Beginn")
     calls = await tap(olga, calls, "Veröffentlichen")
     assert "Veröffentlicht" in texts(calls)
@@ -973,3 +980,31 @@ async def test_typed_requests_greetings_and_thanks_on_telegram(
     assert "Hallo!" in texts(calls) and "100 km" in last_keyboard(calls)
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "dnake"))
     assert "Gern geschehen!" in texts(calls) and "Was möchtest du tun?" in texts(calls)
+
+
+async def test_sie_at_the_start_and_an_empty_list_looks_further_on_telegram(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """One tap at the start says "Sie", and every text after it does. Far from every
+    place, the empty list says why, names the nearest place and looks further for once."""
+    du = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
+    assert "„Sie“" in texts(calls)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (Sie)"])
+    )
+    calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 47.49, 11.09))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
+    menu = last_keyboard(calls)
+    places = next(label for label in menu if label.startswith("Offene Werkstätten"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, menu[places]))
+    text = texts(calls)
+    assert "Im Umkreis von 25 km um" in text and "Der nächste Ort: " in text
+    assert not du.search(text), text
+    keyboard = last_keyboard(calls)
+    wider = [label for label in keyboard if label.startswith("Weiter suchen: ")]
+    assert wider, keyboard
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, keyboard[wider[0]]))
+    radius = wider[0].removeprefix("Weiter suchen: ")
+    assert f"Orte im Umkreis von {radius}" in texts(calls)
+    assert f"{radius} als meinen Umkreis merken" in last_keyboard(calls)

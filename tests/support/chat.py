@@ -21,6 +21,7 @@ class ChatUser:
             channel, name, chat_id=name, display_name=display_name or name, language=language
         )
         self.last: list[OutMessage] = []
+        self.sent = 0  # messages and taps so far: how many steps a task took
         self._update = 0
 
     # -- what the user does -------------------------------------------------
@@ -53,6 +54,7 @@ class ChatUser:
         return self.text
 
     async def _deliver(self, msg: Incoming) -> str:
+        self.sent += 1
         self.last = await self.runner.handle(msg)
         return self.text
 

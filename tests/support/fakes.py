@@ -427,6 +427,8 @@ class FakePlaces:
                 continue
             if filters.step_free and place.step_free != StepFree.YES:
                 continue
+            if filters.known_hours and not place.opening_hours:
+                continue
             hits.append(
                 PlaceHit(
                     id=place.id,
@@ -875,7 +877,7 @@ class FakeOrganiser:
         self._own_event(member_id, event_id)
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-        writer.writerow(("Name", "Status", "Warteliste Nr.", "Erwartung", "Angemeldet am"))
+        writer.writerow(("Name", "Anmeldung", "Warteliste Nr.", "Erwartung", "Angemeldet am"))
         for reg, name, number in self._roster(event_id):
             writer.writerow(
                 (
