@@ -74,7 +74,7 @@ async def test_an_organiser_previews_sends_and_each_person_gets_it_once(
     assert "Geht an 2 Personen." in preview
     send = olga.button("Senden").payload
     await olga.tap("Senden")
-    assert "Sie wird jetzt gesendet." in olga.text
+    assert "Ich sende sie jetzt." in olga.text
     assert "0 von 2 gesendet" in olga.text
 
     # A second tap on the same preview changes nothing.
@@ -148,7 +148,7 @@ async def test_region_news_reach_only_those_who_said_yes_and_are_capped(
     await organised_by(app, olga_id, "Werkstatttag")
     yes = ChatUser(app.runner, "yes")
     await yes.onboard("Bendorf")
-    assert "Neuigkeiten aus deiner Nähe bekommen?" in yes.text
+    assert "Möchtest du Neuigkeiten aus deiner Nähe?" in yes.text
     await yes.tap("Ja, gern")
     assert "Neuigkeiten aus deiner Nähe: ja" in yes.text
     no = ChatUser(app.runner, "no")
@@ -473,7 +473,7 @@ async def test_senden_under_an_old_preview_sends_nothing_it_did_not_show(
     await olga.send("Fassung B")
     assert "Fassung B" in olga.text
     await olga.press(old_send)  # the button under "Fassung A", further up the chat
-    assert "Diese Vorschau war veraltet" in olga.text and "Fassung B" in olga.text
+    assert "Diese Vorschau war nicht mehr aktuell" in olga.text and "Fassung B" in olga.text
     assert await _rows(app) == []
     await olga.tap("Senden")
     inbox = Inbox()

@@ -189,7 +189,7 @@ async def test_a_member_without_the_role_gets_a_kind_refusal_and_nothing_changes
     assert "Veranstaltung anlegen" not in anna.labels
     before = await event_count(app)
     text = await anna.send("/veranstalten")
-    assert "Nur Veranstalter" in text
+    assert "Das dürfen nur Veranstalter" in text
     text = await anna.press("go:new_event")  # a forged button
     assert "Menü" in text or "Was möchtest du tun?" in text
     # An organiser whose role is revoked mid-dialog is refused at the next step.
@@ -198,7 +198,7 @@ async def test_a_member_without_the_role_gets_a_kind_refusal_and_nothing_changes
     await olga.tap("Treffen zum Kennenlernen")
     await app.members.set_role("console:olga", Role.MEMBER)
     text = await olga.send("Stammtisch")
-    assert "Nur Veranstalter" in text
+    assert "Das dürfen nur Veranstalter" in text
     assert await event_count(app) == before
 
 

@@ -48,8 +48,8 @@ async def test_changing_location_and_interest(user: ChatUser) -> None:
 async def test_help_says_what_the_bot_does_in_a_few_lines(user: ChatUser) -> None:
     await user.onboard()
     text = await user.tap("Hilfe")
-    assert "Werkbank hilft dir" in text
-    assert "Schreib „Kennung“" in text  # how to become an organiser
+    assert "Werkbank zeigt dir" in text
+    assert "Schreibe „Kennung“" in text  # how to become an organiser
     assert len(user.last[0].text.splitlines()) <= 7
     assert "Was möchtest du tun?" in await user.tap("Zurück")
 
@@ -57,7 +57,7 @@ async def test_help_says_what_the_bot_does_in_a_few_lines(user: ChatUser) -> Non
 async def test_help_works_in_the_middle_of_onboarding_and_back_returns(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
-    assert "Werkbank hilft dir" in await user.send("Hilfe")
+    assert "Werkbank zeigt dir" in await user.send("Hilfe")
     assert "Wo bist du?" in await user.send("zurück")
 
 

@@ -205,5 +205,5 @@ async def test_a_too_long_expectation_is_asked_again_not_cut(app: Werkbank, user
     await open_event(user, event_id)
     await user.tap("Anmelden")
     text = await user.send("Ich möchte lernen. " * 100)  # 1 900 characters
-    assert "hier passen höchstens 1.000" in text and "Was erwartest du" in text
+    assert "Hier passen höchstens 1.000" in text and "Was erwartest du" in text
     assert "Du bist angemeldet" in await user.send("Intarsien mit dem Laser.")

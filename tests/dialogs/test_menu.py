@@ -30,8 +30,8 @@ async def test_numbers_and_labels_choose_and_a_wrong_number_is_explained(anna: C
 async def test_help_says_what_the_bot_does_and_back_returns(anna: ChatUser) -> None:
     await anna.onboard("Bendorf")
     text = await anna.tap("Hilfe")
-    assert "Werkbank hilft dir" in text
-    assert "Schreib „Kennung“" in text  # how to become an organiser
+    assert "Werkbank zeigt dir" in text
+    assert "Schreibe „Kennung“" in text  # how to become an organiser
     assert len(anna.last[0].text.splitlines()) <= 7
     assert "Was möchtest du tun?" in await anna.tap("Zurück")
     await anna.tap("Einstellungen")

@@ -96,5 +96,5 @@ async def test_a_too_long_expectation_is_asked_again_not_cut(
     await anna.send(f"/start ev_{event_id}")
     await anna.tap("Anmelden")
     text = await anna.send("Ich möchte lernen. " * 100)  # 1 900 characters
-    assert "hier passen höchstens 1.000" in text and "Was erwartest du" in text
+    assert "Hier passen höchstens 1.000" in text and "Was erwartest du" in text
     assert "Du bist angemeldet" in await anna.send("Intarsien mit dem Laser.")

@@ -135,7 +135,7 @@ async def test_an_organiser_whose_role_was_taken_back_gets_the_kind_refusal(
     await olga.tap("Lasercutter für Holz")
     world.grant(olga, Role.MEMBER)  # revoked while the screen is open
     text = await olga.tap("Workshop daraus machen")
-    assert "Nur Veranstalter" in text and "Was möchtest du tun?" in text
+    assert "Das dürfen nur Veranstalter" in text and "Was möchtest du tun?" in text
 
 
 async def test_an_organiser_closes_a_topic_with_a_reason(world: FakeWorld) -> None:
@@ -147,7 +147,7 @@ async def test_an_organiser_closes_a_topic_with_a_reason(world: FakeWorld) -> No
     await olga.send("Menü")
     await olga.tap("Themen in der Nähe")
     await olga.tap("Plotter für Schilder")
-    assert "Warum wird das Thema geschlossen?" in await olga.tap("Thema schließen")
+    assert "Warum schließt du das Thema?" in await olga.tap("Thema schließen")
     text = await olga.send("Gibt es schon in Koblenz.")
     assert "Grund: Gibt es schon in Koblenz." in text
     text = await olga.tap("Ja, schließen")

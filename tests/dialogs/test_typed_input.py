@@ -88,13 +88,13 @@ async def test_every_word_for_leaving_leaves_and_is_never_saved(anna: ChatUser) 
 async def test_leaving_a_draft_of_several_answers_asks_first(world: FakeWorld) -> None:
     olga = await draft_with_two_answers(world)
     text = await olga.send("abbrechen")
-    assert "Diese Veranstaltung verwerfen?" in text
+    assert "Alles verwerfen?" in text
     assert olga.labels == ["Ja, verwerfen", "Nein, weitermachen"]
     text = await olga.tap("weitermachen")
     assert "Beschreibe sie" in text  # the question she was at, the draft kept
     await olga.tap("Überspringen")
     await olga.tap("MakerSpace Mayen-Koblenz")
-    assert "Diese Veranstaltung verwerfen?" in await olga.send("Menü")
+    assert "Alles verwerfen?" in await olga.send("Menü")
     text = await olga.tap("Ja, verwerfen")
     assert "Verworfen. Veröffentlicht ist nichts." in text
     assert "Was möchtest du tun?" in text
@@ -107,14 +107,14 @@ async def test_a_typed_request_in_a_draft_asks_before_the_answers_are_lost(
     olga = await draft_with_two_answers(world)
     await olga.tap("Überspringen")
     assert "Wo findet sie statt?" in olga.text  # a screen of buttons
-    assert "Diese Veranstaltung verwerfen?" in await olga.send("termine morgen")
+    assert "Alles verwerfen?" in await olga.send("termine morgen")
     assert "Wo findet sie statt?" in await olga.tap("weitermachen")
 
 
 async def test_an_unknown_command_in_a_draft_keeps_the_draft(world: FakeWorld) -> None:
     olga = await draft_with_two_answers(world)
     text = await olga.send("/foo")
-    assert "Diesen Befehl kenne ich nicht." in text and "Diese Veranstaltung verwerfen?" in text
+    assert "Diesen Befehl kenne ich nicht." in text and "Alles verwerfen?" in text
     assert "Beschreibe sie" in await olga.tap("weitermachen")
 
 
@@ -153,9 +153,9 @@ async def test_a_second_tap_on_the_previews_discard_only_asks_again(world: FakeW
     await olga.tap("Keine Mindestzahl")
     await olga.tap("Bis zum Beginn")
     discard = olga.button("Verwerfen").payload
-    assert "Diese Veranstaltung verwerfen?" in await olga.press(discard)
+    assert "Alles verwerfen?" in await olga.press(discard)
     text = await olga.press(discard)  # the old preview's button, tapped again
-    assert "Verworfen" not in text and "Diese Veranstaltung verwerfen?" in text
+    assert "Verworfen" not in text and "Alles verwerfen?" in text
     assert "Vorschau" in await olga.tap("weitermachen")
     await olga.press("seats:7")  # a forged button in the middle of a draft: it asks too
-    assert "Diese Veranstaltung verwerfen?" in olga.text
+    assert "Alles verwerfen?" in olga.text

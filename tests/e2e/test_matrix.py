@@ -325,7 +325,7 @@ async def test_in_a_room_with_several_people_the_bot_answers_only_when_addressed
         await asyncio.sleep(1.5)
         assert len(member.notices) == before
         text = await member.reply(member.say("!werkbank Hilfe", room_id), room_id=room_id)
-        assert "Schreib mir bitte in einem direkten Chat" in text
+        assert "Schreibe mir bitte allein" in text
     finally:
         await other.stop()
 
@@ -481,7 +481,7 @@ async def test_a_failing_handler_is_logged_and_apologised_for_and_syncing_goes_o
     monkeypatch.setattr(runner, "handle", fail_once)
     with caplog.at_level(logging.ERROR, logger="bot.handlers.matrix"):
         text = await member.reply(member.say("1"))
-    assert "Entschuldige, bei mir ist etwas schiefgegangen" in text
+    assert "Entschuldige! Bei mir ist etwas schiefgegangen" in text
     text = await member.reply(member.say("Hilfe"))  # still syncing, still answering
     assert "Entschuldige" not in text
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
