@@ -38,7 +38,7 @@ def test_console_chat_can_be_driven_through_stdin(tmp_path: Path) -> None:
     out = result.stdout
     assert "Willkommen bei Werkbank" in out
     assert "Beenden: /beenden oder Strg+D" in out  # how to leave, said first
-    assert "[1] Deutsch   [2] English" in out
+    assert "[1] Deutsch (du)   [2] Deutsch (Sie)   [3] English" in out
     assert "58636 Iserlohn" in out
     assert "Was möchtest du tun?" in out
     assert "Orte im Umkreis von 25 km um 58636 Iserlohn" in out
@@ -46,7 +46,7 @@ def test_console_chat_can_be_driven_through_stdin(tmp_path: Path) -> None:
 
 
 def test_two_local_users_share_one_database_and_each_continues(tmp_path: Path) -> None:
-    werkbank(["chat", "--as", "ali"], tmp_path, "2\n")  # Ali chooses English, then quits
+    werkbank(["chat", "--as", "ali"], tmp_path, "3\n")  # Ali chooses English, then quits
     first = werkbank(["chat", "--as", "berta"], tmp_path, "1\n")
     assert "Wo bist du?" in first.stdout
     again = werkbank(["chat", "--as", "ali"], tmp_path, "")
