@@ -300,7 +300,9 @@ async def test_sie_typed_at_the_start_and_an_empty_list_looks_further_on_matrix(
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     text = await member.reply(member.say("Sie"))
     assert not du.search(text), text
-    await member.reply(member.share_location(47.49, 11.09))
+    # A town with its usual addition, as people write it.
+    text = await member.reply(member.say("Garmisch-Partenkirchen (Obb.)"))
+    assert "Garmisch-Partenkirchen" in text and not du.search(text), text
     await member.reply(member.say("Handwerk"))
     text = await member.reply(member.say("1"))
     assert "Der nächste Ort: " in text and not du.search(text), text
