@@ -177,8 +177,10 @@ class Places(Dialog):
             header += "\n" + ctx._("(filtered)")
         hits = list(page.hits)
         lines = [hit_lines(ctx, offset + i + 1, hit) for i, hit in enumerate(hits)]
-        known = await self._with_known_hours(ctx, filters, radius) if offset == 0 else ()
-        if known and all(not h.opening_hours for h in hits):
+        known: tuple[PlaceHit, ...] = ()
+        if offset == 0 and all(not h.opening_hours for h in hits):
+            known = await self._with_known_hours(ctx, filters, radius)
+        if known:
             lines.append(
                 ctx._("Further away, with opening hours:")
                 + "\n\n"
@@ -190,8 +192,8 @@ class Places(Dialog):
         rows.append((*more, Button(ctx._("Search more precisely"), FILTERS.payload)))
         if radius != member.radius_km:
             rows.append((keep_radius_button(ctx, radius),))
-        elif not page.has_more:
-            rows.append(wider_buttons(ctx, radius)[:1])
+        elif not page.has_more and (wider := wider_buttons(ctx, radius)):
+            rows.append(wider[:1])
         rows.append(nav_row(ctx))
         return (say("\n\n".join([header, *lines]), *rows),)
 
