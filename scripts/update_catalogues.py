@@ -16,7 +16,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bot.i18n import FORMAL_CONTEXT, FORMAL_LOCALES  # noqa: E402
+from bot.i18n import FORMAL_CONTEXT, FORMAL_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
