@@ -80,6 +80,16 @@ def _load_positive(text: str) -> int:
     return int(text)
 
 
+def id_in_range(value: object) -> int | None:
+    """An id a screen's data holds (from a poster's link, typed with any number of digits),
+    or None when it cannot be one of ours: the screen then says "not found"."""
+    if isinstance(value, str) and _ID.fullmatch(value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
+        return value
+    return None
+
+
 def _load_index(text: str) -> int:
     if not _ID.fullmatch(text) or int(text) > MAX_ID:
         raise BadPayload(text)

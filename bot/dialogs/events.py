@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from bot.codes import RegistrationStatus
-from bot.dialogs.actions import OPEN_EVENT, OPEN_PLACE, SIGN_UP, ValueAction, one_of
+from bot.dialogs.actions import OPEN_EVENT, OPEN_PLACE, SIGN_UP, ValueAction, id_in_range, one_of
 from bot.dialogs.base import (
     Context,
     Dialog,
@@ -239,9 +239,9 @@ class Events(Dialog):
         return Go(TO_SET_LOCATION)
 
     async def _detail(self, ctx: Context) -> Screenful:
-        event_id = ctx.data.get("event_id")
+        event_id = id_in_range(ctx.data.get("event_id"))
         details = (
-            await ctx.services.events.details(int(event_id), ctx.member.home, ctx.now)
+            await ctx.services.events.details(event_id, ctx.member.home, ctx.now)
             if event_id
             else None
         )

@@ -15,6 +15,7 @@ from bot.dialogs.actions import (
     POSITIVE,
     Action,
     ValueAction,
+    id_in_range,
     one_of,
 )
 from bot.dialogs.base import (
@@ -374,8 +375,8 @@ class Places(Dialog):
 
     # -- one place -------------------------------------------------------------
     async def _detail(self, ctx: Context) -> Screenful:
-        place_id = ctx.data.get("place_id")
-        details = await ctx.services.places.details(int(place_id), ctx.now) if place_id else None
+        place_id = id_in_range(ctx.data.get("place_id"))
+        details = await ctx.services.places.details(place_id, ctx.now) if place_id else None
         if details is None:
             return (say(ctx._("This place is no longer listed."), nav_row(ctx)),)
         rows: list[ButtonRow] = [
