@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import event, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +19,7 @@ from bot.geo import GeoPoint
 from bot.messages import AccountRef
 from bot.services.contracts import PlaceFilter
 from bot.services.members import UnknownAccount
-from bot.storage.engine import create_engine, current_revision, upgrade
+from bot.storage.engine import _alembic_config, create_engine, current_revision, upgrade
 from bot.storage.models import Base, ChannelAccount, Event, Member, Place, Registration, lat_band
 from bot.storage.sqlite_inline import inline_connector
 from tests.support.chat import ChatUser
@@ -30,7 +31,8 @@ async def test_migrations_create_every_table_and_run_again_harmlessly(app: Werkb
         tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
     assert set(Base.metadata.tables) <= tables
     await upgrade(app.db.engine)
-    assert await current_revision(app.db.engine) == "0007"
+    heads = ScriptDirectory.from_config(_alembic_config(None)).get_heads()  # type: ignore[arg-type]
+    assert [await current_revision(app.db.engine)] == heads
 
 
 async def test_the_migrations_match_the_models(app: Werkbank) -> None:
@@ -87,10 +89,11 @@ async def test_a_conversation_saved_in_the_old_organiser_flow_continues_after_th
     conv = await app.runner.conversations.open(user.account)
     history = [["menu", "main", {}], ["organiser", "format", {"draft": {}}]]
     data = {"draft": {"format": "networking"}, "_history": history}
-    await app.runner.conversations.save(conv.account_id, "organiser", "title", data)
+    await app.runner.conversations.save(conv, "organiser", "title", data)
     assert "Wie heißt die Veranstaltung?" in await user.open_chat()
     assert "Was für eine Veranstaltung" in await user.send("Zurück")  # the old history too
-    await app.runner.conversations.save(conv.account_id, "organiser", "mine", {})
+    conv = await app.runner.conversations.open(user.account)
+    await app.runner.conversations.save(conv, "organiser", "mine", {})
     assert "noch keine Veranstaltungen" in await user.open_chat()
 
 

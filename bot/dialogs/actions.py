@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -112,6 +113,22 @@ INDEX: Codec[int] = Codec(str, _load_index)  # a position in a list shown, from 
 FLAG: Codec[bool] = Codec(lambda on: "1" if on else "0", _load_flag)
 # A count or "no limit" (None): seats, a minimum.
 COUNT: Codec[int | None] = Codec(lambda n: "none" if n is None else str(n), _load_count)
+_TOKEN = re.compile(r"[0-9a-f]{16}")
+
+
+def _load_token(text: str) -> str:
+    if not _TOKEN.fullmatch(text):
+        raise BadPayload(text)
+    return text
+
+
+# An idempotency key carried by a button (`new_token()`): a second press of the same
+# button, a redelivery or a double tap on two workers, has the same one.
+TOKEN: Codec[str] = Codec(str, _load_token)
+
+
+def new_token() -> str:
+    return secrets.token_hex(8)
 
 
 def code(kind: type[E]) -> Codec[E]:

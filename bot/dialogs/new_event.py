@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.codes import EventFormat as Format
-from bot.dialogs.actions import COUNT, POSITIVE, Action, ValueAction, code
+from bot.dialogs.actions import COUNT, POSITIVE, TOKEN, Action, ValueAction, code, new_token
 from bot.dialogs.base import (
     ButtonRow,
     Context,
@@ -69,7 +69,7 @@ MINIMUM = ValueAction("minimum", COUNT)
 DAYS_BEFORE = ValueAction("by", POSITIVE)
 UNTIL_START = Action("deadline_start")
 DAY_BEFORE = Action("deadline_day_before")
-PUBLISH = Action("publish")
+PUBLISH = ValueAction("publish", TOKEN)
 DISCARD = Action("discard")
 # Its own action: a second tap on the preview's "Verwerfen" must not confirm.
 DISCARD_YES = Action("discard_yes")
@@ -364,12 +364,13 @@ class NewEvent(OrganiserDialog):
     async def _preview(self, ctx: Context) -> Screenful:
         lines = [ctx._("Preview:"), "", *draft_lines(ctx, draft_of(ctx))]
         rows = (
-            (Button(ctx._("Publish"), PUBLISH.payload),),
+            # The button carries the event's key: publishing twice makes one event.
+            (Button(ctx._("Publish"), PUBLISH(new_token())),),
             (Button(ctx._("Discard"), DISCARD.payload),),
         )
         return (say("\n".join(lines), *rows, nav_row(ctx)),)
 
-    async def _publish(self, ctx: Context) -> Step:
+    async def _publish(self, ctx: Context, key: str) -> Step:
         draft = draft_of(ctx)
         start = moment(draft.get("start_at"))
         if start is None or "place_id" not in draft:
@@ -387,6 +388,7 @@ class NewEvent(OrganiserDialog):
             deadline=moment(draft.get("deadline")),
             topic_id=draft.get("topic_id"),
             invite=tuple(int(m) for m in draft.get("invite") or ()),
+            key=key,
         )
         try:
             event_id = await ctx.services.organiser.create(ctx.member.id, event, ctx.now)

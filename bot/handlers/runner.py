@@ -40,7 +40,7 @@ from bot.handlers.intents import (
 from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberService, NoticeView, Progress, Services
-from bot.services.conversations import Conversation, Conversations
+from bot.services.conversations import Conversation, Conversations, StaleState
 from bot.understanding import Action
 
 log = logging.getLogger(__name__)
@@ -128,31 +128,77 @@ class Runner:
 
     # -- entry points ------------------------------------------------------
     async def handle(self, msg: Incoming) -> list[OutMessage]:
-        """Everything the bot answers to one incoming message."""
+        """Everything the bot answers to one incoming message.
+
+        One transaction claims the update, runs the step and saves where the member
+        stands (`Conversations.step`): a crash leaves nothing, and the redelivered
+        update is handled as if for the first time. A step that fails, or that lost a
+        race with another step for the same member (another worker), is undone as a
+        whole and answered in a transaction of its own."""
         if "\x00" in msg.text:  # PostgreSQL stores no NUL in text; no person means one
             msg = replace(msg, text=msg.text.replace("\x00", ""))
-        async with self._lock(msg.account), self.conversations.step():
+        async with self._lock(msg.account):
+            try:
+                return await self._in_step(msg, self._logged_step)
+            except StaleState:
+                log.info(
+                    "lost a race for account %s:%s", msg.account.channel, msg.account.external_id
+                )
+                return await self._in_step(msg, self._lost_race)
+            except Exception:
+                return await self._in_step(msg, lambda conv, _: self._apologise(conv))
+
+    async def _in_step(
+        self, msg: Incoming, then: Callable[[Conversation, Incoming], Awaitable[list[OutMessage]]]
+    ) -> list[OutMessage]:
+        async with self.conversations.step():
             conv = await self.conversations.open_update(msg.account, msg.update_id)
             if conv is None:
                 return []  # a redelivered update: it was answered already
-            try:
-                return await self._step(conv, msg)
-            except Exception:
-                log.exception(
-                    "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
-                    msg.account.channel,
-                    conv.account_id,
-                    conv.flow,
-                    conv.state,
-                    msg.kind,
-                )
-                return await self._apologise(conv)
+            return await then(conv, msg)
+
+    async def _logged_step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
+        try:
+            return await self._step(conv, msg)
+        except StaleState:
+            raise
+        except Exception:
+            log.exception(
+                "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
+                msg.account.channel,
+                conv.account_id,
+                conv.flow,
+                conv.state,
+                msg.kind,
+            )
+            raise
+
+    async def _lost_race(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
+        """Another step for this member won (a double tap on two workers): this one's
+        button belongs to a screen that is gone, as any stale button does."""
+        at = self._position(conv)
+        here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
+        return await self._stale(here)
+
+    async def _retried(self, run: Callable[[], Awaitable[list[OutMessage]]]) -> list[OutMessage]:
+        """A step the bot starts itself (a notice, a report, a resumed chat), in one
+        transaction; once again if a member's own step saved the state meanwhile."""
+        try:
+            async with self.conversations.step():
+                return await run()
+        except StaleState:
+            async with self.conversations.step():
+                return await run()
 
     async def resume(self, account: AccountRef) -> list[OutMessage]:
         """The current screen, e.g. when a console chat is opened again."""
-        async with self._lock(account):
+
+        async def run() -> list[OutMessage]:
             conv = await self.conversations.open(account)
             return await self._enter(conv, self._position(conv))
+
+        async with self._lock(account):
+            return await self._retried(run)
 
     async def notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
         """A notice for the member behind `account` (a reminder, a seat come free, …).
@@ -164,7 +210,8 @@ class Runner:
             # no dialog state to read or write for each of thousands of recipients.
             t = translator(notice.locale, self.timezone)
             return [announcement_message(t, {**notice.params, "button_title": notice.title})]
-        async with self._lock(account), self.conversations.step():
+
+        async def run() -> list[OutMessage]:
             conv = await self.conversations.open(account)
             t = translator(conv.member.locale, self.timezone)
             said, to = await notice_screen(self._context(conv, t, conv.data), notice)
@@ -175,6 +222,9 @@ class Runner:
             to = Target(to.flow, to.state, {**to.data, "_history": history})
             return _joined(await self._enter(conv, to, said, came_from=came_from), len(said))
 
+        async with self._lock(account):
+            return await self._retried(run)
+
     async def report(
         self, account: AccountRef, progress: Progress, final: bool
     ) -> list[OutMessage]:
@@ -183,7 +233,8 @@ class Runner:
         running screen (so "1" is "Anhalten"), but only from the menu or that screen:
         an organiser in the middle of something else is not taken away from it (they
         get the words alone)."""
-        async with self._lock(account), self.conversations.step():
+
+        async def run() -> list[OutMessage]:
             conv = await self.conversations.open(account)
             t = translator(conv.member.locale, self.timezone)
             said = progress_words(t, progress, final)
@@ -197,9 +248,16 @@ class Runner:
             to = Target("announce", "running", {"broadcast_id": progress.id, "_history": history})
             return await self._enter(conv, to, (), came_from=came_from)
 
+        async with self._lock(account):
+            return await self._retried(run)
+
     async def sorry(self, account: AccountRef) -> list[OutMessage]:
         """An apology and the menu, for a channel whose own machinery failed."""
-        return await self._apologise(await self.conversations.open(account))
+
+        async def run() -> list[OutMessage]:
+            return await self._apologise(await self.conversations.open(account))
+
+        return await self._retried(run)
 
     # -- the step ----------------------------------------------------------
     def _position(self, conv: Conversation) -> Target:
@@ -301,11 +359,7 @@ class Runner:
             standing = await self._standing(here, msg)
             if standing is not None:
                 return standing
-            return await self._to_menu(
-                here,
-                t._("That button is no longer current. Here is the menu."),
-                t._("That button is no longer current. Please choose again."),
-            )
+            return await self._stale(here)
         if intent.why == Refusal.UNKNOWN_COMMAND:
             return await self._to_menu(
                 here,
@@ -455,7 +509,7 @@ class Runner:
         # Remember the options on screen: typed numbers and labels map to them, and a
         # button press for anything else is stale or forged.
         data["_offered"] = [[b.label, b.payload] for b in numbered_options(screen)]
-        await self.conversations.save(conv.account_id, to.flow, str(to.state), data)
+        await self.conversations.save(conv, to.flow, str(to.state), data)
         conv.flow, conv.state, conv.data = to.flow, str(to.state), data
         return [*said, *screen]
 
@@ -468,6 +522,13 @@ class Runner:
                 to = Target(now[0], now[1], {**snapshot, "_history": history})
                 return await self._enter(here.conv, to)
         return await self._go_home(here, ())
+
+    async def _stale(self, here: _Here) -> list[OutMessage]:
+        return await self._to_menu(
+            here,
+            here.t._("That button is no longer current. Here is the menu."),
+            here.t._("That button is no longer current. Please choose again."),
+        )
 
     async def _apologise(self, conv: Conversation) -> list[OutMessage]:
         conv.member = await self.conversations.member(conv.member.id)

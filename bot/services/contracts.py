@@ -48,6 +48,10 @@ MAX_EXPECTATION = 1000
 MAX_CHECKIN_LINE = 300  # a takeaway or a call for help after a workshop: one line
 MAX_CHECKIN_REPLY = 900  # the organiser's answer to a call for help
 MAX_CANCEL_REASON = 500
+# An event's words, the same whether typed in the dialog or read from a calendar file
+# (an import cuts longer ones and says so; the dialog asks for a shorter one).
+MAX_EVENT_TITLE = 120
+MAX_EVENT_DESCRIPTION = 2000
 
 # What an organiser's edit changed, as English message ids: the organiser service
 # returns them and stores them with the change notice; dialogs translate them.
@@ -312,6 +316,8 @@ class EventDraft:
     deadline: datetime | None = None  # sign-up closes (at the start when None)
     topic_id: int | None = None  # the topic it was made of ("Workshop daraus machen")
     invite: tuple[int, ...] = ()  # the topic's proposed group: invited personally
+    # Publishing with a key already used returns that event instead of a second one.
+    key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ from bot.services.members import member_view
 from bot.storage.models import ChannelAccount, DialogState, Member, ProcessedUpdate, utcnow
 
 
+class StaleState(Exception):
+    """The conversation was saved by another step since this one read it."""
+
+
 @dataclass
 class Conversation:
     account_id: int
@@ -29,6 +33,7 @@ class Conversation:
     flow: str | None
     state: str | None
     data: dict[str, Any] = field(default_factory=dict)
+    version: int | None = None  # of the saved state; None: none saved yet
 
 
 _CONVERSATION = (
@@ -40,6 +45,7 @@ _CONVERSATION = (
         DialogState.flow,
         DialogState.state,
         DialogState.data,
+        DialogState.version,
     )
     .join(Member, Member.id == ChannelAccount.member_id)
     .outerjoin(DialogState, DialogState.account_id == ChannelAccount.id)
@@ -50,17 +56,28 @@ _CONVERSATION = (
 )
 
 
-def _upsert_state(insert: Any) -> Any:
-    statement = insert(DialogState)
-    return statement.on_conflict_do_update(
-        index_elements=[DialogState.account_id],
-        set_={name: statement.excluded[name] for name in ("flow", "state", "data", "updated_at")},
-    )
-
-
 # Built once, run with parameters: a statement built per call with .values() costs more
 # than SQLite takes to run it (SQLAlchemy derives a cache key from every value).
-_SAVE = {"sqlite": _upsert_state(sqlite_insert), "postgresql": _upsert_state(pg_insert)}
+# The first state of an account: a second step that also found none inserts nothing.
+_INSERT_STATE = {
+    "sqlite": sqlite_insert(DialogState).on_conflict_do_nothing(),
+    "postgresql": pg_insert(DialogState).on_conflict_do_nothing(),
+}
+# Every later one: only over the version the step read, raising it.
+_UPDATE_STATE = (
+    update(DialogState)
+    .where(
+        DialogState.account_id == bindparam("account"),
+        DialogState.version == bindparam("read"),
+    )
+    .values(
+        flow=bindparam("flow"),
+        state=bindparam("state"),
+        data=bindparam("data"),
+        updated_at=bindparam("updated_at"),
+        version=DialogState.version + 1,
+    )
+)
 _CLAIM = {
     "sqlite": sqlite_insert(ProcessedUpdate).on_conflict_do_nothing(),
     "postgresql": pg_insert(ProcessedUpdate).on_conflict_do_nothing(),
@@ -87,8 +104,8 @@ class Conversations:
         """`open`, claiming the channel's update id in the same round trip: None means the
         update was claimed before (a redelivery), and the caller must not act on it again."""
         channel = Channel(ref.channel)
-        # The usual case, on every message: one Core transaction, no ORM unit of work.
-        async with self.db.begin() as conn:
+        # The usual case, on every message: plain Core statements, no ORM unit of work.
+        async with self.db.write() as conn:
             if update_id is not None and not await self._claim(conn, channel, update_id):
                 return None
             row = (
@@ -108,6 +125,7 @@ class Conversations:
                 flow=row.flow,
                 state=row.state,
                 data=dict(row.data) if row.data else {},
+                version=row.version,
             )
         async with self.db.transaction() as session:
             account, member = await self._create(session, ref, channel)
@@ -116,7 +134,7 @@ class Conversations:
             )
 
     async def _reach_again(self, account_id: int, chat_id: str | None) -> None:
-        async with self.db.begin() as conn:
+        async with self.db.write() as conn:
             await conn.execute(
                 update(ChannelAccount)
                 .where(ChannelAccount.id == account_id)
@@ -166,17 +184,23 @@ class Conversations:
             assert member is not None
             return member_view(member)
 
-    async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
-        """Insert or update the account's state in one statement (both databases speak it)."""
-        values = {
-            "account_id": account_id,
-            "flow": flow,
-            "state": state,
-            "data": data,
-            "updated_at": utcnow(),
-        }
-        async with self.db.begin() as conn:
-            await conn.execute(_SAVE[self.db.dialect], values)
+    async def save(self, conv: Conversation, flow: str, state: str, data: dict[str, Any]) -> None:
+        """Save where the conversation stands, if nobody else saved it since it was read.
+
+        Raises StaleState otherwise: the caller's step lost a race with another step for
+        the same member (two taps on two workers) and must be undone as a whole."""
+        values = {"flow": flow, "state": state, "data": data, "updated_at": utcnow()}
+        async with self.db.write() as conn:
+            if conv.version is None:
+                statement = _INSERT_STATE[self.db.dialect]
+                result = await conn.execute(statement, {**values, "account_id": conv.account_id})
+            else:
+                result = await conn.execute(
+                    _UPDATE_STATE, {**values, "account": conv.account_id, "read": conv.version}
+                )
+        if result.rowcount != 1:
+            raise StaleState(f"account {conv.account_id}: state saved by another step")
+        conv.version = 0 if conv.version is None else conv.version + 1
 
     async def mark_blocked(self, channel: str, external_id: str) -> None:
         """The member blocked the bot: skip them until they write again (see `open`)."""

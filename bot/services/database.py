@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -18,7 +20,10 @@ _STEP_CONNECTION: ContextVar[AsyncConnection | None] = ContextVar("step_connecti
 @dataclass
 class Database:
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessionmaker: async_sessionmaker[AsyncSession]
+    # SQLite has one writer at a time, and a step writes: steps of this process queue
+    # here (cheap, in order) rather than in SQLite's busy handler (polling on threads).
+    _one_step_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Database:
@@ -27,6 +32,16 @@ class Database:
             await upgrade(engine)
         return cls(engine, session_factory(engine))
 
+    def sessions(self) -> AsyncSession:
+        """An ORM session: inside a step, one that joins the step's transaction (its
+        own `begin` is a savepoint, so a service that fails undoes only its part)."""
+        conn = _STEP_CONNECTION.get()
+        if conn is None:
+            return self.sessionmaker()
+        return AsyncSession(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
@@ -34,20 +49,32 @@ class Database:
 
     @asynccontextmanager
     async def step(self) -> AsyncIterator[None]:
-        """One pooled connection for the hot statements of a dialog step.
+        """One transaction for everything a dialog step does, committed at its end.
 
-        A step reads the conversation, searches, and saves where it stands: three
-        checkouts (each a pool round, a reset and, on PostgreSQL, a ping) cost more than
-        the statements themselves. Inside this block `connection` and `begin` share one.
-        Each `begin` is still its own transaction, committed at the end of its block, so
-        nothing is held locked while the dialog runs; ORM sessions keep their own."""
+        The update's id is claimed, the services' writes made and the dialog state saved
+        in it, so a crash anywhere in between leaves nothing behind: the update is
+        delivered again and handled again, and its effect happens once. It is also one
+        connection and one commit per step instead of one per statement group. Inside
+        this block `connection`, `begin`, `write` and `sessions` all use it; an error
+        (or a crash) rolls all of it back."""
         if _STEP_CONNECTION.get() is not None:
             yield  # already inside a step (a notice opened by a step, say)
             return
-        async with self.engine.connect() as conn:
+        sqlite = self.dialect == "sqlite"
+        async with (
+            self._one_step_at_a_time if sqlite else contextlib.nullcontext(),
+            self.engine.connect() as conn,
+        ):
             token = _STEP_CONNECTION.set(conn)
             try:
-                yield
+                async with conn.begin():
+                    if sqlite:
+                        # The write lock from the start: a step that read first and
+                        # wrote later would fail at once if another process wrote in
+                        # between (WAL's snapshot rule); waiting for the lock here is
+                        # what SQLite's busy timeout is for.
+                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield
             finally:
                 _STEP_CONNECTION.reset(token)
 
@@ -59,25 +86,30 @@ class Database:
             async with self.engine.connect() as conn:
                 yield conn
             return
-        try:
-            yield conn
-        finally:
-            # End the read at once: an open SQLite read transaction would make this
-            # connection's next write fail if another connection wrote in between.
-            if conn.in_transaction():
-                await conn.rollback()
+        yield conn
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction committed at the end of the block (rolled back on an error)."""
+        """A transaction committed at the end of the block (rolled back on an error);
+        inside a step a savepoint of the step's transaction."""
         conn = _STEP_CONNECTION.get()
         if conn is None:
             async with self.engine.begin() as conn:
                 yield conn
             return
-        # Never inside a transaction here: `connection` ends each read, `begin` each write.
-        async with conn.begin():
+        async with conn.begin_nested():
             yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """Like `begin`, without the savepoint inside a step: for the runner's own
+        statements (claim, state), whose failure fails the whole step anyway."""
+        conn = _STEP_CONNECTION.get()
+        if conn is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        yield conn
 
     @property
     def dialect(self) -> str:

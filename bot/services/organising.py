@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ScalarSelect, case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -229,13 +230,17 @@ class Organising:
         """Publish an event; with a minimum, the organiser is asked by `minimum_by`
         whether to hold it (a MINIMUM_CHECK notice)."""
         title = draft.title.strip()
+        uid = f"werkbank-{draft.key or secrets.token_hex(12)}@werkbank"
         async with self.db.transaction() as session:
             await organiser(session, member_id)
             fmt = _check_draft(draft, title, now)
             if await session.get(Place, draft.place_id) is None:
                 raise InvalidEvent(f"there is no place {draft.place_id}")
+            published = await _published(session, member_id, uid)
+            if published is not None:
+                return published  # the same button again: a double tap, a redelivery
             event = Event(
-                uid=f"werkbank-{secrets.token_hex(12)}@werkbank",
+                uid=uid,
                 title=title,
                 description=(draft.description or "").strip() or None,
                 format=fmt,
@@ -250,8 +255,16 @@ class Organising:
                 status=EventStatus.PUBLISHED,
                 organiser_id=member_id,
             )
-            session.add(event)
-            await session.flush()
+            try:
+                async with session.begin_nested():  # undone alone if the key is taken
+                    session.add(event)
+                    await session.flush()
+            except IntegrityError:
+                # Another worker published with this key a moment ago: that is the event.
+                published = await _published(session, member_id, uid)
+                if published is None:
+                    raise
+                return published
             if event.minimum is not None and event.minimum_by is not None:
                 session.add(
                     Notice(
@@ -432,6 +445,13 @@ class Organising:
 
 
 # -- rights ----------------------------------------------------------------------
+async def _published(session: AsyncSession, member_id: int, uid: str) -> int | None:
+    """The event this organiser already published under this key, if any."""
+    return await session.scalar(
+        select(Event.id).where(Event.uid == uid, Event.organiser_id == member_id)
+    )
+
+
 async def organiser(session: AsyncSession, member_id: int) -> Member:
     member = await session.get(Member, member_id)
     if member is None or member.deleted_at is not None or not member.role.may_organise:

@@ -430,6 +430,9 @@ class DialogState(Base):
     state: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Raised by every save; a save of a version that is no longer current fails (see
+    # Conversations.save): of two concurrent steps for one member, only one wins.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ProcessedUpdate(Base):

@@ -1130,7 +1130,9 @@ class RunnerConversations(Protocol):
     async def open(self, ref: AccountRef) -> Conversation: ...
     async def open_update(self, ref: AccountRef, update_id: str | None) -> Conversation | None: ...
     async def member(self, member_id: int) -> MemberView: ...
-    async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None: ...
+    async def save(
+        self, conv: Conversation, flow: str, state: str, data: dict[str, Any]
+    ) -> None: ...
 
 
 class FakeConversations:
@@ -1177,8 +1179,8 @@ class FakeConversations:
     async def member(self, member_id: int) -> MemberView:
         return self.store.member(member_id)
 
-    async def save(self, account_id: int, flow: str, state: str, data: dict[str, Any]) -> None:
-        self.store.states[account_id] = (flow, state, json.loads(json.dumps(data)))
+    async def save(self, conv: Conversation, flow: str, state: str, data: dict[str, Any]) -> None:
+        self.store.states[conv.account_id] = (flow, state, json.loads(json.dumps(data)))
 
 
 # -- the world ------------------------------------------------------------------------

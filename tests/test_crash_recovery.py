@@ -1,0 +1,215 @@
+"""A step cut off between any two of its writes leaves nothing behind, and the update,
+delivered again, has its effect once (SQLite and PostgreSQL).
+
+The crash is an exception that is not an `Exception` (as a killed process is not), raised
+before the n-th write statement of the step, for n = 1, 2, … until the step gets through:
+so every write point of signing up, publishing and cancelling is tried."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import event, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import Werkbank
+from bot.config import Settings
+from bot.storage.models import Base, DialogState, Event, Registration
+from tests.support.chat import ChatUser
+from tests.test_organiser_dialog import create_transfer_workshop, organiser
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+class Crash(BaseException):
+    """The process dies here: nothing may catch it and carry on."""
+
+
+@contextmanager
+def crash_before_write(engine: AsyncEngine, n: int) -> Iterator[None]:
+    seen = 0
+
+    def before(*args: Any) -> None:
+        nonlocal seen
+        statement: str = args[2]
+        if statement.lstrip().upper().startswith(WRITES):
+            seen += 1
+            if seen == n:
+                raise Crash(f"before write {n}: {statement[:60]}")
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    try:
+        yield
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", before)
+
+
+async def fingerprint(app: Werkbank) -> tuple[Any, ...]:
+    """Every table's row count, and where every conversation stands."""
+    async with app.db.engine.connect() as conn:
+        counts = [
+            (name, await conn.scalar(select(func.count()).select_from(table)))
+            for name, table in sorted(Base.metadata.tables.items())
+        ]
+        states = (
+            await conn.execute(
+                select(DialogState.account_id, DialogState.flow, DialogState.state).order_by(
+                    DialogState.account_id
+                )
+            )
+        ).all()
+    return tuple(counts), tuple(states)
+
+
+async def press_through_crashes(app: Werkbank, user: ChatUser, payload: str) -> tuple[int, str]:
+    """Press a button as one update, crashing before each of its writes in turn; then
+    deliver it again. Returns how many writes the step makes and what it answered."""
+    before = await fingerprint(app)
+    for n in itertools.count(1):
+        try:
+            with crash_before_write(app.db.engine, n):
+                answer = await user.press(payload, update_id="the-update")
+        except Crash:
+            assert await fingerprint(app) == before, f"a crash before write {n} left a trace"
+            continue
+        assert await user.press(payload, update_id="the-update") == ""  # redelivered: once
+        return n - 1, answer
+    raise AssertionError("unreachable")
+
+
+async def count(app: Werkbank, column: Any, *where: Any) -> int:
+    async with app.db.engine.connect() as conn:
+        return int(await conn.scalar(select(func.count(column)).where(*where)) or 0)
+
+
+async def test_signing_up_cut_off_anywhere_signs_up_once(app: Werkbank) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga)
+    event_id = await latest(app)
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    await anna.send(f"/start ev_{event_id}")
+    await anna.tap("Anmelden")  # asks what they expect; the seat is taken with the answer
+    writes, answer = await press_through_crashes(app, anna, anna.button("Überspringen").payload)
+    assert writes >= 3  # the update's claim, the registration, the state (and more)
+    assert "angemeldet" in answer
+    assert await count(app, Registration.id, Registration.event_id == event_id) == 1
+
+
+async def test_publishing_cut_off_anywhere_publishes_once(app: Werkbank) -> None:
+    olga = await organiser(app)
+    before = await count(app, Event.id)
+    # As far as the preview; then "Veröffentlichen" through every crash.
+    await olga.tap("Veranstaltung anlegen")
+    await olga.tap("Transfer-Workshop")
+    await olga.send("Holz trifft Laser")
+    await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
+    await olga.tap("MakerSpace Mayen-Koblenz")
+    await olga.send("Do 17-20 Uhr")
+    await olga.tap("Ja")
+    await olga.send("5 Plätze")
+    await olga.tap("Keine Mindestzahl")
+    await olga.tap("Bis zum Beginn")
+    writes, answer = await press_through_crashes(app, olga, olga.button("Veröffentlichen").payload)
+    assert writes >= 3
+    assert "Veröffentlicht!" in answer
+    assert await count(app, Event.id) == before + 1
+
+
+async def test_cancelling_an_event_cut_off_anywhere_cancels_it_once(app: Werkbank) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga)
+    event_id = await latest(app)
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    await anna.send(f"/start ev_{event_id}")
+    await anna.tap("Anmelden")
+    await anna.tap("Überspringen")
+    await olga.send("Menü")
+    await olga.tap("Meine Veranstaltungen")
+    await olga.tap("Holz trifft Laser")
+    await olga.tap("Absagen")
+    await olga.send("Die Referentin ist krank.")
+    writes, answer = await press_through_crashes(app, olga, olga.button("Ja, absagen").payload)
+    assert writes >= 3 and "abgesagt" in answer.lower()
+    async with app.db.sessions() as session:
+        cancelled = await session.get(Event, event_id)
+        assert cancelled is not None and str(cancelled.status) == "cancelled"
+    async with app.db.engine.connect() as conn:
+        told = await conn.scalar(
+            text("SELECT count(*) FROM notice WHERE event_id = :e AND kind = 'event_cancelled'"),
+            {"e": event_id},
+        )
+    assert told == 1  # anna is told once
+
+
+async def test_cancelling_a_sign_up_cut_off_anywhere_cancels_it_once(app: Werkbank) -> None:
+    olga = await organiser(app)
+    await create_transfer_workshop(olga)
+    event_id = await latest(app)
+    anna = ChatUser(app.runner, "anna")
+    await anna.onboard("Bendorf")
+    await anna.send(f"/start ev_{event_id}")
+    await anna.tap("Anmelden")
+    await anna.tap("Überspringen")
+    await anna.send("Menü")
+    await anna.tap("Meine Anmeldungen")
+    await anna.tap("Holz trifft Laser")
+    await anna.tap("Abmelden")
+    confirm = next(label for label in anna.labels if label.startswith("Ja"))
+    writes, answer = await press_through_crashes(app, anna, anna.button(confirm).payload)
+    assert writes >= 2 and "abgemeldet" in answer.lower()
+    async with app.db.engine.connect() as conn:
+        statuses = (
+            (
+                await conn.execute(
+                    select(Registration.status).where(Registration.event_id == event_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert [str(s) for s in statuses] == ["cancelled"]
+
+
+async def latest(app: Werkbank) -> int:
+    async with app.db.engine.connect() as conn:
+        return int(await conn.scalar(select(func.max(Event.id))) or 0)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_double_tap_on_publish_on_two_workers_publishes_once(
+    app: Werkbank, settings: Settings, clock: list[datetime]
+) -> None:
+    """Two workers on one PostgreSQL database get the two taps at the same moment: one
+    event; one tap publishes, the other is answered as a button no longer current."""
+    second = await Werkbank.open(settings, clock=lambda: clock[0])
+    try:
+        olga = await organiser(app)
+        before = await count(app, Event.id)
+        await olga.tap("Veranstaltung anlegen")
+        await olga.tap("Transfer-Workshop")
+        await olga.send("Holz trifft Laser")
+        await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
+        await olga.tap("MakerSpace Mayen-Koblenz")
+        await olga.send("Do 17-20 Uhr")
+        await olga.tap("Ja")
+        await olga.send("5 Plätze")
+        await olga.tap("Keine Mindestzahl")
+        await olga.tap("Bis zum Beginn")
+        publish = olga.button("Veröffentlichen").payload
+        on_second = ChatUser(second.runner, "olga")
+        answers = await asyncio.gather(
+            olga.press(publish, update_id="tap-1"), on_second.press(publish, update_id="tap-2")
+        )
+        assert await count(app, Event.id) == before + 1
+        assert sum("Veröffentlicht!" in a for a in answers) == 1, answers
+        assert sum("nicht mehr aktuell" in a for a in answers) == 1, answers
+    finally:
+        await second.close()
