@@ -7,7 +7,9 @@ options, venue pins, files.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,6 +48,37 @@ class Incoming:
     # Whether the channel shows buttons with numbers (console, Matrix), so that a typed
     # bare number means an option; Telegram shows tappable buttons without numbers.
     options_numbered: bool = True
+
+
+# C0 and C1 control characters but tab and newline, and lone surrogates (a JSON update can
+# carry "\ud800"): PostgreSQL refuses NUL in text, and UTF-8 cannot encode a surrogate.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` without control characters: a line break stays one, tab stays, the rest go."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
+
+
+def cleaned(msg: Incoming) -> Incoming:
+    """What a channel hands in, cleaned at the edge: every adapter builds its `Incoming`
+    through this, so no dialog, service or database sees a control character."""
+    account = msg.account
+    fields = (msg.text, msg.payload, account.display_name, account.language or "")
+    if not any(_CONTROL.search(value) or "\r" in value for value in fields):
+        return msg  # nearly always: no copies on the way of every message
+    return dataclasses.replace(
+        msg,
+        account=dataclasses.replace(
+            account,
+            display_name=clean_text(account.display_name),
+            language=clean_text(account.language) if account.language else account.language,
+        ),
+        text=clean_text(msg.text),
+        payload=clean_text(msg.payload),
+    )
 
 
 @dataclass(frozen=True)

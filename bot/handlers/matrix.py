@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import html
 import io
 import json
@@ -44,8 +45,17 @@ from nio import (
 
 from bot.codes import Channel
 from bot.config import SettingsError
+from bot.handlers.text_parts import split_text
 from bot.i18n import translator
-from bot.messages import AccountRef, Attachment, Delivered, Incoming, Kind, OutMessage
+from bot.messages import (
+    AccountRef,
+    Attachment,
+    Delivered,
+    Incoming,
+    Kind,
+    OutMessage,
+    cleaned,
+)
 
 if TYPE_CHECKING:
     from bot.app import Werkbank
@@ -64,6 +74,11 @@ PACE_BURST = 10
 # so it reaches the homeserver after its token there, also when the bucket's earlier
 # messages took a little longer on their way (a tenth of a message: 0.5 s at 0.2/s).
 PACE_HEADROOM = 0.1
+# Matrix refuses an event over 65 536 bytes, counted whole: around the content come ids,
+# hashes and signatures, and encrypted, the content grows by a third (base64). So the
+# content of one message stays within this many bytes of JSON; a longer text is split.
+MAX_CONTENT = 40_000
+PART_SLACK = 64  # the separators between a part's text and its options
 _GEO_URI = re.compile(r"^geo:(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
 
 EventCallback = Callable[[MatrixRoom, Any], Awaitable[None]]
@@ -92,7 +107,7 @@ def render(messages: Sequence[OutMessage], first_number: int = 1) -> list[dict[s
     number = first_number
     for message in messages:
         plain = [message.text]
-        rich = [html.escape(message.text).replace("\n", "<br>")]
+        rich = [_rich(message.text)]
         options = []
         for row in message.buttons:
             for button in row:
@@ -122,6 +137,32 @@ def render(messages: Sequence[OutMessage], first_number: int = 1) -> list[dict[s
             }
         )
     return contents
+
+
+def _rich(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")
+
+
+def _content_size(content: dict[str, Any]) -> int:
+    # \u-escaped, the largest form JSON takes: nio encrypts what json.dumps gives this way.
+    return len(json.dumps(content))
+
+
+def _text_size(text: str) -> int:
+    """What a text adds to a message's content: its body and its formatted body."""
+    return len(json.dumps(text)) + len(json.dumps(_rich(text)))
+
+
+def in_parts(message: OutMessage, first_number: int = 1) -> list[OutMessage]:
+    """`message` as the homeserver takes it: a text too large for one event in several
+    messages, the options, venue and file with the last one (where the member answers)."""
+    [whole] = render([message], first_number)
+    if _content_size(whole) <= MAX_CONTENT:
+        return [message]
+    [rest] = render([dataclasses.replace(message, text="")], first_number)
+    room = max(MAX_CONTENT - _content_size(rest) - PART_SLACK, MAX_CONTENT // 4)
+    *first, last = split_text(message.text, room, _text_size)
+    return [OutMessage(part) for part in first] + [dataclasses.replace(message, text=last)]
 
 
 def _relation(event: Any) -> dict[str, Any]:
@@ -521,6 +562,10 @@ class MatrixChannel:
         await self._send(room.room_id, [OutMessage(hint)])
 
     def _to_incoming(self, account: AccountRef, event: Any, is_reply: bool = False) -> Incoming:
+        """One room event as the runner sees it, cleaned of control characters."""
+        return cleaned(self._read(account, event, is_reply))
+
+    def _read(self, account: AccountRef, event: Any, is_reply: bool) -> Incoming:
         update_id = event.event_id
         if isinstance(event, RoomMessageText):
             # A reply's body starts with a quote of the message replied to; the runner
@@ -601,13 +646,13 @@ class MatrixChannel:
     ) -> bool:
         """Send the messages in order, each file after its text; False if one failed."""
         number = 1
-        for message in messages:
-            [content] = render([message], number)
-            number += sum(len(row) for row in message.buttons)
+        for part in (part for message in messages for part in in_parts(message)):
+            [content] = render([part], number)
+            number += sum(len(row) for row in part.buttons)
             if not await self._room_send(room_id, content, paced, first):
                 return False
-            if message.attachment is not None:
-                file_content = await self._upload(room_id, message.attachment)
+            if part.attachment is not None:
+                file_content = await self._upload(room_id, part.attachment)
                 if file_content is None or not await self._room_send(
                     room_id, file_content, paced, first
                 ):

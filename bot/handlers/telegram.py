@@ -9,6 +9,7 @@ answered), venue pins, documents, and paging that edits the message in place.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,8 +42,17 @@ from telegram.ext import (
 from bot.codes import Channel
 from bot.config import SettingsError
 from bot.handlers.telegram_http import over_aiohttp
+from bot.handlers.text_parts import split_text, utf16_length
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
-from bot.messages import AccountRef, Delivered, Incoming, Kind, OutMessage
+from bot.messages import (
+    AccountRef,
+    Delivered,
+    Incoming,
+    Kind,
+    OutMessage,
+    clean_text,
+    cleaned,
+)
 
 if TYPE_CHECKING:
     from bot.app import Werkbank
@@ -51,9 +61,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = Channel.TELEGRAM
 WEBHOOK_PATH = "telegram"
-# Telegram's limit for one message; longer replies are cut with a note rather than refused.
+# Telegram's limits in UTF-16 code units, as Telegram counts (an emoji is two): a text
+# longer than one message goes in several, a caption too long goes as a text of its own.
 MAX_TEXT = 4096
-PHOTO_CAPTION = 1024  # characters a photo's caption may have
+PHOTO_CAPTION = 1024
 
 # The command menu, per language: (command, description). German is the default menu.
 COMMANDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -82,13 +93,18 @@ def account_of(update: Update) -> AccountRef:
         channel=CHANNEL,
         external_id=str(user.id),
         chat_id=str(chat.id),
-        display_name=user.full_name,
+        display_name=clean_text(user.full_name),
         language=user.language_code,
     )
 
 
 def to_incoming(update: Update) -> Incoming:
-    """One update as the runner sees it (update_id makes a redelivery harmless)."""
+    """One update as the runner sees it (update_id makes a redelivery harmless), cleaned
+    of control characters."""
+    return cleaned(_read(update))
+
+
+def _read(update: Update) -> Incoming:
     account = account_of(update)
     update_id = str(update.update_id)
     query = update.callback_query
@@ -190,7 +206,19 @@ _BOT_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot")
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    """One message's worth of `text`, for the one message that is edited in place."""
+    if utf16_length(text) <= MAX_TEXT:
+        return text
+    return split_text(text, MAX_TEXT - 1, utf16_length)[0] + "…"
+
+
+def in_parts(message: OutMessage) -> list[OutMessage]:
+    """`message` as Telegram takes it: a text over MAX_TEXT in several messages, the
+    buttons, venue and file with the last one (where the member answers)."""
+    if utf16_length(message.text) <= MAX_TEXT:
+        return [message]
+    *first, last = split_text(message.text, MAX_TEXT, utf16_length)
+    return [OutMessage(part) for part in first] + [dataclasses.replace(message, text=last)]
 
 
 class TelegramChannel:
@@ -385,6 +413,7 @@ class TelegramChannel:
         `screen`: the messages end with the member's current screen (an answer to them),
         so they also tell whether a location question is still open.
         """
+        messages = [part for message in messages for part in in_parts(message)]
         try:
             editable = edit is not None and len(messages) == 1 and self._editable(messages[0])
             if editable and await self._edit(chat_id, edit, messages[0]):  # type: ignore[arg-type]
@@ -404,7 +433,8 @@ class TelegramChannel:
         chat_id = int(account.chat_id or account.external_id)
         try:
             for message in messages:
-                await self._send_one(chat_id, message)
+                for part in in_parts(message):
+                    await self._send_one(chat_id, part)
         except Forbidden as exc:
             if "deactivated" in str(exc).lower():
                 # The Telegram account was deleted: its seats go to the waitlist.
@@ -482,7 +512,7 @@ class TelegramChannel:
         else:
             markup = inline_keyboard(message)
         a = message.attachment
-        if a is not None and a.is_image and len(message.text) <= PHOTO_CAPTION:
+        if a is not None and a.is_image and utf16_length(message.text) <= PHOTO_CAPTION:
             # A picture with its caption and buttons, as one message.
             photo = InputFile(a.data, filename=a.filename)
             await bot.send_photo(chat_id, photo, caption=message.text or None, reply_markup=markup)

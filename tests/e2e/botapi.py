@@ -25,6 +25,25 @@ MESSAGES = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendVenue"})
 BOT_USERNAME = "werkbank_test_bot"
 
 
+# Telegram's limits, in UTF-16 code units as Telegram counts them (an emoji is two).
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+class Refused(Exception):
+    """A request Telegram answers with 400 Bad Request; the message is its description."""
+
+
+def utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def too_long(text: str, limit: int, what: str) -> None:
+    """Refuse a text over Telegram's limit, as Telegram does."""
+    if utf16_units(text) > limit:
+        raise Refused(f"Bad Request: {what}")
+
+
 @dataclass
 class Call:
     method: str
@@ -98,24 +117,35 @@ class BotApiServer:
         return update
 
     def _message(
-        self, user_id: int, chat_id: int | None, chat_type: str, **content: Any
+        self,
+        user_id: int,
+        chat_id: int | None,
+        chat_type: str,
+        first_name: str = "Erika",
+        **content: Any,
     ) -> dict[str, Any]:
         return {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self.chat(chat_id if chat_id is not None else user_id, chat_type),
-            "from": self.user(user_id),
+            "from": self.user(user_id, first_name=first_name),
             **content,
         }
 
     async def send_text(
-        self, user_id: int, text: str, chat_id: int | None = None, chat_type: str = "private"
+        self,
+        user_id: int,
+        text: str,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        first_name: str = "Erika",
     ) -> dict[str, Any]:
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
-        return await self.push({"message": self._message(user_id, chat_id, chat_type, **content)})
+        message = self._message(user_id, chat_id, chat_type, first_name, **content)
+        return await self.push({"message": message})
 
     async def send_location(
         self, user_id: int, lat: float, lon: float, live_period: int | None = None
@@ -250,7 +280,11 @@ class BotApiServer:
             status, body = self.errors[method].pop(0)
             return web.json_response(body, status=status)
 
-        result = await answer(params)
+        try:
+            result = await answer(params)
+        except Refused as refused:
+            body = {"ok": False, "error_code": 400, "description": str(refused)}
+            return web.json_response(body, status=400)
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
@@ -286,9 +320,11 @@ class BotApiServer:
         }
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        too_long(params.get("text", ""), MAX_TEXT, "message is too long")
         return await self._sent_message(params, text=params.get("text", ""))
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        too_long(params.get("text", ""), MAX_TEXT, "message is too long")
         message = await self._sent_message(params, text=params.get("text", ""))
         message["message_id"] = int(params["message_id"])
         return message
@@ -309,6 +345,7 @@ class BotApiServer:
         return await self._sent_message(params, document=document)
 
     async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        too_long(params.get("caption", ""), MAX_CAPTION, "message caption is too long")
         # Telegram answers with the sizes it made of the picture; one is enough here.
         photo = [{"file_id": "photo1", "file_unique_id": "p1", "width": 800, "height": 600}]
         return await self._sent_message(params, photo=photo, caption=params.get("caption", ""))

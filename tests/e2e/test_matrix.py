@@ -912,3 +912,73 @@ async def test_a_check_in_is_answered_by_words_and_the_organiser_gets_the_chart_
     [(name, data, info)] = member.images  # readable in her client, also when encrypted
     assert name.endswith(".png") and info["mimetype"] == "image/png"
     assert png_size(data) == (info["w"], info["h"])
+
+
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
+async def test_a_huge_description_arrives_whole_in_events_the_homeserver_takes(
+    bot: MatrixBot, member: Member, encrypted: bool
+) -> None:
+    """A 1 MB description was one 2 MB m.notice, which Synapse refused (M_TOO_LARGE):
+    the member got nothing. Now it comes in several messages, the options last."""
+    from tests.e2e.test_telegram import huge_description, words
+    from tests.support.factories import add_event
+
+    assert bot.app is not None
+    description = huge_description()
+    event_id = await add_event(bot.app, "Hobeln ohne Ende", description=description)
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=encrypted))
+    await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    start = len(member.notices)
+    text = await member.reply(member.say(f"/start ev_{event_id}"), timeout=60, quiet=2)
+    notices = [body for _, body in member.notices[start:]]
+    assert len(notices) > 20
+    assert words(description) in words(text)
+    assert "1) Anmelden" in notices[-1] and not any("1) Anmelden" in n for n in notices[:-1])
+
+
+@pytest.fixture
+async def bot_on_each_database(
+    synapse: Synapse, tmp_path: Path, database_url: str
+) -> AsyncIterator[MatrixBot]:
+    running = MatrixBot(synapse, tmp_path)
+    running.settings = running.settings.model_copy(update={"database_url": database_url})
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_control_characters_typed_in_matrix_are_cleaned_before_they_are_stored(
+    bot_on_each_database: MatrixBot, member: Member
+) -> None:
+    """A NUL in a title made publishing fail on PostgreSQL, and the draft was lost."""
+    from sqlalchemy import select
+
+    from bot.codes import Role
+    from bot.storage.models import Event
+
+    bot = bot_on_each_database
+    assert bot.app is not None
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Bendorf"))
+    await member.reply(member.say("Handwerk"))
+    await bot.app.members.set_role(f"matrix:{member.user_id}", Role.ORGANISER)
+    await member.reply(member.say("Menü"))
+    await member.reply(member.say("Veranstaltung anlegen"))
+    await member.reply(member.say("Kleine Runde (Transfer-Workshop)"))
+    await member.reply(member.say("Drechsler\x00-Stamm\x07tisch\x7f für\x85 Tüftler"))
+    await member.reply(member.say("Überspringen"))
+    await member.reply(member.say("MakerSpace Mayen-Koblenz, Bendorf"))
+    await member.reply(member.say("morgen\x00 18 Uhr"))
+    await member.reply(member.say("Ja"))
+    await member.reply(member.say("5 Plätze (Vorschlag)"))
+    await member.reply(member.say("Keine Mindestzahl"))
+    await member.reply(member.say("Bis zum Beginn"))
+    assert "Veröffentlicht!" in await member.reply(member.say("Veröffentlichen"))
+    async with bot.app.db.sessions() as session:
+        titles = (await session.scalars(select(Event.title).where(Event.title.like("Dre%")))).all()
+    assert titles == ["Drechsler-Stammtisch für Tüftler"]

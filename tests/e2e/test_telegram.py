@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import traceback
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -1010,3 +1010,108 @@ async def test_sie_at_the_start_and_an_empty_list_looks_further_on_telegram(
     radius = wider[0].removeprefix("Weiter suchen: ")
     assert f"Orte im Umkreis von {radius}" in texts(calls)
     assert f"{radius} als meinen Umkreis merken" in last_keyboard(calls)
+
+
+def huge_description() -> str:
+    """About 1 MB of what an import may bring: paragraphs, lines, umlauts, emoji (two
+    UTF-16 units each), HTML-like signs, one line without breaks, one word without spaces."""
+    paragraph = "\n".join(
+        f"Zeile {i}: Späne fliegen 🪵 über die Hobelbank – Öl & <Wachs>." for i in range(40)
+    )
+    return "\n\n".join(
+        [*[paragraph] * 300, "Sägen 🪚 und Schleifen " * 3000, "Ü🪚" * 20000, "Ende."]
+    )
+
+
+def words(text: str) -> str:
+    """The text without its white space: what must arrive, however it is split."""
+    return re.sub(r"\s", "", text)
+
+
+async def test_a_huge_description_arrives_whole_in_messages_telegram_takes(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    from tests.e2e.botapi import MAX_TEXT, utf16_units
+
+    assert bot.app is not None
+    description = huge_description()
+    event_id = await add_event(bot.app, "Hobeln ohne Ende", description=description)
+    await onboard(botapi)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    sent = [c for c in calls if c.method == "sendMessage"]
+    assert all(utf16_units(c.params["text"]) <= MAX_TEXT for c in sent)
+    assert len(sent) > 200
+    assert words(description) in words("".join(c.params["text"] for c in sent))
+    assert not any(buttons(c) for c in sent[:-1]) and "Anmelden" in buttons(sent[-1])
+    assert calls[-1].method == "sendVenue"  # the pin after the whole text
+    assert "schiefgegangen" not in texts(calls)
+
+
+async def test_a_text_of_emoji_is_split_by_telegrams_count_not_by_characters(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """3 000 emoji are 3 000 characters but 6 000 UTF-16 units: two messages."""
+    from tests.e2e.botapi import MAX_TEXT, utf16_units
+
+    assert bot.app is not None
+    event_id = await add_event(bot.app, "Emoji-Abend", description="🪚" * 3000)
+    await onboard(botapi)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start ev_{event_id}"))
+    sent = [c.params["text"] for c in calls if c.method == "sendMessage"]
+    assert all(utf16_units(text) <= MAX_TEXT for text in sent)
+    assert "".join(sent).count("🪚") == 3000
+
+
+@pytest.fixture
+async def bot_on_each_database(
+    tmp_path: Path, botapi: BotApiServer, database_url: str
+) -> AsyncIterator[TelegramBot]:
+    running = TelegramBot(telegram_settings(tmp_path, botapi, database_url=database_url), [NOW])
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_control_characters_typed_on_telegram_are_cleaned_before_they_are_stored(
+    bot_on_each_database: TelegramBot, botapi: BotApiServer
+) -> None:
+    """A NUL in a title made publishing fail on PostgreSQL, and the draft was lost."""
+    from bot.storage.models import Member, Role
+
+    bot = bot_on_each_database
+    assert bot.app is not None
+    calls = await exchange(
+        botapi, lambda: botapi.send_text(ERIKA, "/start", first_name="Eri\x00ka\x1b[31m")
+    )
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
+    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
+    await bot.app.members.set_role(f"telegram:{ERIKA}", Role.ORGANISER)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Menü"))
+
+    async def tap(label: str) -> list[Call]:
+        keyboard = last_keyboard(calls)
+        assert label in keyboard, (label, keyboard)
+        return await exchange(botapi, lambda: botapi.press(ERIKA, keyboard[label]))
+
+    calls = await tap("Veranstaltung anlegen")
+    calls = await tap("Kleine Runde (Transfer-Workshop)")
+    calls = await exchange(
+        botapi, lambda: botapi.send_text(ERIKA, "Drechsler\x00-Stamm\x07tisch\x7f für\x85 Tüftler")
+    )
+    calls = await tap("Überspringen")
+    calls = await tap("MakerSpace Mayen-Koblenz, Bendorf")
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "morgen\x00 18 Uhr"))
+    calls = await tap("Ja")
+    calls = await tap("5 Plätze (Vorschlag)")
+    calls = await tap("Keine Mindestzahl")
+    calls = await tap("Bis zum Beginn")
+    calls = await tap("Veröffentlichen")
+    assert "Veröffentlicht!" in texts(calls)
+    async with bot.app.db.sessions() as session:
+        titles = (await session.scalars(select(Event.title).where(Event.title.like("Dre%")))).all()
+        names = (await session.scalars(select(Member.display_name))).all()
+    assert titles == ["Drechsler-Stammtisch für Tüftler"]
+    assert "Erika[31m" in names and not any("\x00" in name for name in names)
