@@ -136,4 +136,9 @@ class Delivered(enum.StrEnum):
 class Deliverer(Protocol):
     """What a channel offers the scheduler: send messages to an account unasked."""
 
-    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered: ...
+    async def deliver(
+        self, account: AccountRef, messages: Sequence[OutMessage], key: str | None = None
+    ) -> Delivered:
+        """`key` names this delivery: sent again with the same key (after a crash between
+        the send and marking it sent), a channel that can tell drops the second copy."""
+        ...

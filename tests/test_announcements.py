@@ -318,7 +318,7 @@ async def test_blocked_and_failing_members_are_counted(
     class Picky(Inbox):
         """Anna's channel fails every time; Ben blocked the bot."""
 
-        async def deliver(self, account, messages):  # type: ignore[no-untyped-def]
+        async def deliver(self, account, messages, key=None):  # type: ignore[no-untyped-def]
             self.deliveries.append((account.external_id, list(messages)))
             answers = {"anna": Delivered.FAILED, "ben": Delivered.BLOCKED}
             return answers.get(account.external_id, Delivered.SENT)
@@ -528,7 +528,7 @@ async def test_a_summary_that_could_not_be_sent_comes_with_the_next_round(
     await olga.tap("Senden")
 
     class OlgaOffline(Inbox):
-        async def deliver(self, account, messages):  # type: ignore[no-untyped-def]
+        async def deliver(self, account, messages, key=None):  # type: ignore[no-untyped-def]
             if account.external_id == "olga":
                 return Delivered.FAILED
             return await super().deliver(account, messages)

@@ -65,7 +65,9 @@ class ConsoleOutbox:
     def __init__(self, stdout: TextIO = sys.stdout) -> None:
         self.stdout = stdout
 
-    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+    async def deliver(
+        self, account: AccountRef, messages: Sequence[OutMessage], key: str | None = None
+    ) -> Delivered:
         self.stdout.write("\n" + render(list(messages)) + "\n")
         self.stdout.flush()
         return Delivered.SENT

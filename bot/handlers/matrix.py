@@ -14,11 +14,13 @@ import contextlib
 import dataclasses
 import html
 import io
+import itertools
 import json
 import logging
 import os
 import re
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +69,9 @@ PREFIX = "!werkbank"
 SESSION_FILE = "session.json"
 # How long stop() lets a reply that is being worked on finish before it cancels it.
 STOP_GRACE_SECONDS = 5.0
+# Messages that came while the bot was down are answered after a restart if they are
+# at most this old: a crash and a restart; not a day's downtime (answers out of the blue).
+ANSWER_AFTER_RESTART_S = 600
 # Messages the bot may send at once before `matrix_rate_limit` paces what it sends
 # unasked: Synapse's default rc_message (0.2/s, a burst of 10) as a bucket of our own.
 PACE_BURST = 10
@@ -230,7 +235,10 @@ class MatrixChannel:
         self.store.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.store.chmod(0o700)
         config = AsyncClientConfig(
-            store_sync_tokens=True,  # a restart continues after the last answered event
+            # The sync token is saved by `_on_sync`, after the sync's events are answered
+            # (nio would save it before): a crash in between makes them come again, and
+            # their event ids (processed_update) keep an answered one from a second effect.
+            store_sync_tokens=False,
             encryption_enabled=True,
             max_limit_exceeded=None,  # a 429 is waited out as often as it comes
             # No limit on retries: a timeout escaping sync_forever would end the sync loop
@@ -268,13 +276,17 @@ class MatrixChannel:
         await self._login()
         if self.client.store is None:
             self.client.load_store()
+        if self.client.store is not None:
+            self.client.loaded_sync_token = self.client.store.load_sync_token()
         self.client.add_event_callback(self._guarded(self._on_invite), InviteMemberEvent)  # type: ignore[arg-type]
         self.client.add_event_callback(
             self._guarded(self._on_message),  # type: ignore[arg-type]
             (RoomMessage, MegolmEvent),
         )
         self.client.add_response_callback(self._on_sync, SyncResponse)  # type: ignore[arg-type]
-        # One full sync first, without answering: what happened while we were away is old.
+        # One full sync first. Of what came while we were away only the last minutes are
+        # answered (a restart after a crash); older messages are old news (`_on_message`).
+        self._ready.set()
         first = await self.client.sync(timeout=0, full_state=True)
         if not isinstance(first, SyncResponse):
             raise RuntimeError(f"matrix: the first sync failed: {first}")
@@ -283,7 +295,6 @@ class MatrixChannel:
             if isinstance(uploaded, KeysUploadError):
                 # Not fatal: sync_forever uploads again while keys are missing.
                 log.warning("matrix: uploading the device keys failed: %s", uploaded)
-        self._ready.set()
         self._task = asyncio.create_task(self.client.sync_forever(timeout=3000))
         self._task.add_done_callback(self._sync_ended)
         log.info("matrix: started as %s (device %s)", self.client.user_id, self.client.device_id)
@@ -509,6 +520,12 @@ class MatrixChannel:
         self._greet.add(room.room_id)
 
     async def _on_sync(self, response: SyncResponse) -> None:
+        """After a sync's events are answered: greet new rooms, then save the token."""
+        await self._greet_new_rooms()
+        if self.client.store is not None:
+            self.client.store.save_sync_token(response.next_batch)
+
+    async def _greet_new_rooms(self) -> None:
         for room_id in list(self._greet):
             room = self.client.rooms.get(room_id)
             if room is None:
@@ -527,6 +544,9 @@ class MatrixChannel:
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
         if not self._ready.is_set() or event.sender == self.client.user_id:
             return
+        age_s = time.time() - getattr(event, "server_timestamp", 0) / 1000
+        if age_s > ANSWER_AFTER_RESTART_S:
+            return  # written long before a restart: an answer now would only confuse
         if isinstance(event, RoomMessageNotice):
             return  # notices are what bots send: answering them lets two bots talk forever
         relation = _relation(event)
@@ -603,7 +623,9 @@ class MatrixChannel:
         await self._send(room.room_id, replies)
 
     # -- messages out ----------------------------------------------------------
-    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+    async def deliver(
+        self, account: AccountRef, messages: Sequence[OutMessage], key: str | None = None
+    ) -> Delivered:
         """Send a notice unasked (a reminder, a seat come free, an announcement): the
         scheduler's Deliverer.
 
@@ -616,7 +638,7 @@ class MatrixChannel:
             log.info("matrix: %s is no longer in %s", account.external_id, account.chat_id)
             await self.werkbank.conversations.mark_blocked(CHANNEL, account.external_id)
             return Delivered.BLOCKED
-        sent = await self._send(room.room_id, messages, paced=True)
+        sent = await self._send(room.room_id, messages, paced=True, key=key)
         return Delivered.SENT if sent else Delivered.FAILED
 
     async def tell(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
@@ -643,24 +665,39 @@ class MatrixChannel:
         messages: Sequence[OutMessage],
         paced: bool = False,
         first: bool = False,
+        key: str | None = None,
     ) -> bool:
-        """Send the messages in order, each file after its text; False if one failed."""
+        """Send the messages in order, each file after its text; False if one failed.
+
+        With a `key`, each event's transaction id is derived from it: the homeserver
+        answers a second send with the same id (the same notice after a crash) with the
+        first event instead of a copy."""
         number = 1
+        sends = itertools.count()
+
+        def tx_id() -> str | None:
+            return f"werkbank-{key}.{next(sends)}" if key else None
+
         for part in (part for message in messages for part in in_parts(message)):
             [content] = render([part], number)
             number += sum(len(row) for row in part.buttons)
-            if not await self._room_send(room_id, content, paced, first):
+            if not await self._room_send(room_id, content, paced, first, tx_id()):
                 return False
             if part.attachment is not None:
                 file_content = await self._upload(room_id, part.attachment)
                 if file_content is None or not await self._room_send(
-                    room_id, file_content, paced, first
+                    room_id, file_content, paced, first, tx_id()
                 ):
                     return False
         return True
 
     async def _room_send(
-        self, room_id: str, content: dict[str, Any], paced: bool = False, first: bool = False
+        self,
+        room_id: str,
+        content: dict[str, Any],
+        paced: bool = False,
+        first: bool = False,
+        tx_id: str | None = None,
     ) -> bool:
         if self._pace is not None and paced:
             await self._pace.take(first)
@@ -673,7 +710,7 @@ class MatrixChannel:
         # Keys go to every device of the people in the room, verified or not: nio has
         # no verification flow, so "verified only" could never send (see README, Trust).
         response = await self.client.room_send(
-            room_id, "m.room.message", content, ignore_unverified_devices=True
+            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
         )
         if not hasattr(response, "event_id"):
             log.error("matrix: could not send to %s: %s", room_id, response)

@@ -426,7 +426,9 @@ class TelegramChannel:
             await self.werkbank.conversations.mark_blocked(CHANNEL, str(chat_id))
             log.info("telegram: chat %s blocked the bot", chat_id)
 
-    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+    async def deliver(
+        self, account: AccountRef, messages: Sequence[OutMessage], key: str | None = None
+    ) -> Delivered:
         """Send a notice unasked (a reminder, a seat come free): the scheduler's Deliverer.
 
         429s are waited out by the rate limiter; what fails otherwise is tried again later."""

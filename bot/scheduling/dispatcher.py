@@ -211,7 +211,7 @@ class Dispatcher:
             error: str | None = None
             try:
                 messages = await self.render(account, notice)
-                result = await channel.deliver(account, messages)
+                result = await channel.deliver(account, messages, key=f"notice-{notice.id}")
             except Exception as exc:
                 log.exception("notice %s to %s failed", notice.id, account.channel)
                 result, error = Delivered.FAILED, type(exc).__name__

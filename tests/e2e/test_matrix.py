@@ -36,6 +36,7 @@ from nio.crypto.attachments import decrypt_attachment
 
 from bot.config import Settings
 from bot.handlers.matrix import MatrixChannel
+from bot.messages import AccountRef, Delivered, OutMessage
 from tests.e2e.conftest import RunningBot
 from tests.e2e.synapse import Synapse
 from tests.support.clock import NOW
@@ -344,6 +345,39 @@ async def test_after_a_restart_old_messages_are_not_answered_again_and_the_dialo
     assert len(member.notices) == before  # nothing old was answered again
     text = await member.reply(member.say("Bendorf"))
     assert "Was interessiert dich" in text
+
+
+async def test_a_message_written_while_the_bot_was_down_is_answered_after_the_restart(
+    bot: MatrixBot, member: Member
+) -> None:
+    """The sync token is saved after a sync's events are answered: what came while the
+    bot was down (a crash, a restart) comes again and is answered once."""
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
+    await member.reply(member.say("1"))
+    await bot.stop()
+    await member.say("Bendorf")
+    text = await member.reply(bot.start(demo=False))
+    assert "Was interessiert dich" in text
+    before = len(member.notices)
+    await asyncio.sleep(2)
+    assert len(member.notices) == before  # and only once
+
+
+async def test_a_notice_sent_again_with_its_key_arrives_once(
+    bot: MatrixBot, member: Member
+) -> None:
+    """A notice sent, then sent again because the bot died before marking it sent: the
+    same transaction ids make the homeserver keep the first copy only."""
+    assert isinstance(bot.channel, MatrixChannel)
+    await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
+    account = AccountRef("matrix", member.user_id, chat_id=member.room_id)
+    reminder = [OutMessage("Erinnerung: morgen 17 Uhr, Holz trifft Laser.")]
+    assert await bot.channel.deliver(account, reminder, key="notice-41") == Delivered.SENT
+    assert await bot.channel.deliver(account, reminder, key="notice-41") == Delivered.SENT
+    assert await bot.channel.deliver(account, reminder, key="notice-42") == Delivered.SENT
+    await asyncio.sleep(QUIET * 2)
+    copies = [body for _, body in member.notices if body.startswith("Erinnerung:")]
+    assert len(copies) == 2  # notice 41 once, notice 42 once
 
 
 async def test_garbage_gets_a_kind_answer(bot: MatrixBot, member: Member) -> None:

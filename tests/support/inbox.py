@@ -21,7 +21,9 @@ class Inbox:
         self.answer = answer
         self.delay = delay
 
-    async def deliver(self, account: AccountRef, messages: Sequence[OutMessage]) -> Delivered:
+    async def deliver(
+        self, account: AccountRef, messages: Sequence[OutMessage], key: str | None = None
+    ) -> Delivered:
         if self.delay:
             await asyncio.sleep(self.delay)
         self.deliveries.append((account.external_id, list(messages)))
