@@ -625,9 +625,14 @@ async def bench_nearby(args: argparse.Namespace, report: Report, tmp: Path) -> s
             mine = result["sets"][name]["service"]
             base = result["sets"][name]["baseline"]
             ratio = base["median_ms"] / mine["median_ms"]
-            is_main = name == "land"
-            target = "≤ 3 ms and ≥ 2×" if engine == "SQLite" and is_main else "≥ 2×"
-            met = ratio >= 2 and (mine["median_ms"] <= 3 or not (engine == "SQLite" and is_main))
+            # Issue 16: SQLite ≤ 1.5 ms (points uniform over Germany); PostgreSQL, with its
+            # nearest-first index, ≥ 3× faster than brute force.
+            if engine == "SQLite":
+                is_main = name == "land"
+                target = "≤ 1.5 ms and ≥ 2×" if is_main else "≥ 2×"
+                met = ratio >= 2 and (mine["median_ms"] <= 1.5 or not is_main)
+            else:
+                target, met = "≥ 3×", ratio >= 3
             report.rows.append(
                 Row(
                     f"Nearby, {engine}, {set_labels[name]}",

@@ -61,6 +61,14 @@ def lat_band(lat: float) -> int:
     return int(lat // LAT_BAND_DEGREES)
 
 
+# PostgreSQL's nearest-first index (migration 0009) is a GiST over its built-in `point`
+# at (longitude · 0.63, latitude): 0.63 ≈ cos 51°, so on that plane a degree east is as
+# long as a degree north in the middle of Germany; bot.services.places bounds the error
+# of this one scale elsewhere. The search must spell the expression as the index does.
+NEAR_LON_SCALE = 0.63
+NEAR_POINT_SQL = f"point(lon * {NEAR_LON_SCALE}, lat)"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -146,6 +154,10 @@ class Place(Base):
         # a B-tree that works the same on SQLite and PostgreSQL (no PostGIS needed).
         # lat and status ride along so the box and the sort are answered from the index.
         Index("ix_place_box", "lat_band", "lon", "lat", "status"),
+        # PostgreSQL only: reads the places nearest a point in order (ORDER BY <->).
+        Index("ix_place_near", text(NEAR_POINT_SQL), postgresql_using="gist").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
