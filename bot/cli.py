@@ -315,19 +315,24 @@ async def _announcements(app: Werkbank, args: argparse.Namespace) -> int:
 
 async def _import_ics(app: Werkbank, args: argparse.Namespace) -> int:
     """`werkbank import ics FILE`: create or update events; one line either way."""
-    from pathlib import Path
 
+    from bot.control_characters import for_terminal
     from bot.services.calendar import (
+        MAX_ICS_BYTES,
         CalendarError,
         import_ics,
         organiser_by_account,
         place_by_id_or_name,
     )
 
+    name = for_terminal(args.file)  # a file name can hold escapes as well as its contents
     try:
-        data = Path(args.file).read_bytes()
+        data = _read_small_file(args.file, MAX_ICS_BYTES)
     except OSError as exc:
-        print(f"werkbank: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"werkbank: cannot read {name}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:
+        print(f"werkbank: {name} {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         place_id = await place_by_id_or_name(app.db, args.place) if args.place else None
@@ -338,13 +343,44 @@ async def _import_ics(app: Werkbank, args: argparse.Namespace) -> int:
             app.db, data, place_id, organiser_id, datetime.now(UTC), tz=app.settings.timezone
         )
     except CalendarError as exc:
-        print(f"werkbank: {args.file}: {exc}", file=sys.stderr)
+        # The message may quote the file (a title, a broken line): its bytes are not
+        # the terminal's business.
+        print(f"werkbank: {name}: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     print(
         f"events imported: {result.created} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {result.skipped} skipped"
     )
+    if result.cut:
+        print(f"cut: {for_terminal('; '.join(result.cut))}")
     return 0
+
+
+def _read_small_file(path: str, limit: int) -> bytes:
+    """The contents of a regular file of at most `limit` bytes. ValueError (its message
+    one line for the operator) for anything else: a device such as /dev/zero, a pipe, a
+    folder, a larger file. Memory stays below `limit`; a pipe without a writer is
+    refused at once, not waited for."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("is not a regular file (a device, pipe or folder cannot be imported)")
+        too_large = ValueError(f"is larger than {limit // (1024 * 1024)} MB")
+        if info.st_size > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := os.read(fd, min(1024 * 1024, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # it grew while being read
+                raise too_large
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 async def _report_impact(app: Werkbank, args: argparse.Namespace) -> int:
@@ -353,6 +389,7 @@ async def _report_impact(app: Werkbank, args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from bot import charts, impact_report
+    from bot.control_characters import for_terminal
     from bot.dialogs.impact import impact_text
     from bot.i18n import Translator
     from bot.services.checkins import Checkins
@@ -392,7 +429,10 @@ async def _report_impact(app: Werkbank, args: argparse.Namespace) -> int:
     try:
         _write_private(out, data)
     except OSError as exc:
-        print(f"werkbank: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        print(
+            f"werkbank: cannot write {for_terminal(str(out))}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     print(t._("Saved: {file}").format(file=out))
     return 0
@@ -411,7 +451,8 @@ def _day(text: str) -> date | None:
 
 def _write_private(path: Path, data: bytes) -> None:
     """A file only its owner can read: figures about people are nobody else's business."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # O_NOFOLLOW: a link planted where the file is to go is refused, not written through.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     os.fchmod(fd, 0o600)  # also a file that was there before, readable by others
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)

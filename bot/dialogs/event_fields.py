@@ -31,12 +31,12 @@ from bot.dialogs.base import (
 from bot.dialogs.words import ORGANISER_FORMAT_WORDS, word
 from bot.i18n import Translator
 from bot.messages import Button, Incoming
-from bot.services.contracts import NotAllowed
+from bot.services.contracts import MAX_EVENT_DESCRIPTION, MAX_EVENT_TITLE, NotAllowed
 from bot.when import missing_time, parse_when
 
 MAX_SEATS = 500
-MAX_TITLE = 120
-MAX_DESCRIPTION = 2000
+MAX_TITLE = MAX_EVENT_TITLE
+MAX_DESCRIPTION = MAX_EVENT_DESCRIPTION
 MAX_PLACE_NAME = 200
 CAPACITY_CHOICES = (5, 10, 20)
 

@@ -7,7 +7,9 @@ prints the replies, so a script can drive it, and ends at the end of input.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -51,12 +53,34 @@ def to_incoming(account: AccountRef, line: str) -> Incoming:
 
 
 def _save(attachment: Attachment) -> str:
-    """A file the bot sends is written where the user can open it; its path is shown."""
-    folder = Path(tempfile.gettempdir()) / "werkbank-files"
-    folder.mkdir(exist_ok=True)
-    path = folder / Path(attachment.filename).name
-    path.write_bytes(attachment.data)
-    return str(path)
+    """A file the bot sends is written where the user can open it; its path is shown.
+
+    The temporary directory is shared with every user of the machine: the files go into
+    a folder of this user's own (0700) under a new name each (0600, created exclusively),
+    so nobody else can read them or plant a link where one is about to be written."""
+    name = Path(attachment.filename)
+    fd, path = tempfile.mkstemp(
+        dir=_private_folder(), prefix=f"{name.stem or 'werkbank'}-", suffix=name.suffix
+    )
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(attachment.data)
+    return path
+
+
+def _private_folder() -> Path:
+    """`werkbank-<uid>` in the temporary directory, made if missing; a new folder of
+    our own if that name is taken by someone else, a link, or readable by others."""
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    folder = Path(tempfile.gettempdir()) / f"werkbank-{uid if uid is not None else 'files'}"
+    folder.mkdir(mode=0o700, exist_ok=True)  # an existing one is checked below
+    info = folder.lstat()
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or (uid is not None and info.st_uid != uid)
+        or info.st_mode & 0o077
+    ):
+        return Path(tempfile.mkdtemp(prefix="werkbank-"))
+    return folder
 
 
 class ConsoleOutbox:

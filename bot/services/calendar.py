@@ -11,6 +11,12 @@ again updates and never duplicates. Rules, in the order they are applied:
 - a recurring event (RRULE/RDATE) becomes one event per occurrence in the next
   eight weeks, each with the UID `<uid>/<date of the occurrence>`; a moved
   occurrence (RECURRENCE-ID) keeps the date it was planned for, so it updates;
+- a series is expanded from now, never from its first date: one that began in 1990
+  and repeats every second costs what one that began yesterday does;
+- what is too much is cut, not refused: a series after MAX_OCCURRENCES, the file
+  after MAX_EVENTS, the reading after READ_SECONDS; titles and descriptions longer
+  than the dialog allows are shortened. ImportResult.cut says what was cut;
+- text is cleaned of NUL and other control characters (newlines and tabs stay);
 - past events are skipped, and so are cancelled ones that were never imported;
 - STATUS:CANCELLED cancels a known event; an import never revives a cancelled one
   (members were told it is off; an old file must not quietly bring it back);
@@ -22,7 +28,8 @@ The whole file is read and checked before anything is written, in one transactio
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,11 +37,14 @@ from zoneinfo import ZoneInfo
 import recurring_ical_events
 from icalendar import Alarm, Calendar, Component, Timezone
 from icalendar import Event as VEvent
+from icalendar.prop import vRecur
 from sqlalchemy import select
 
 from bot.codes import EventFormat, EventStatus, Role
+from bot.control_characters import without_control_characters
 from bot.i18n import DEFAULT_LOCALE, N_, translator
 from bot.services import ServiceError
+from bot.services.contracts import MAX_EVENT_DESCRIPTION, MAX_EVENT_TITLE
 from bot.services.database import Database
 from bot.services.members import parse_account
 from bot.storage.models import ChannelAccount, Event, Member, Place
@@ -45,10 +55,22 @@ DEFAULT_DURATION = timedelta(hours=2)
 ALARM_BEFORE = timedelta(hours=1)
 # Occurrences of a recurring event are imported this far ahead from now.
 RECURRING_HORIZON = timedelta(weeks=8)
-# Events in one file, occurrences included: FREQ=MINUTELY must not flood the database.
+# Events taken from one file, occurrences included, and occurrences of one series:
+# FREQ=MINUTELY must not flood the database nor crowd out the file's other events.
 MAX_EVENTS = 1000
+MAX_OCCURRENCES = 200
+# A calendar file larger than this is refused before it is read (a year of a busy
+# venue's events is well under 1 MB; parsing 5 MB takes a few seconds).
+MAX_ICS_BYTES = 5 * 1024 * 1024
+# Reading a file (parsing and expanding its series) stops after this long.
+READ_SECONDS = 20.0
+# A series with COUNT and BY… parts must be walked from its first date; one that would
+# take more steps than this to reach the horizon is left out.
+MAX_RULE_STEPS = 200_000
+# A series of more occurrences a day than this is left out: occurrences are stored
+# one per day (their UID has the date), and a denser rule is no workshop's schedule.
+MAX_PER_DAY = 24
 _UID_MAX = 255  # Event.uid
-_TITLE_MAX = 200  # Event.title
 _UTC_NAMES = {"UTC", "Etc/UTC", "Z"}
 # Words in the file, in the language of the member who gets it (English message ids).
 CANCELLED = N_("Cancelled: {text}")
@@ -99,6 +121,7 @@ class ImportResult:
     updated: int = 0
     skipped: int = 0  # all-day, past, cancelled before ever being imported, no start
     unchanged: int = 0  # known already, nothing changed
+    cut: tuple[str, ...] = ()  # what was left out or shortened, in English for the operator
 
 
 # -- export ------------------------------------------------------------------------
@@ -247,8 +270,12 @@ async def import_ics(
     """Create or update events from an iCalendar file (rules: module docstring).
 
     Times without a zone ("floating") are read in `tz`. Raises CalendarError for a
-    file that is no calendar, and for a place or organiser that does not exist."""
-    incoming, skipped = _read(data, now, UTC if tz in _UTC_NAMES else ZoneInfo(tz))
+    file that is no calendar or larger than MAX_ICS_BYTES, and for a place or organiser
+    that does not exist."""
+    if len(data) > MAX_ICS_BYTES:
+        raise CalendarError(f"larger than {MAX_ICS_BYTES // (1024 * 1024)} MB")
+    cuts = _Cuts()
+    incoming, skipped = _read(data, now, UTC if tz in _UTC_NAMES else ZoneInfo(tz), cuts)
     created = updated = unchanged = 0
     async with db.transaction() as session:
         if place_id is not None and await session.get(Place, place_id) is None:
@@ -288,7 +315,13 @@ async def import_ics(
                 updated += 1
             else:
                 unchanged += 1
-    return ImportResult(created=created, updated=updated, skipped=skipped, unchanged=unchanged)
+    return ImportResult(
+        created=created,
+        updated=updated,
+        skipped=skipped,
+        unchanged=unchanged,
+        cut=cuts.phrases(),
+    )
 
 
 def _update(event: Event, item: _Incoming, place_id: int | None) -> bool:
@@ -320,7 +353,49 @@ def _snapshot(event: Event) -> tuple[object, ...]:
     )
 
 
-def _read(data: bytes, now: datetime, zone: tzinfo) -> tuple[dict[str, _Incoming], int]:
+@dataclass
+class _Cuts:
+    """What reading a file left out or shortened."""
+
+    series: list[str] = field(default_factory=list)  # titles of series cut short
+    left_out: list[str] = field(default_factory=list)  # titles of series not expanded
+    events_full: bool = False  # MAX_EVENTS reached
+    out_of_time: bool = False  # READ_SECONDS passed
+    titles: int = 0
+    descriptions: int = 0
+    deadline: float = field(default_factory=lambda: time.monotonic() + READ_SECONDS)
+
+    def phrases(self) -> tuple[str, ...]:
+        found: list[str] = []
+        if self.series:
+            found.append(f"series {_names(self.series)} only up to {MAX_OCCURRENCES} occurrences")
+        if self.left_out:
+            found.append(
+                f"series {_names(self.left_out)} left out "
+                f"(more than {MAX_PER_DAY} a day, or too many steps to expand)"
+            )
+        if self.events_full:
+            found.append(f"only the first {MAX_EVENTS} events")
+        if self.out_of_time:
+            found.append(f"reading stopped after {READ_SECONDS:.0f} s")
+        if self.titles:
+            found.append(f"{self.titles} titles shortened to {MAX_EVENT_TITLE} characters")
+        if self.descriptions:
+            found.append(
+                f"{self.descriptions} descriptions shortened to {MAX_EVENT_DESCRIPTION} characters"
+            )
+        return tuple(found)
+
+
+def _names(titles: list[str]) -> str:
+    """The first three titles, quoted and short."""
+    names = ", ".join(repr(title[:40]) for title in titles[:3])
+    return names + (f" and {len(titles) - 3} more" if len(titles) > 3 else "")
+
+
+def _read(
+    data: bytes, now: datetime, zone: tzinfo, cuts: _Cuts
+) -> tuple[dict[str, _Incoming], int]:
     """The events to store, by UID, and how many VEVENTs (or occurrences) were skipped."""
     incoming: dict[str, _Incoming] = {}
     skipped = 0
@@ -331,39 +406,44 @@ def _read(data: bytes, now: datetime, zone: tzinfo) -> tuple[dict[str, _Incoming
         if not isinstance(start, datetime) or start < now:
             skipped += 1  # no start, all day, or past
             return
-        incoming[uid] = _incoming(vevent, uid, start, zone)
-        if len(incoming) > MAX_EVENTS:
-            raise CalendarError(f"more than {MAX_EVENTS} events in one file")
+        if len(incoming) >= MAX_EVENTS and uid not in incoming:
+            cuts.events_full = True
+            return
+        incoming[uid] = _incoming(vevent, uid, start, zone, cuts)
 
     for calendar in _parse(data):
         vevents = list(calendar.walk("VEVENT"))
         for vevent in vevents:
             _check_times(vevent)
-            if not str(vevent.get("UID", "")).strip():
+            if not _uid(vevent):
                 uid = _derived_uid(vevent, zone)
                 vevent.pop("UID", None)
                 vevent.add("UID", uid)
         masters = [v for v in vevents if "RRULE" in v or "RDATE" in v]
-        series = {str(v["UID"]).strip() for v in masters}
+        series = {_uid(v) for v in masters}
         for vevent in vevents:
-            uid = str(vevent["UID"]).strip()
+            uid = _uid(vevent)
             if uid in series:
                 continue  # expanded below, moved occurrences included
             if "RECURRENCE-ID" in vevent:  # a moved occurrence whose series is not here
                 uid = _occurrence_uid(uid, _when(vevent, "RECURRENCE-ID", zone))
             take(vevent, _fit_uid(uid))
-        all_day = {
-            str(v["UID"]).strip() for v in masters if not isinstance(_start(v, zone), datetime)
-        }
+        all_day = {_uid(v) for v in masters if not isinstance(_start(v, zone), datetime)}
         skipped += len(all_day)
-        if series - all_day:
-            for occurrence in _occurrences(calendar, series - all_day, now, zone):
+        timezones = [c for c in calendar.subcomponents if c.name == "VTIMEZONE"]
+        for uid in dict.fromkeys(_uid(v) for v in masters if _uid(v) not in all_day):
+            if cuts.events_full or cuts.out_of_time:
+                break
+            parts = [v for v in vevents if _uid(v) == uid]
+            for occurrence in _occurrences(parts, timezones, now, zone, cuts):
                 start = _start(occurrence, zone)
-                if isinstance(start, datetime) and start >= now + RECURRING_HORIZON:
-                    break
                 planned = _when(occurrence, "RECURRENCE-ID", zone) or start
-                take(occurrence, _occurrence_uid(str(occurrence["UID"]).strip(), planned))
+                take(occurrence, _occurrence_uid(uid, planned))
     return incoming, skipped
+
+
+def _uid(vevent: Component) -> str:
+    return without_control_characters(str(vevent.get("UID", ""))).strip()
 
 
 def _check_times(vevent: Component) -> None:
@@ -393,29 +473,216 @@ def _parse(data: bytes) -> list[Calendar]:
 
 
 def _occurrences(
-    calendar: Calendar, uids: set[str], now: datetime, zone: tzinfo
+    parts: list[Component], timezones: list[Component], now: datetime, zone: tzinfo, cuts: _Cuts
 ) -> list[Component]:
-    """Occurrences of these series from `now` until the horizon (and one more), by start."""
+    """One series' occurrences from `now` until the horizon, by start: at most
+    MAX_OCCURRENCES (more cut), none once READ_SECONDS have passed."""
     only = Calendar()
-    for component in calendar.subcomponents:
-        if component.name == "VTIMEZONE" or (
-            component.name == "VEVENT" and str(component.get("UID", "")).strip() in uids
-        ):
-            only.add_component(component)
-    found: list[Component] = []
+    for timezone in timezones:
+        only.add_component(timezone)
+    title = ""
+    for part in parts:
+        if "RECURRENCE-ID" not in part:  # the series itself, not a moved occurrence
+            title = _summary(part)
+            bounded = _bounded(part, now, zone)
+            if bounded is _ENDED:
+                return []
+            if bounded is None:
+                cuts.left_out.append(title or _uid(part))
+                return []
+            part = bounded
+        only.add_component(part)
+    if time.monotonic() > cuts.deadline:
+        cuts.out_of_time = True
+        return []
+    horizon = now + RECURRING_HORIZON
     try:
-        # after() yields in order of start, so the caller can stop at the horizon;
-        # between() would first compute every occurrence of a FREQ=SECONDLY rule.
-        for occurrence in recurring_ical_events.of(only).after(now):
-            found.append(occurrence)
-            start = getattr(occurrence.get("DTSTART"), "dt", None)
-            if start is not None and _aware(start, zone) >= now + RECURRING_HORIZON:
-                break
-            if len(found) > MAX_EVENTS:
-                raise CalendarError(f"more than {MAX_EVENTS} events in one file")
-    except (ValueError, TypeError, KeyError) as exc:  # InvalidCalendar is a ValueError
+        # One query for the whole window: the rule is bounded now (at most MAX_PER_DAY a
+        # day, ending at the horizon), where after()'s growing windows each walked the
+        # rule again from its first date.
+        occurrences = recurring_ical_events.of(only).between(now, horizon)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # InvalidCalendar: ValueError
         raise CalendarError(f"a recurring event cannot be read ({_short(exc)})") from exc
-    return found
+    timed = []
+    for occurrence in occurrences:
+        start = getattr(occurrence.get("DTSTART"), "dt", None)
+        if start is not None and now <= _aware(start, zone) < horizon:  # not begun yet
+            timed.append((_aware(start, zone), occurrence))
+    timed.sort(key=lambda pair: pair[0])
+    if len(timed) > MAX_OCCURRENCES:
+        cuts.series.append(title or _uid(parts[0]))
+    return [occurrence for _, occurrence in timed[:MAX_OCCURRENCES]]
+
+
+# The length of one period of a rule, where it is always the same on the wall clock.
+_FIXED_PERIODS = {
+    "SECONDLY": timedelta(seconds=1),
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+}
+_MONTHS = {"MONTHLY": 1, "YEARLY": 12}
+# A rule without other parts has exactly one occurrence per period.
+_SIMPLE_PARTS = {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST"}
+# BY… parts that add occurrences within a period (instead of filtering) when the
+# rule's FREQ is coarser than the part: the part's unit, in FREQ order.
+_ORDER = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
+_PART_UNIT = {
+    "BYSECOND": "SECONDLY",
+    "BYMINUTE": "MINUTELY",
+    "BYHOUR": "HOURLY",
+    "BYDAY": "DAILY",
+    "BYMONTHDAY": "DAILY",
+    "BYYEARDAY": "DAILY",
+    "BYWEEKNO": "WEEKLY",
+    "BYMONTH": "MONTHLY",
+}
+
+
+# What _bounded returns for a series whose COUNT ran out before now.
+_ENDED = VEvent()
+
+
+def _bounded(vevent: Component, now: datetime, zone: tzinfo) -> Component | None:
+    """The series moved up to just before `now` and ended at the horizon, so expanding it
+    walks only the weeks that are imported; None when that cannot be done cheaply.
+
+    Moving DTSTART by whole periods of its rule (INTERVAL included) keeps every
+    occurrence from there on: the parts a rule takes from DTSTART (time of day,
+    weekday, day of month) stay the same, and so does the phase of INTERVAL. A COUNT
+    is lowered by the occurrences passed over, which is exact for a rule with one
+    occurrence per period; other rules with COUNT are walked from the start, if short."""
+    rules = vevent.get("RRULE")
+    if rules is None:
+        return vevent  # RDATEs only: a list in the file, as long as the file allows
+    if isinstance(rules, list):
+        if len(rules) != 1:
+            return None  # several RRULEs: RFC 5545 advises against them; none seen in use
+        rules = rules[0]
+    rule: dict[str, list[Any]] = {str(k).upper(): list(v) for k, v in dict(rules).items()}
+    start = _value(vevent, "DTSTART")
+    if not isinstance(start, datetime):
+        return vevent  # all-day; skipped by the caller
+    freq = str(rule.get("FREQ", [""])[0]).upper()
+    if freq not in _ORDER:
+        return vevent  # the library says what is wrong with it
+    try:
+        interval = max(1, int(rule.get("INTERVAL", [1])[0]))
+        count = int(rule["COUNT"][0]) if "COUNT" in rule else None
+    except (TypeError, ValueError):
+        return vevent
+    if _per_day(rule, freq, interval) > MAX_PER_DAY:
+        return None
+    end = _value(vevent, "DTEND")
+    duration = _value(vevent, "DURATION")
+    if isinstance(end, datetime):
+        length = _aware(end, zone) - _aware(start, zone)
+    else:
+        length = duration if isinstance(duration, timedelta) else timedelta(0)
+    length = max(length, timedelta(0))
+    horizon_end = now + RECURRING_HORIZON + timedelta(days=1)
+    # The new first date ends one period and more before now: it and any occurrence
+    # before it are past, so moving it changes nothing that is imported.
+    steps, moved = _move(start, freq, interval, now - length, zone)
+    simple = set(rule) <= _SIMPLE_PARTS and (freq in _FIXED_PERIODS or start.day <= 28)
+    if count is not None:
+        if simple and steps:
+            if count - steps <= 0:
+                return _ENDED
+            rule["COUNT"] = [count - steps]
+        else:
+            walk = _walk_estimate(rule, freq, interval, start, horizon_end, zone)
+            if walk > MAX_RULE_STEPS and walk > count:
+                return None
+            steps = 0  # walked from its own start
+    else:
+        until = horizon_end
+        if simple and freq in _FIXED_PERIODS:
+            # One occurrence per period: a few more periods than can be imported suffice.
+            until = min(until, now + _FIXED_PERIODS[freq] * interval * (MAX_OCCURRENCES + 2))
+        if "UNTIL" in rule:
+            given = rule["UNTIL"][0]
+            if isinstance(given, date):
+                until = min(until, _aware(given, zone))
+        if start.tzinfo is None:
+            rule["UNTIL"] = [until.astimezone(zone).replace(tzinfo=None)]
+        else:
+            rule["UNTIL"] = [until.astimezone(UTC)]
+    bounded = vevent.copy()
+    for name in ("DTSTART", "DTEND", "RRULE"):
+        bounded.pop(name, None)
+    # A copy's subcomponents (VALARM) are shared; nothing here changes them.
+    bounded.subcomponents = list(vevent.subcomponents)
+    first = moved if steps else start
+    bounded.add("DTSTART", first)
+    if isinstance(end, datetime):
+        bounded.add("DTEND", first + (end - start))
+    bounded.add("RRULE", vRecur(rule))
+    return bounded
+
+
+def _per_day(rule: dict[str, list[Any]], freq: str, interval: int) -> float:
+    """The most occurrences the rule can have in one day."""
+    rank = _ORDER.index(freq)
+    per_day = 1.0
+    for part, count in (("BYHOUR", 24), ("BYMINUTE", 60), ("BYSECOND", 60)):
+        if part in rule:
+            per_day *= max(1, len(rule[part]))
+        elif rank <= _ORDER.index(_PART_UNIT[part]):
+            per_day *= count
+    if freq in _FIXED_PERIODS and rank < _ORDER.index("DAILY"):
+        per_day = min(per_day, 86400 / (_FIXED_PERIODS[freq].total_seconds() * interval))
+    return per_day
+
+
+def _move(
+    start: datetime, freq: str, interval: int, before: datetime, zone: tzinfo
+) -> tuple[int, datetime]:
+    """(n, start moved by n whole periods), with n as large as keeps it two periods
+    before `before`; (0, start) when it is not that far back."""
+    aware = _aware(start, zone)
+    if freq in _FIXED_PERIODS:
+        period = _FIXED_PERIODS[freq] * interval
+        # Minus two: the wall clock and UTC differ by a summer-time hour or so.
+        n = (before - aware) // period - 2
+        return (n, start + period * n) if n > 0 else (0, start)
+    months = _MONTHS[freq] * interval
+    local = before.astimezone(aware.tzinfo)
+    n = ((local.year - start.year) * 12 + local.month - start.month) // months - 1
+    for _ in range(50):  # 31 March + n months may not exist; an earlier period does
+        if n <= 0:
+            break
+        total = start.month - 1 + n * months
+        try:
+            return n, start.replace(year=start.year + total // 12, month=total % 12 + 1)
+        except ValueError:
+            n -= 1
+    return 0, start
+
+
+def _walk_estimate(
+    rule: dict[str, list[Any]],
+    freq: str,
+    interval: int,
+    start: datetime,
+    until: datetime,
+    zone: tzinfo,
+) -> float:
+    """About how many steps expanding the rule from `start` to `until` takes."""
+    if freq in _FIXED_PERIODS:
+        period_days = _FIXED_PERIODS[freq].total_seconds() / 86400
+    else:
+        period_days = 30.5 * _MONTHS[freq]
+    days = max(0.0, (until - _aware(start, zone)).total_seconds() / 86400)
+    periods = days / (period_days * interval) + 1
+    rank = _ORDER.index(freq)
+    factor = 1.0
+    for part, values in rule.items():
+        unit = _PART_UNIT.get(part)
+        if unit is not None and _ORDER.index(unit) < rank:
+            factor *= max(1, len(values)) * (5 if part == "BYDAY" and rank > 4 else 1)
+    return periods * factor
 
 
 def _start(vevent: Component, zone: tzinfo) -> datetime | date | None:
@@ -451,20 +718,26 @@ def _aware(value: datetime | date, zone: tzinfo) -> datetime:
     return value.replace(tzinfo=zone) if value.tzinfo is None else value
 
 
-def _incoming(vevent: Component, uid: str, start: datetime, zone: tzinfo) -> _Incoming:
+def _incoming(vevent: Component, uid: str, start: datetime, zone: tzinfo, cuts: _Cuts) -> _Incoming:
     end = _when(vevent, "DTEND", zone)
     if not isinstance(end, datetime):
         duration = _value(vevent, "DURATION")
         end = start + duration if isinstance(duration, timedelta) else None
     title = _summary(vevent) or "Ohne Titel"
-    description = str(vevent.get("DESCRIPTION", "")).strip() or None
+    if len(title) > MAX_EVENT_TITLE:
+        cuts.titles += 1
+        title = _shortened(title, MAX_EVENT_TITLE)
+    description = without_control_characters(str(vevent.get("DESCRIPTION", ""))).strip() or None
+    if description is not None and len(description) > MAX_EVENT_DESCRIPTION:
+        cuts.descriptions += 1
+        description = _shortened(description, MAX_EVENT_DESCRIPTION)
     try:
         sequence = max(0, int(vevent.get("SEQUENCE", 0)))
     except (TypeError, ValueError):
         sequence = 0
     return _Incoming(
         uid=uid,
-        title=title[:_TITLE_MAX],
+        title=title,
         description=description,
         start=start.astimezone(UTC),
         end=end.astimezone(UTC) if end is not None and end > start else None,
@@ -475,7 +748,17 @@ def _incoming(vevent: Component, uid: str, start: datetime, zone: tzinfo) -> _In
 
 
 def _summary(vevent: Component) -> str:
-    return " ".join(str(vevent.get("SUMMARY", "")).split())
+    """The title on one line, without control characters."""
+    return " ".join(without_control_characters(str(vevent.get("SUMMARY", ""))).split())
+
+
+def _shortened(text: str, limit: int) -> str:
+    """At most `limit` characters, ending in "…" and, where one is near, at a word's end."""
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.8:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
 
 
 def _categories(vevent: Component) -> list[str]:

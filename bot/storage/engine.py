@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -31,7 +32,9 @@ def create_engine(url: str) -> AsyncEngine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         in_memory = path in ("", ":memory:")
         if not in_memory:
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            file = Path(path).expanduser()
+            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, if made here
+            _create_private_file(file)
         engine = create_async_engine(
             url,
             # One shared connection for in-memory databases, or each session would see its own.
@@ -42,6 +45,16 @@ def create_engine(url: str) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 if it is missing: it holds people's names
+    and messages. SQLite gives its -wal and -shm files the database file's mode."""
+    try:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        os.close(os.open(path, flags, 0o600))
+    except FileExistsError:
+        pass  # an existing database keeps the mode its operator gave it
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
