@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.codes import EventFormat
 from bot.config import Settings
-from bot.geo import default_gazetteer
+from bot.geo import LazyGazetteer
 from bot.handlers.runner import Runner
 from bot.messages import AccountRef, Deliverer
 from bot.scheduling.dispatcher import Dispatcher
@@ -64,7 +64,7 @@ class Werkbank:
             ),
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             checkins=Checkins(db),
-            gazetteer=default_gazetteer(),
+            gazetteer=LazyGazetteer(),
             announcements=announcements,
         )
         conversations = Conversations(db, settings.default_locale, settings.default_radius_km)

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, StartError, load_settings
 
 if TYPE_CHECKING:
     from bot.app import Werkbank
@@ -94,11 +94,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return asyncio.run(_dispatch(args, settings))
-    except SettingsError as exc:  # one only a channel can judge, e.g. a rejected token
+    except StartError as exc:  # one only a channel can judge, e.g. a rejected token
         print(f"werkbank: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:  # a database that cannot be used is one line, a bug a traceback
+        from bot.storage.engine import database_problem
+
+        problem = database_problem(exc, settings.database_url)
+        if problem is None:
+            raise
+        print(f"werkbank: {problem}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
@@ -111,6 +119,18 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_USAGE
 
+    if args.command == "db":
+        # Only the engine: the services, dialogs and channels are not needed to migrate.
+        from bot.storage.engine import create_engine, upgrade
+
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        print("database is up to date")
+        return 0
+
     from bot.app import Werkbank
 
     app = await Werkbank.open(settings)
@@ -121,9 +141,6 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await _run(app)
         if args.command == "demo-data":
             return await _demo(app)
-        if args.command == "db":
-            print("database is up to date")  # Werkbank.open applied the migrations
-            return 0
         if args.command == "admin":
             return await _admin(app, args)
         if args.command == "import":
@@ -146,6 +163,8 @@ async def _run(app: Werkbank) -> int:
     """Start every configured channel; SIGINT or SIGTERM stops them cleanly (exit code 0),
     also while a channel is still starting (nio waits for a homeserver that is down)."""
     import signal
+
+    from bot.geo import default_gazetteer
 
     # Only the channels configured are imported: matrix-nio alone is ~14 MB resident.
     if TYPE_CHECKING:
@@ -177,6 +196,8 @@ async def _run(app: Werkbank) -> int:
         # What start-up made (modules, settings, the gazetteer) lives as long as the
         # process: out of the collector's sight, a full collection no longer walks it
         # (160 ms each with Werkbank loaded; one would land in a claim or a reply).
+        # The gazetteer is read now, not in the first member's answer.
+        default_gazetteer()
         gc.collect()
         gc.freeze()
         # Reminders and other notices go out through every channel running here.
@@ -189,7 +210,7 @@ async def _run(app: Werkbank) -> int:
             await stop.wait()
         finally:
             await dispatcher.stop()
-    except SettingsError as exc:  # one only a channel can judge, e.g. a revoked session
+    except StartError as exc:  # one only a channel can judge, e.g. a revoked session
         print(f"werkbank: {exc}", file=sys.stderr)
         return EXIT_USAGE
     finally:

@@ -26,7 +26,12 @@ def default_data_dir() -> Path:
     return Path(base) / "werkbank"
 
 
-class SettingsError(Exception):
+class StartError(Exception):
+    """Werkbank cannot start (a setting, a channel's server); the message is one line
+    for the operator, with no secret in it."""
+
+
+class SettingsError(StartError):
     """A setting has a value Werkbank cannot use; the message is one line for the user."""
 
 

@@ -610,3 +610,30 @@ class Gazetteer:
 def default_gazetteer() -> Gazetteer:
     """The shipped gazetteer, loaded once per process."""
     return Gazetteer.load()
+
+
+class LazyGazetteer(Gazetteer):
+    """The shipped gazetteer, read on its first use: a start that needs no place names
+    (`werkbank db upgrade`, a returning member's first answer) saves its quarter second."""
+
+    def __init__(self) -> None:  # nothing read yet; every use goes to the loaded one
+        pass
+
+    def __len__(self) -> int:
+        return len(default_gazetteer())
+
+    @property
+    def postcode_count(self) -> int:
+        return default_gazetteer().postcode_count
+
+    def postcodes(self) -> Iterator[Locality]:
+        return default_gazetteer().postcodes()
+
+    def by_postcode(self, code: str) -> Locality | None:
+        return default_gazetteer().by_postcode(code)
+
+    def nearest_town(self, point: GeoPoint, max_km: float = 30) -> Locality | None:
+        return default_gazetteer().nearest_town(point, max_km)
+
+    def lookup(self, text: str) -> LookupResult:
+        return default_gazetteer().lookup(text)

@@ -22,7 +22,7 @@ from bot.dialogs.base import (
     on,
     say,
 )
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.messages import Button, OutMessage
 
 # Where the menu leads; each opens its first screen with a fresh search.
@@ -167,3 +167,9 @@ class Help(Dialog):
             ctx._("Want to organise events? Send “my ID” and pass the answer to the operator."),
         ]
         return (say("\n".join(lines), nav_row(ctx)),)
+
+
+def busy_reply(t: Translator) -> OutMessage:
+    """The answer when the database stayed locked by another writer: the step was undone
+    as a whole, so nothing is lost, and the same message a moment later goes through."""
+    return OutMessage(t._("One moment, please. I have a lot to do right now. Try again shortly."))

@@ -24,6 +24,7 @@ from bot.dialogs.announce import progress_words
 from bot.dialogs.announcements import announcement_message
 from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Said, Target
 from bot.dialogs.guess import GUESSES, target
+from bot.dialogs.menu import busy_reply
 from bot.dialogs.notices import notice_screen
 from bot.dialogs.registry import FLOWS, HOME, START, current, first_screen
 from bot.handlers.intents import (
@@ -41,6 +42,7 @@ from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberService, NoticeView, Progress, Services
 from bot.services.conversations import Conversation, Conversations, StaleState
+from bot.storage.engine import is_busy
 from bot.understanding import Action
 
 log = logging.getLogger(__name__)
@@ -145,7 +147,9 @@ class Runner:
                     "lost a race for account %s:%s", msg.account.channel, msg.account.external_id
                 )
                 return await self._in_step(msg, self._lost_race)
-            except Exception:
+            except Exception as exc:
+                if is_busy(exc):  # another writer held the lock: the step was undone, retry works
+                    return [busy_reply(translator(msg.account.language or "", self.timezone))]
                 return await self._in_step(msg, lambda conv, _: self._apologise(conv))
 
     async def _in_step(

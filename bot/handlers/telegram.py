@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -40,7 +40,7 @@ from telegram.ext import (
 )
 
 from bot.codes import Channel
-from bot.config import SettingsError
+from bot.config import SettingsError, StartError
 from bot.handlers.telegram_http import over_aiohttp
 from bot.handlers.text_parts import split_text, utf16_length
 from bot.i18n import N_, SUPPORTED_LOCALES, translator
@@ -276,6 +276,13 @@ class TelegramChannel:
             raise SettingsError(
                 "WERKBANK_TELEGRAM_TOKEN: Telegram rejected the token; check it with @BotFather"
             ) from None
+        except NetworkError as exc:  # TimedOut too: down, or a wrong WERKBANK_TELEGRAM_API_URL
+            await app.bot.shutdown()
+            where = self.settings.telegram_api_url or "https://api.telegram.org"
+            reason = exc.message
+            for token in _REDACT.tokens:  # an error quoting the URL would quote the token
+                reason = reason.replace(token, "<token>")
+            raise StartError(f"cannot reach the Telegram Bot API at {where}: {reason}") from None
         await self._set_commands()
         assert app.updater is not None
         if self.settings.telegram_webhook_url:

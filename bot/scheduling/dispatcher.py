@@ -24,14 +24,16 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from typing import TYPE_CHECKING
 
 from bot.codes import WorkStatus
 from bot.messages import AccountRef, Delivered, Deliverer, OutMessage
 from bot.services.announcements import Announcements, Progress, Report
 from bot.services.contracts import NoticeView
 from bot.services.notices import BATCH, Notices, Work
+
+if TYPE_CHECKING:  # imported when the timer starts: a piped chat or a command runs none
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -328,6 +330,8 @@ class Dispatcher:
     # -- the timer -----------------------------------------------------------
     def start(self, interval_seconds: float) -> None:
         """Run `run_once` every `interval_seconds` (never two at once) until `stop`."""
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         scheduler = AsyncIOScheduler(timezone="UTC")
         scheduler.add_job(
             self._tick,

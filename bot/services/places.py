@@ -22,10 +22,10 @@ Longitudes are not wrapped, as no place lies near ±180°.
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -78,8 +78,8 @@ _COLUMNS = (
     Place.mobile,
 )
 # (place type, equipment, step-free, known hours): one statement per combination, built
-# once, so SQLAlchemy's compiled cache is hit every time.
-_FLAGS = [(a, b, c, d) for a, b, c, d in itertools.product((False, True), repeat=4)]
+# once (on its first use, not at import: a start needs none of them), so SQLAlchemy's
+# compiled cache is hit every time.
 
 
 def _hit(row: Any, distance: float) -> PlaceHit:
@@ -126,6 +126,7 @@ def _filters(
     return conditions
 
 
+@cache
 def _nearest_first(flags: tuple[bool, bool, bool, bool]) -> Select:  # type: ignore[type-arg]
     """PostgreSQL: the first `batch` places of the box, nearest on the index's plane first.
 
@@ -146,6 +147,7 @@ def _nearest_first(flags: tuple[bool, bool, bool, bool]) -> Select:  # type: ign
     )
 
 
+@cache
 def _box_by_distance(flags: tuple[bool, bool, bool, bool], slots: int) -> Select:  # type: ignore[type-arg]
     """SQLite: one batch of the box around a point, by the plane distance (x = λ·cos φ₀).
 
@@ -180,12 +182,6 @@ def _box_by_distance(flags: tuple[bool, bool, bool, bool], slots: int) -> Select
         .where(Place.id.in_(nearest.scalar_subquery()))
         .order_by(plane, Place.id)
     )
-
-
-_NEAREST_FIRST = {flags: _nearest_first(flags) for flags in _FLAGS}
-_BOX_BY_DISTANCE = {
-    (flags, slots): _box_by_distance(flags, slots) for flags in _FLAGS for slots in (BAND_SLOTS, 0)
-}
 
 
 class _Nearest:
@@ -321,7 +317,7 @@ class PlaceSearch:
             "max_y": y0 + reach,
             **_filter_params(filters),
         }
-        statement = _NEAREST_FIRST[_flags(filters)]
+        statement = _nearest_first(_flags(filters))
         seen: set[int] = set()
         batch = BATCH
         while True:
@@ -373,7 +369,7 @@ class PlaceSearch:
             )
         else:
             params["bands"] = bands
-        statement = _BOX_BY_DISTANCE[(_flags(filters), slots)]
+        statement = _box_by_distance(_flags(filters), slots)
         skip = 0
         while True:
             rows = (await conn.execute(statement, {**params, "skip": skip})).all()

@@ -32,7 +32,6 @@ from bot.codes import (
     WorkStatus,
 )
 from bot.services import ServiceError
-from bot.services.calendar import calendar_event, event_ics
 from bot.services.checkin_times import CheckinTimes
 from bot.services.contracts import MAX_EXPECTATION, Cancelled, MyRegistration, Outcome, SignUp
 from bot.services.database import Database
@@ -117,6 +116,9 @@ class Registrations:
     async def calendar_file(self, event_id: int, locale: str = "de") -> bytes | None:
         """The event as an .ics file (stable UID: a changed event updates the same entry),
         its reminder in the member's language."""
+        # icalendar is a tenth of a second to import: not at start, only for a file.
+        from bot.services.calendar import calendar_event, event_ics
+
         event = await calendar_event(self.db, event_id)
         return event_ics(event, self.timezone, locale=locale) if event is not None else None
 
