@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Werkbank
 from bot.config import Settings
+from bot.storage.engine import create_engine
 from bot.storage.models import Base, DialogState, Event, Registration
 from tests.support.chat import ChatUser
 from tests.test_organiser_dialog import create_transfer_workshop, organiser
@@ -213,3 +214,28 @@ async def test_a_double_tap_on_publish_on_two_workers_publishes_once(
         assert sum("nicht mehr aktuell" in a for a in answers) == 1, answers
     finally:
         await second.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_connections_postgresql_dropped_are_replaced_without_bothering_the_member(
+    app: Werkbank, user: ChatUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pool does not ping before each step (a round trip): a connection PostgreSQL
+    dropped (a restart) fails the step's first statement, and the step runs again."""
+    await user.onboard("Bendorf")
+    async with app.db.engine.connect() as conn:  # fill the pool with a used connection
+        await conn.execute(text("SELECT 1"))
+    admin = create_engine(app.settings.database_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    text_ = await user.tap("Offene Werkstätten")
+    assert "MakerSpace Mayen-Koblenz" in text_ and "Entschuldigung" not in text_
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

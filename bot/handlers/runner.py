@@ -42,7 +42,7 @@ from bot.i18n import Translator, translator
 from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
 from bot.services.contracts import MemberService, NoticeView, Progress, Services
 from bot.services.conversations import Conversation, Conversations, StaleState
-from bot.storage.engine import is_busy
+from bot.storage.engine import is_busy, lost_connection
 from bot.understanding import Action
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,13 @@ class Runner:
             msg = replace(msg, text=msg.text.replace("\x00", ""))
         async with self._lock(msg.account):
             try:
-                return await self._in_step(msg, self._logged_step)
+                try:
+                    return await self._in_step(msg, self._logged_step)
+                except Exception as exc:
+                    if not lost_connection(exc):
+                        raise
+                    log.warning("database connection lost; running the step again")
+                    return await self._in_step(msg, self._logged_step)
             except StaleState:
                 log.info(
                     "lost a race for account %s:%s", msg.account.channel, msg.account.external_id
@@ -166,7 +172,9 @@ class Runner:
             return await self._step(conv, msg)
         except StaleState:
             raise
-        except Exception:
+        except Exception as exc:
+            if lost_connection(exc):
+                raise  # run again by `handle`, no failure of the dialog
             log.exception(
                 "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
                 msg.account.channel,

@@ -63,7 +63,11 @@ def create_engine(url: str) -> AsyncEngine:
         url,
         pool_size=10,
         max_overflow=20,
-        pool_pre_ping=True,
+        # No ping before each checkout (a second round trip per step and per search):
+        # a connection PostgreSQL dropped (a restart) fails its first statement, the
+        # pool then drops all of them, and the runner runs the step again once
+        # (`lost_connection`).
+        pool_pre_ping=False,
         # The same short wait for a row or table lock as SQLite's busy timeout; without
         # one, a transaction left open elsewhere (a psql session) holds a step for ever.
         connect_args={"server_settings": {"lock_timeout": str(BUSY_TIMEOUT_S * 1000)}},
@@ -161,6 +165,12 @@ def _where(url: str) -> str:
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
     return f"at {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database or ''}"
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Whether `exc` is a database connection that was gone (a PostgreSQL restart, a
+    terminated backend): nothing of the step was written, and it may run again."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 def is_busy(exc: BaseException) -> bool:
