@@ -321,6 +321,22 @@ async def test_the_sqlite_database_its_folder_and_wal_files_are_private(tmp_path
         os.umask(old)
 
 
+async def test_a_database_an_older_version_left_world_readable_is_made_private(
+    tmp_path: Path,
+) -> None:
+    from bot.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'werkbank.db'}"
+    app = await Werkbank.open(Settings(database_url=url))
+    await app.close()
+    (tmp_path / "werkbank.db").chmod(0o644)  # as versions before 7 Dec made it
+    app = await Werkbank.open(Settings(database_url=url))
+    try:
+        assert _mode(tmp_path / "werkbank.db") == 0o640  # others lose it, the group stays
+    finally:
+        await app.close()
+
+
 def test_the_console_saves_files_privately_under_new_names(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

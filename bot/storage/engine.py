@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -120,7 +121,13 @@ def _create_private_file(path: Path) -> None:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         os.close(os.open(path, flags, 0o600))
     except FileExistsError:
-        pass  # an existing database keeps the mode its operator gave it
+        # One made by an older version is readable by every user of the machine: take
+        # that away (a group the operator gave it stays theirs).
+        for held in (path, *(path.with_name(path.name + end) for end in ("-wal", "-shm"))):
+            with contextlib.suppress(OSError):
+                mode = held.stat().st_mode
+                if mode & 0o007:
+                    held.chmod(mode & 0o770)
 
 
 def database_problem(exc: BaseException, url: str, connecting: bool = False) -> str | None:
