@@ -23,7 +23,11 @@ from bot.config import Settings
 from bot.storage.engine import create_engine
 from bot.storage.models import Base, DialogState, Event, Registration
 from tests.support.chat import ChatUser
-from tests.test_organiser_dialog import create_transfer_workshop, organiser
+from tests.test_organiser_dialog import (
+    create_transfer_workshop,
+    draft_transfer_workshop,
+    organiser,
+)
 
 WRITES = ("INSERT", "UPDATE", "DELETE")
 
@@ -106,17 +110,7 @@ async def test_signing_up_cut_off_anywhere_signs_up_once(app: Werkbank) -> None:
 async def test_publishing_cut_off_anywhere_publishes_once(app: Werkbank) -> None:
     olga = await organiser(app)
     before = await count(app, Event.id)
-    # As far as the preview; then "Veröffentlichen" through every crash.
-    await olga.tap("Veranstaltung anlegen")
-    await olga.tap("Transfer-Workshop")
-    await olga.send("Holz trifft Laser")
-    await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
-    await olga.tap("MakerSpace Mayen-Koblenz")
-    await olga.send("Do 17-20 Uhr")
-    await olga.tap("Ja")
-    await olga.send("5 Plätze")
-    await olga.tap("Keine Mindestzahl")
-    await olga.tap("Bis zum Beginn")
+    await draft_transfer_workshop(olga)  # then "Veröffentlichen" through every crash
     writes, answer = await press_through_crashes(app, olga, olga.button("Veröffentlichen").payload)
     assert writes >= 3
     assert "Veröffentlicht!" in answer
@@ -194,16 +188,7 @@ async def test_a_double_tap_on_publish_on_two_workers_publishes_once(
     try:
         olga = await organiser(app)
         before = await count(app, Event.id)
-        await olga.tap("Veranstaltung anlegen")
-        await olga.tap("Transfer-Workshop")
-        await olga.send("Holz trifft Laser")
-        await olga.send("Tischler:innen und Maker lasern gemeinsam Intarsien.")
-        await olga.tap("MakerSpace Mayen-Koblenz")
-        await olga.send("Do 17-20 Uhr")
-        await olga.tap("Ja")
-        await olga.send("5 Plätze")
-        await olga.tap("Keine Mindestzahl")
-        await olga.tap("Bis zum Beginn")
+        await draft_transfer_workshop(olga)
         publish = olga.button("Veröffentlichen").payload
         on_second = ChatUser(second.runner, "olga")
         answers = await asyncio.gather(

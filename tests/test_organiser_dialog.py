@@ -30,6 +30,12 @@ async def begin_networking_meeting(olga: ChatUser) -> None:
 
 
 async def create_transfer_workshop(olga: ChatUser, seats: str = "5 Plätze") -> str:
+    await draft_transfer_workshop(olga, seats)
+    return await olga.tap("Veröffentlichen")
+
+
+async def draft_transfer_workshop(olga: ChatUser, seats: str = "5 Plätze") -> None:
+    """ "Veranstaltung anlegen" as far as the preview of "Holz trifft Laser"."""
     await olga.tap("Veranstaltung anlegen")
     await olga.tap("Transfer-Workshop")
     await olga.send("Holz trifft Laser")
@@ -42,7 +48,6 @@ async def create_transfer_workshop(olga: ChatUser, seats: str = "5 Plätze") -> 
     await olga.tap("Keine Mindestzahl")
     text = await olga.tap("Bis zum Beginn")
     assert "Vorschau" in text and "Holz trifft Laser" in text
-    return await olga.tap("Veröffentlichen")
 
 
 async def test_an_organiser_creates_and_publishes_a_transfer_workshop(app: Werkbank) -> None:
