@@ -26,6 +26,7 @@ from tests.support.chat import ChatUser
 from tests.test_organiser_dialog import (
     create_transfer_workshop,
     draft_transfer_workshop,
+    latest_event,
     organiser,
 )
 
@@ -93,14 +94,22 @@ async def count(app: Werkbank, column: Any, *where: Any) -> int:
         return int(await conn.scalar(select(func.count(column)).where(*where)) or 0)
 
 
-async def test_signing_up_cut_off_anywhere_signs_up_once(app: Werkbank) -> None:
+async def anna_at_the_workshop(app: Werkbank) -> tuple[ChatUser, ChatUser, int]:
+    """Olga publishes "Holz trifft Laser"; Anna, new, opens it and taps "Anmelden" (the
+    question of what she expects comes next). Olga, Anna and the event's id."""
     olga = await organiser(app)
     await create_transfer_workshop(olga)
-    event_id = await latest(app)
+    event_id = await latest_event(app)
     anna = ChatUser(app.runner, "anna")
     await anna.onboard("Bendorf")
     await anna.send(f"/start ev_{event_id}")
-    await anna.tap("Anmelden")  # asks what they expect; the seat is taken with the answer
+    await anna.tap("Anmelden")
+    return olga, anna, event_id
+
+
+async def test_signing_up_cut_off_anywhere_signs_up_once(app: Werkbank) -> None:
+    _, anna, event_id = await anna_at_the_workshop(app)
+    # The seat is taken with the answer to what she expects (here: skipped).
     writes, answer = await press_through_crashes(app, anna, anna.button("Überspringen").payload)
     assert writes >= 3  # the update's claim, the registration, the state (and more)
     assert "angemeldet" in answer
@@ -118,13 +127,7 @@ async def test_publishing_cut_off_anywhere_publishes_once(app: Werkbank) -> None
 
 
 async def test_cancelling_an_event_cut_off_anywhere_cancels_it_once(app: Werkbank) -> None:
-    olga = await organiser(app)
-    await create_transfer_workshop(olga)
-    event_id = await latest(app)
-    anna = ChatUser(app.runner, "anna")
-    await anna.onboard("Bendorf")
-    await anna.send(f"/start ev_{event_id}")
-    await anna.tap("Anmelden")
+    olga, anna, event_id = await anna_at_the_workshop(app)
     await anna.tap("Überspringen")
     await olga.send("Menü")
     await olga.tap("Meine Veranstaltungen")
@@ -145,13 +148,7 @@ async def test_cancelling_an_event_cut_off_anywhere_cancels_it_once(app: Werkban
 
 
 async def test_cancelling_a_sign_up_cut_off_anywhere_cancels_it_once(app: Werkbank) -> None:
-    olga = await organiser(app)
-    await create_transfer_workshop(olga)
-    event_id = await latest(app)
-    anna = ChatUser(app.runner, "anna")
-    await anna.onboard("Bendorf")
-    await anna.send(f"/start ev_{event_id}")
-    await anna.tap("Anmelden")
+    _, anna, event_id = await anna_at_the_workshop(app)
     await anna.tap("Überspringen")
     await anna.send("Menü")
     await anna.tap("Meine Anmeldungen")
@@ -171,11 +168,6 @@ async def test_cancelling_a_sign_up_cut_off_anywhere_cancels_it_once(app: Werkba
             .all()
         )
     assert [str(s) for s in statuses] == ["cancelled"]
-
-
-async def latest(app: Werkbank) -> int:
-    async with app.db.engine.connect() as conn:
-        return int(await conn.scalar(select(func.max(Event.id))) or 0)
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
