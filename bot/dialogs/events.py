@@ -23,12 +23,10 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.location import SET_LOCATION, TO_SET_LOCATION, where_unknown
 from bot.dialogs.places import (
-    KEEP_RADIUS,
     MORE,
     NEAREST_KM,
-    WIDER,
-    keep_radius,
     keep_radius_button,
+    looking_further,
     search_radius,
     short,
     wider_buttons,
@@ -40,6 +38,10 @@ from bot.messages import Button, OutMessage, Venue
 from bot.services.contracts import EventHit
 
 PAGE_SIZE = 5
+# An empty period names the next event: near and later, else within NEAR_KM, else any,
+# the earliest of each among the first NEXT_ONE_AMONG events from the period's start.
+NEAR_KM = 100.0
+NEXT_ONE_AMONG = 200
 WINDOW_WORDS = {
     "week": N_("This week"),
     "weekend": N_("Next weekend"),
@@ -114,8 +116,7 @@ class Events(Dialog):
                 (
                     on(OPEN_EVENT, self._open_event),
                     on(MORE, self._more),
-                    on(WIDER, self._wider),
-                    on(KEEP_RADIUS, self._keep_radius),
+                    *looking_further(self, State.LIST),
                     on(SET_LOCATION, self._set_location),
                 ),
             ),
@@ -189,18 +190,16 @@ class Events(Dialog):
         rows: list[tuple[Button, ...]] = []
         found = await self._next_one(ctx, start, end, radius)
         if found is not None:
-            text += "\n" + ctx._("The next one: {when}, {title}").format(
-                when=ctx.t.when(found.start_at, found.end_at), title=found.title
-            )
+            far = found.distance_km is not None and found.distance_km > radius
             where = ", ".join(p for p in (found.place_name, found.town) if p)
-            if found.distance_km is not None and found.distance_km > radius:
-                where += f", {ctx.t.distance(found.distance_km)}"
-            text += f" ({where})." if where else "."
+            if far:
+                where = ", ".join(p for p in (where, ctx.t.distance(found.distance_km or 0)) if p)
+            text += "\n" + ctx._("The next one: {when}, {title} ({where}).").format(
+                when=ctx.t.when(found.start_at, found.end_at), title=found.title, where=where
+            )
             rows.append((Button(short(found.title), OPEN_EVENT(found.id)),))
-            if found.distance_km is not None and found.distance_km > radius:
-                wider = wider_buttons(ctx, radius, found.distance_km)
-                if wider:
-                    rows.append(wider[:2])
+            if far and (wider := wider_buttons(ctx, radius, found.distance_km or 0)):
+                rows.append(wider[:2])
         others = tuple(Button(ctx._(WINDOW_WORDS[w]), WINDOW(w)) for w in WINDOWS if w != window)
         return (say(text, *rows, others, nav_row(ctx)),)
 
@@ -208,26 +207,16 @@ class Events(Dialog):
         self, ctx: Context, start: datetime, end: datetime | None, radius: float
     ) -> EventHit | None:
         """The next event that is not cancelled: near and after the period, else the
-        earliest from the period's start within 100 km, else anywhere."""
+        earliest from the period's start within 100 km, else anywhere (one query)."""
         assert ctx.member.home is not None
-        searches = [(radius, end)] if end is not None else []
-        searches += [(km, start) for km in NEAREST_KM if km > radius]
-        for km, since in searches:
-            hits, _ = await ctx.services.events.upcoming_nearby(
-                ctx.member.home, km, since, None, limit=PAGE_SIZE
-            )
-            for hit in hits:
-                if not hit.cancelled:
-                    return hit
-        return None
-
-    async def _wider(self, ctx: Context, km: int) -> Step:
-        return self.go(State.LIST, {"offset": 0, "radius": km})
-
-    async def _keep_radius(self, ctx: Context, km: int) -> Step:
-        return await keep_radius(
-            ctx, km, lambda said: self.go(State.LIST, {"radius": None}, say=said, remember=False)
+        hits, _ = await ctx.services.events.upcoming_nearby(
+            ctx.member.home, max(radius, NEAREST_KM), start, None, limit=NEXT_ONE_AMONG
         )
+        going = [(hit, hit.distance_km or 0.0) for hit in hits if not hit.cancelled]
+        later_near = [h for h, km in going if km <= radius and end and h.start_at >= end]
+        within_reach = [h for h, km in going if km <= NEAR_KM]
+        anywhere = [h for h, _ in going]
+        return next((tier[0] for tier in (later_near, within_reach, anywhere) if tier), None)
 
     async def _open_event(self, ctx: Context, event_id: int) -> Step:
         return self.go(State.DETAIL, {"event_id": event_id})

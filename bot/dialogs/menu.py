@@ -41,6 +41,7 @@ OPEN = ValueAction("go", one_of(*DESTINATIONS))
 FRESH: Mapping[str, object] = {
     "offset": 0,
     "filters": None,
+    "radius": None,  # a wider look ("Weiter suchen") lasts one visit of a list
     "window": None,
     "draft": {},
     "event_id": None,

@@ -14,6 +14,7 @@ from datetime import datetime
 from bot.codes import NoticeKind
 from bot.dialogs.announcements import announcement_words
 from bot.dialogs.base import Context, Target
+from bot.dialogs.event_fields import moment
 from bot.dialogs.registrations import calendar_attachment
 from bot.dialogs.words import FIELD_WORDS, word
 from bot.messages import OutMessage
@@ -115,8 +116,8 @@ def _change_line(
     """One change in words: old and new where the notice kept them (a notice written
     before they were kept names only what changed)."""
     if change == TIME_CHANGED and "start_at" in after:
-        new_start, new_end = _moment(after.get("start_at")), _moment(after.get("end_at"))
-        old_start, old_end = _moment(before.get("start_at")), _moment(before.get("end_at"))
+        new_start, new_end = moment(after.get("start_at")), moment(after.get("end_at"))
+        old_start, old_end = moment(before.get("start_at")), moment(before.get("end_at"))
         if new_start is not None and old_start is not None:
             old = _old_time(ctx, old_start, old_end, new_start)
             new = ctx.t.when(new_start, new_end)
@@ -141,12 +142,10 @@ def _old_time(ctx: Context, start: datetime, end: datetime | None, new_start: da
     return ctx.t.time(start)
 
 
-def _moment(value: object) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
-
-
 def _seats(ctx: Context, value: object) -> str:
-    return str(value) if isinstance(value, int) else ctx._("no limit")
+    return (
+        str(value) if isinstance(value, int) else ctx._("no limit")
+    )  # mid-sentence: "(vorher unbegrenzt)"
 
 
 def _event_cancelled(ctx: Context, n: NoticeView) -> Words:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from bot.dialogs.base import (
     Context,
     Dialog,
     Go,
-    Said,
+    On,
     Screen,
     Screenful,
     Stay,
@@ -47,8 +47,8 @@ WIDER_KM = (50, 100, 200)
 # How far the nearest place is looked for when none is within the radius; with the
 # open-now filter, nearer (hours are checked place by place, and a place open now
 # 500 km away helps nobody).
-NEAREST_KM = (100.0, 1000.0)
-NEAREST_OPEN_KM = (100.0, 200.0)
+NEAREST_KM = 1000.0
+NEAREST_OPEN_KM = 200.0
 # With known hours, the first screen shows up to this many from twice the radius
 # when all of its own places leave the hours unknown.
 KNOWN_HOURS_EXTRA = 2
@@ -99,10 +99,19 @@ def keep_radius_button(ctx: Context, radius: float) -> Button:
     return Button(label, KEEP_RADIUS(int(radius)))
 
 
-async def keep_radius(ctx: Context, km: int, back: Callable[[Said], Step]) -> Step:
-    """Make a wider look the member's radius, say so, and show the list again."""
-    await ctx.services.members.set_radius(ctx.member.id, km)
-    return back(note(ctx._("Your radius is now {radius}.").format(radius=ctx.t.distance(km))))
+def looking_further(dialog: Dialog, state: enum.StrEnum) -> tuple[On, On]:
+    """The buttons of a list screen (`state`) that look further: "Weiter suchen" for this
+    look only, "… als meinen Umkreis merken" to make it the member's radius."""
+
+    async def wider(ctx: Context, km: int) -> Step:
+        return dialog.go(state, {"offset": 0, "radius": km})
+
+    async def keep(ctx: Context, km: int) -> Step:
+        await ctx.services.members.set_radius(ctx.member.id, km)
+        said = note(ctx._("Your radius is now {radius}.").format(radius=ctx.t.distance(km)))
+        return dialog.go(state, {"radius": None}, say=said, remember=False)
+
+    return on(WIDER, wider), on(KEEP_RADIUS, keep)
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -130,8 +139,7 @@ class Places(Dialog):
                     on(MORE, self._more),
                     on(FILTERS, self._open_filters),
                     on(CLEAR, self._clear),
-                    on(WIDER, self._wider),
-                    on(KEEP_RADIUS, self._keep_radius),
+                    *looking_further(self, State.LIST),
                     on(ANY_TIME, self._any_time),
                     on(SET_LOCATION, self._set_location),
                 ),
@@ -226,17 +234,14 @@ class Places(Dialog):
         else:
             text = ctx._("I know no place within {radius} of {town}.")
         text = text.format(radius=ctx.t.distance(radius), town=member.home_label or "")
+        # find_nearby looks in growing circles itself: one call finds the nearest.
+        searched = max(radius, NEAREST_OPEN_KM if filters.open_now else NEAREST_KM)
         nearest: PlaceHit | None = None
-        searched = radius
-        for km in NEAREST_OPEN_KM if filters.open_now else NEAREST_KM:
-            if km > radius:
-                searched = km
-                found = await ctx.services.places.find_nearby(
-                    member.home, km, ctx.now, filters, limit=1
-                )
-                if found.hits:
-                    nearest = found.hits[0]
-                    break
+        if searched > radius:
+            found = await ctx.services.places.find_nearby(
+                member.home, searched, ctx.now, filters, limit=1
+            )
+            nearest = found.hits[0] if found.hits else None
         rows: list[ButtonRow] = []
         if filters.open_now:
             text += await self._hours_unknown(ctx, filters, radius)
@@ -286,15 +291,6 @@ class Places(Dialog):
 
     async def _clear(self, ctx: Context) -> Step:
         return self.go(State.LIST, {"filters": None, "offset": 0}, remember=False)
-
-    async def _wider(self, ctx: Context, km: int) -> Step:
-        # For this look only; "keep" on the list makes it the member's radius.
-        return self.go(State.LIST, {"offset": 0, "radius": km})
-
-    async def _keep_radius(self, ctx: Context, km: int) -> Step:
-        return await keep_radius(
-            ctx, km, lambda said: self.go(State.LIST, {"radius": None}, say=said, remember=False)
-        )
 
     async def _set_location(self, ctx: Context) -> Step:
         return Go(TO_SET_LOCATION)

@@ -111,6 +111,10 @@ async def test_nothing_nearby_names_the_nearest_place_and_looks_further_for_once
     assert "Orte im Umkreis von 50 km um Garmisch-Partenkirchen:" in text
     assert "1. Werkstatt Weilheim" in text
     assert world.member("anna").radius_km == 25  # looking further once changes no setting
+    await anna.send("Menü")
+    text = await anna.tap("Offene Werkstätten")  # a new visit: the member's own radius
+    assert "Im Umkreis von 25 km um Garmisch-Partenkirchen" in text
+    await anna.tap("Weiter suchen: 50 km")
     text = await anna.tap("50 km als meinen Umkreis merken")
     assert "Dein Umkreis ist jetzt 50 km." in text
     assert world.member("anna").radius_km == 50
