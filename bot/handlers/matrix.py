@@ -286,10 +286,10 @@ class MatrixChannel:
         self.client.add_response_callback(self._on_sync, SyncResponse)  # type: ignore[arg-type]
         # One full sync first. Of what came while we were away only the last minutes are
         # answered (a restart after a crash); older messages are old news (`_on_message`).
-        self._ready.set()
         first = await self.client.sync(timeout=0, full_state=True)
         if not isinstance(first, SyncResponse):
             raise RuntimeError(f"matrix: the first sync failed: {first}")
+        self._ready.set()
         if self.client.should_upload_keys:
             uploaded = await self.client.keys_upload()
             if isinstance(uploaded, KeysUploadError):
@@ -542,11 +542,16 @@ class MatrixChannel:
                         await self._sorry(room_id, account)
 
     async def _on_message(self, room: MatrixRoom, event: Any) -> None:
-        if not self._ready.is_set() or event.sender == self.client.user_id:
+        if event.sender == self.client.user_id:
             return
-        age_s = time.time() - getattr(event, "server_timestamp", 0) / 1000
-        if age_s > ANSWER_AFTER_RESTART_S:
-            return  # written long before a restart: an answer now would only confuse
+        if not self._ready.is_set():
+            # The first sync after a start: what came while the bot was away. Only the
+            # last minutes are answered; an answer to older news would only confuse.
+            # (Live messages are never judged by their timestamp: a homeserver's clock
+            # may be off.)
+            age_s = time.time() - getattr(event, "server_timestamp", 0) / 1000
+            if age_s > ANSWER_AFTER_RESTART_S:
+                return
         if isinstance(event, RoomMessageNotice):
             return  # notices are what bots send: answering them lets two bots talk forever
         relation = _relation(event)
