@@ -39,7 +39,15 @@ from bot.handlers.intents import (
     classify,
 )
 from bot.i18n import Translator, translator
-from bot.messages import AccountRef, Button, Incoming, Kind, OutMessage, numbered_options
+from bot.messages import (
+    AccountRef,
+    Button,
+    Incoming,
+    Kind,
+    OutMessage,
+    cleaned,
+    numbered_options,
+)
 from bot.services.contracts import MemberService, NoticeView, Progress, Services
 from bot.services.conversations import Conversation, Conversations, StaleState
 from bot.storage.engine import is_busy, lost_connection
@@ -137,17 +145,16 @@ class Runner:
         update is handled as if for the first time. A step that fails, or that lost a
         race with another step for the same member (another worker), is undone as a
         whole and answered in a transaction of its own."""
-        if "\x00" in msg.text:  # PostgreSQL stores no NUL in text; no person means one
-            msg = replace(msg, text=msg.text.replace("\x00", ""))
+        msg = cleaned(msg)  # the channels clean at their edge; the console and tests too
         async with self._lock(msg.account):
             try:
                 try:
-                    return await self._in_step(msg, self._logged_step)
+                    return await self._in_step(msg, self._step)
                 except Exception as exc:
                     if not lost_connection(exc):
                         raise
                     log.warning("database connection lost; running the step again")
-                    return await self._in_step(msg, self._logged_step)
+                    return await self._in_step(msg, self._step)
             except StaleState:
                 log.info(
                     "lost a race for account %s:%s", msg.account.channel, msg.account.external_id
@@ -156,6 +163,12 @@ class Runner:
             except Exception as exc:
                 if is_busy(exc):  # another writer held the lock: the step was undone, retry works
                     return [busy_reply(translator(msg.account.language or "", self.timezone))]
+                log.exception(
+                    "dialog step failed: channel=%s account=%s kind=%s",
+                    msg.account.channel,
+                    msg.account.external_id,
+                    msg.kind,
+                )
                 return await self._in_step(msg, lambda conv, _: self._apologise(conv))
 
     async def _in_step(
@@ -165,25 +178,12 @@ class Runner:
             conv = await self.conversations.open_update(msg.account, msg.update_id)
             if conv is None:
                 return []  # a redelivered update: it was answered already
-            return await then(conv, msg)
-
-    async def _logged_step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
-        try:
-            return await self._step(conv, msg)
-        except StaleState:
-            raise
-        except Exception as exc:
-            if lost_connection(exc):
-                raise  # run again by `handle`, no failure of the dialog
-            log.exception(
-                "dialog step failed: channel=%s account=%s flow=%s state=%s kind=%s",
-                msg.account.channel,
-                conv.account_id,
-                conv.flow,
-                conv.state,
-                msg.kind,
-            )
-            raise
+            try:
+                return await then(conv, msg)
+            except Exception as exc:
+                # Where the member stood, for the log of a step that failed.
+                exc.add_note(f"account {conv.account_id}, flow {conv.flow}, state {conv.state}")
+                raise
 
     async def _lost_race(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
         """Another step for this member won (a double tap on two workers): this one's
