@@ -191,12 +191,15 @@ class RedactToken(logging.Filter):
         super().__init__()
         self.tokens: set[str] = set()
 
+    def redact(self, text: str) -> str:
+        for token in self.tokens:
+            text = text.replace(token, "<token>")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if any(token in message for token in self.tokens):
-            for token in self.tokens:
-                message = message.replace(token, "<token>")
-            record.msg, record.args = message, None
+            record.msg, record.args = self.redact(message), None
         return True
 
 
@@ -279,9 +282,7 @@ class TelegramChannel:
         except NetworkError as exc:  # TimedOut too: down, or a wrong WERKBANK_TELEGRAM_API_URL
             await app.bot.shutdown()
             where = self.settings.telegram_api_url or "https://api.telegram.org"
-            reason = exc.message
-            for token in _REDACT.tokens:  # an error quoting the URL would quote the token
-                reason = reason.replace(token, "<token>")
+            reason = _REDACT.redact(exc.message)  # an error quoting the URL quotes the token
             raise StartError(f"cannot reach the Telegram Bot API at {where}: {reason}") from None
         await self._set_commands()
         assert app.updater is not None

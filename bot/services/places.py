@@ -47,7 +47,7 @@ from bot.services.contracts import NearbyPage, PlaceDetails, PlaceFilter, PlaceH
 from bot.services.database import Database
 from bot.services.events import EventQueries
 from bot.services.views import equipment_codes, place_details, place_types, step_free_code
-from bot.storage.models import NEAR_LON_SCALE, Place, lat_band
+from bot.storage.models import NEAR_LON_SCALE, NEAR_POINT_SQL, Place, lat_band
 
 NO_FILTER = PlaceFilter()
 # Rows of the first round trip: 99 % of searches for 6 places open now are answered
@@ -134,7 +134,8 @@ def _nearest_first(flags: tuple[bool, bool, bool, bool]) -> Select:  # type: ign
     No second sort key: PostgreSQL would then sort the box instead of reading the index
     in order; ties are left to the exact distance in Python.
     """
-    near = func.point(Place.lon * literal_column(repr(NEAR_LON_SCALE)), Place.lat)
+    # Spelt exactly as the index is, or PostgreSQL does not use it.
+    near: ColumnElement[Any] = literal_column(NEAR_POINT_SQL)
     x0, y0, min_x, min_y, max_x, max_y = (
         bindparam(name, type_=Float()) for name in ("x0", "y0", "min_x", "min_y", "max_x", "max_y")
     )
