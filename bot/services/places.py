@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
@@ -56,10 +57,16 @@ BATCH = 32
 # Kilometres for the rounding of the plane and haversine distances (both are exact to
 # far less than a millimetre within Germany).
 SLACK_KM = 0.001
-# On SQLite most searches are answered within a few kilometres, whose box is small;
-# the full radius only when not.
+# On SQLite with many places most searches are answered within a few kilometres, whose
+# box is small; the full radius only when not.
 FIRST_RADIUS_KM = 5.0
 RADIUS_GROWTH = 2.5
+# With at most this many places in all, any box holds so few that one scan of the whole
+# circle is cheaper than up to three growing ones (the usual case: a region's few hundred
+# places). The count is a hint read again after HINT_SECONDS; it decides only how the
+# answer is found, never which.
+FEW_PLACES = 2_000
+HINT_SECONDS = 60.0
 # The box query names its latitude bands one by one; up to this many as fixed
 # parameters (a 33 km radius), more in an expanding list.
 BAND_SLOTS = 8
@@ -255,6 +262,8 @@ class PlaceSearch:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.events = EventQueries(db)
+        self._few_places = False
+        self._hint_until = -math.inf
 
     async def find_nearby(
         self,
@@ -277,7 +286,8 @@ class PlaceSearch:
             else:
                 # Everything within a smaller circle is nearer than anything outside it,
                 # so when it already holds enough places, the answer is exact.
-                reach = min(radius_km, FIRST_RADIUS_KM)
+                few = await self._few_places_hint(conn)
+                reach = radius_km if few else min(radius_km, FIRST_RADIUS_KM)
                 while True:
                     nearest = await self._box_scan(conn, point, reach, now, filters, wanted)
                     if len(nearest.found) >= wanted or reach >= radius_km:
@@ -288,6 +298,16 @@ class PlaceSearch:
             hits=tuple(_hit(row, distance) for distance, _, row in found[offset : offset + limit]),
             has_more=len(found) > offset + limit,
         )
+
+    async def _few_places_hint(self, conn: AsyncConnection) -> bool:
+        """Whether the table holds at most FEW_PLACES places, as last counted. The highest
+        id is read from the end of the primary key (no scan) and is at least the count."""
+        now = time.monotonic()
+        if now >= self._hint_until:
+            highest = (await conn.execute(select(func.max(Place.id)))).scalar()
+            self._few_places = (highest or 0) <= FEW_PLACES
+            self._hint_until = now + HINT_SECONDS
+        return self._few_places
 
     async def _nearest_first(
         self,
