@@ -458,7 +458,8 @@ async def bulk_insert(db: Database, rows: list[dict[str, Any]], chunk: int = 500
 
 async def query_plan(db: Database) -> list[str]:
     """How the database runs the first batch of a search at Iserlohn: the SQL the
-    service sends is captured from the engine and explained with the same parameters."""
+    service sends is captured (from the engine, or on PostgreSQL from asyncpg) and
+    explained with the same parameters."""
     captured: list[tuple[str, Any]] = []
 
     def capture(
@@ -467,10 +468,28 @@ async def query_plan(db: Database) -> list[str]:
         if "FROM place" in statement and not captured:
             captured.append((statement, parameters))
 
+    def capture_asyncpg(query: Any) -> None:  # asyncpg's LoggedQuery
+        if "FROM place" in query.query and not captured:
+            captured.append((query.query, query.args))
+
     engine = db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        await PlaceSearch(db).find_nearby(ISERLOHN, RADIUS_KM, NOW, OPEN_NOW, limit=LIMIT)
+        if db.dialect == "postgresql":
+            # There the search sends its statement by asyncpg itself, past SQLAlchemy's
+            # events: it is read from asyncpg's log of the connection, in a step the step's.
+            async with db.step(), db.connection() as conn:
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+                driver.add_query_logger(capture_asyncpg)
+                try:
+                    await PlaceSearch(db).find_nearby(
+                        ISERLOHN, RADIUS_KM, NOW, OPEN_NOW, limit=LIMIT
+                    )
+                finally:
+                    driver.remove_query_logger(capture_asyncpg)
+        else:
+            await PlaceSearch(db).find_nearby(ISERLOHN, RADIUS_KM, NOW, OPEN_NOW, limit=LIMIT)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     statement, parameters = captured[0]

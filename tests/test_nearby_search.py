@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.app import Werkbank
 from bot.codes import Equipment, PlaceType, StepFree
@@ -19,6 +21,7 @@ from bot.geo import GeoPoint, haversine_km
 from bot.services import places
 from bot.services.contracts import PlaceFilter
 from bot.services.places import KM_PER_DEGREE, haversine_from, is_open_at, plane_margin
+from bot.storage.engine import create_engine, lost_connection
 from bot.storage.models import NEAR_LON_SCALE, Place, lat_band
 from tests.support.clock import NOW
 
@@ -207,17 +210,21 @@ async def test_postgresql_reads_the_nearest_places_from_the_index_in_order(app: 
         pytest.skip("the nearest-first index is PostgreSQL's")
     statements: list[tuple[str, tuple[object, ...]]] = []
 
-    def capture(_c: object, _cur: object, sql: str, params: object, _x: object, _m: bool) -> None:
-        if "FROM place" in sql:
-            statements.append((sql, tuple(params)))  # type: ignore[arg-type]
+    def capture(query: Any) -> None:  # asyncpg's LoggedQuery
+        if "FROM place" in query.query:
+            statements.append((query.query, tuple(query.args)))
 
-    engine = app.db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        filters = PlaceFilter(open_now=True, place_type=PlaceType.WORKSHOP)
-        await app.services.places.find_nearby(GeoPoint(51.37, 7.69), 25, NOW, filters)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    # The search sends its statement by asyncpg itself, past SQLAlchemy's events: it is
+    # read from asyncpg's own log of the connection, in a step the step's connection.
+    filters = PlaceFilter(open_now=True, place_type=PlaceType.WORKSHOP)
+    async with app.db.step(), app.db.connection() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        driver.add_query_logger(capture)
+        try:
+            await app.services.places.find_nearby(GeoPoint(51.37, 7.69), 25, NOW, filters)
+        finally:
+            driver.remove_query_logger(capture)
     sql, params = statements[0]
     async with app.db.engine.connect() as conn:
         # The demo's few places are read faster without an index; what counts is that
@@ -228,3 +235,30 @@ async def test_postgresql_reads_the_nearest_places_from_the_index_in_order(app: 
     assert "Index Scan using ix_place_near" in plan
     assert "Order By: (point((lon * '0.63'::double precision), lat) <->" in plan
     assert "Index Cond: (point(" in plan and "Sort" not in plan
+
+
+async def test_a_search_on_a_connection_postgresql_dropped_fails_as_sqlalchemy_would(
+    app: Werkbank,
+) -> None:
+    """Outside a step the search checks a connection out of the pool and sends its
+    statement by asyncpg itself; one the server dropped (a restart) must still fail as
+    the runner expects (`lost_connection`), and be gone from the pool afterwards."""
+    if app.db.dialect != "postgresql":
+        pytest.skip("the search sends its statement by asyncpg only on PostgreSQL")
+    here = GeoPoint(51.37, 7.69)
+    expected = await app.services.places.find_nearby(here, 25, NOW, PlaceFilter())
+    admin = create_engine(app.settings.database_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+    finally:
+        await admin.dispose()
+    with pytest.raises(DBAPIError) as raised:
+        await app.services.places.find_nearby(here, 25, NOW, PlaceFilter())
+    assert lost_connection(raised.value)
+    assert await app.services.places.find_nearby(here, 25, NOW, PlaceFilter()) == expected

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -39,6 +40,7 @@ from sqlalchemy import (
     literal_column,
     select,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.codes import Equipment, PlaceStatus, StepFree
@@ -153,6 +155,63 @@ def _nearest_first(flags: tuple[bool, bool, bool, bool]) -> Select:  # type: ign
         .order_by(near.op("<->", return_type=Float())(func.point(x0, y0)))
         .limit(bindparam("batch"))
     )
+
+
+@cache
+def _place_row() -> type[Any]:
+    """asyncpg's record for `_nearest_first`, read by name like SQLAlchemy's rows (made at
+    the first search: a start on SQLite does not import asyncpg)."""
+    import asyncpg
+
+    columns = {column.key: property(itemgetter(i)) for i, column in enumerate(_COLUMNS)}
+    return type("PlaceRow", (asyncpg.Record,), columns)
+
+
+@cache
+def _driver_statement(
+    flags: tuple[bool, bool, bool, bool], dialect: Dialect
+) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """`_nearest_first(flags)` as asyncpg takes it: the SQL SQLAlchemy compiles ($1, $2,
+    ...), its parameters' names in that order, and the values it binds itself (the
+    status, run through the column type's own conversion)."""
+    compiled = _nearest_first(flags).compile(dialect=dialect)
+    fixed: dict[str, Any] = {}
+    for name, value in compiled.params.items():
+        if value is not None:
+            convert = compiled.binds[name].type.bind_processor(dialect)
+            fixed[name] = convert(value) if convert else value
+    return str(compiled), tuple(compiled.positiontup or ()), fixed
+
+
+async def _fetch_nearest_first(
+    conn: AsyncConnection, flags: tuple[bool, bool, bool, bool], params: dict[str, Any]
+) -> Sequence[Any]:
+    """One batch of `_nearest_first(flags)`, sent by asyncpg itself.
+
+    SQLAlchemy's execute added 0.26 ms to asyncpg's 0.4 ms for this statement's round
+    trip (of about 1 ms per search in all; docs/BENCHMARKS.md, issue 16), which kept the
+    search short of issue 16's 3× on PostgreSQL. asyncpg prepares the statement once per
+    connection (its statement cache), as SQLAlchemy's dialect does.
+
+    It runs in the connection's transaction on the server, if one is open (in a step the
+    step's; SQLAlchemy opens it at its first statement, so a search first in a step runs
+    before it, on the same committed rows); outside a step alone, in autocommit: no BEGIN
+    and ROLLBACK round trips. A lost connection is sent through SQLAlchemy again, which
+    fails the same way, drops it from the pool and raises what the runner knows
+    (`engine.lost_connection`); the server's own errors (a lock or statement timeout) are
+    raised as asyncpg's, whose `sqlstate` `engine.is_busy` reads. SQLAlchemy's statement
+    events do not see this statement.
+    """
+    sql, names, fixed = _driver_statement(flags, conn.dialect)
+    values = {**fixed, **params}
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    try:
+        return await driver.fetch(sql, *[values[name] for name in names], record_class=_place_row())
+    except Exception:
+        if not driver.is_closed():
+            raise
+    return (await conn.execute(_nearest_first(flags), params)).all()
 
 
 @cache
@@ -278,10 +337,6 @@ class PlaceSearch:
         wanted = offset + limit + 1
         async with self.db.connection() as conn:
             if self.db.dialect == "postgresql":
-                if not conn.in_transaction():
-                    # Outside a step the search only reads committed rows: no BEGIN and
-                    # ROLLBACK round trips around its statement.
-                    conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 nearest = await self._nearest_first(conn, point, radius_km, now, filters, wanted)
             else:
                 # Everything within a smaller circle is nearer than anything outside it,
@@ -338,11 +393,11 @@ class PlaceSearch:
             "max_y": y0 + reach,
             **_filter_params(filters),
         }
-        statement = _nearest_first(_flags(filters))
+        flags = _flags(filters)
         seen: set[int] = set()
         batch = BATCH
         while True:
-            rows = (await conn.execute(statement, {**params, "batch": batch})).all()
+            rows = await _fetch_nearest_first(conn, flags, {**params, "batch": batch})
             for row in rows:
                 if row.id in seen:
                     continue
