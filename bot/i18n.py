@@ -1,8 +1,11 @@
 """Translations and locale-aware formatting (Babel).
 
 Message ids in the code are English; `locales/<lang>/LC_MESSAGES/messages.po`
-holds the translations. German is the default language. The .po files are
-compiled in memory at first use, so there is no build step and no stale .mo.
+holds the translations. German is the default language. There is no build step:
+a .po file is compiled at its first use and the result kept in the user's cache
+directory under the hash of the .po file's bytes, so a later start reads the
+compiled catalogue (a few ms instead of parsing the .po file, about 0.05 s each),
+and a changed .po file is never answered from a stale .mo.
 
 German speaks to a member as "du" or, if they chose so, as "Sie". The "Sie" form
 of every German text is the same message id under the gettext context "Sie"
@@ -12,21 +15,28 @@ do: "de" is "du", "de@sie" is "Sie". English has one form.
 
 from __future__ import annotations
 
+import contextlib
 import gettext
+import hashlib
 import io
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_interval, format_skeleton
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import NumberPattern, parse_pattern
+
+if TYPE_CHECKING:
+    # Babel's .po reader is only needed when a catalogue is compiled, not at a start
+    # that finds it compiled in the cache.
+    from babel.messages.catalog import Catalog
 
 SUPPORTED_LOCALES: tuple[str, ...] = ("de", "en")
 DEFAULT_LOCALE = "de"
@@ -46,37 +56,103 @@ def N_(message: str) -> str:
     return message
 
 
-def _compiled(catalog: Catalog) -> gettext.GNUTranslations:
+# Part of every compiled catalogue's cache key: raise it when what is compiled changes.
+_MO_FORMAT = b"werkbank-mo-1"
+
+
+def _compiled(catalog: Catalog) -> bytes:
+    from babel.messages.mofile import write_mo
+
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return buffer.getvalue()
 
 
 @cache
 def _po(locale: str) -> Catalog | None:
-    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    from babel.messages.pofile import read_po
+
+    po_path = _po_path(locale)
     if not po_path.exists():
         return None
     with po_path.open("rb") as po_file:
         return read_po(po_file, locale=locale)
 
 
-@cache
-def _catalogue(locale: str, formal: bool = False) -> gettext.NullTranslations:
-    """The compiled catalogue; the formal one holds the "Sie" texts as plain messages
-    and falls back to the "du" one for any it lacks."""
-    catalog = _po(locale)
-    if catalog is None:
-        return gettext.NullTranslations()
+def _po_path(locale: str) -> Path:
+    return LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _mo_bytes(catalog: Catalog, locale: str, formal: bool) -> bytes:
+    """The catalogue compiled; the formal one holds only the "Sie" texts, as plain
+    messages (the "du" one is its fallback)."""
     if not formal:
         return _compiled(catalog)
-    sie = Catalog(locale=locale)
+    from babel.messages.catalog import Catalog as NewCatalog
+
+    sie = NewCatalog(locale=locale)
     for message in catalog:
         if message.id and message.context == FORMAL_CONTEXT:
             sie.add(message.id, message.string, flags=message.flags)
-    translations = _compiled(sie)
-    translations.add_fallback(_catalogue(locale))
+    return _compiled(sie)
+
+
+def cache_dir() -> Path:
+    """Where compiled catalogues are kept: `$XDG_CACHE_HOME/werkbank`, else ~/.cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "werkbank" / "catalogues"
+
+
+def _cached_mo(locale: str, formal: bool, source: bytes) -> Path:
+    digest = hashlib.sha256(_MO_FORMAT + source).hexdigest()[:24]
+    return cache_dir() / f"{locale}{'-sie' if formal else ''}-{digest}.mo"
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write the compiled catalogue for the next start; a cache that cannot be
+    written (a read-only home) only costs the next start the compile again."""
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)  # whole or not at all, also for a start beside
+        except OSError:
+            os.unlink(temporary)
+            raise
+        # Catalogues of older .po files of this locale are of no more use.
+        stem = path.name.rsplit("-", 1)[0]
+        for old in path.parent.glob(f"{stem}-*.mo"):
+            if old != path and old.name.rsplit("-", 1)[0] == stem:
+                old.unlink(missing_ok=True)
+
+
+@cache
+def _catalogue(locale: str, formal: bool = False) -> gettext.NullTranslations:
+    """The compiled catalogue, from the cache when the .po file is the one it was
+    compiled from; the formal one falls back to the "du" one for any it lacks."""
+    try:
+        source = _po_path(locale).read_bytes()
+    except FileNotFoundError:
+        return gettext.NullTranslations()
+    cached = _cached_mo(locale, formal, source)
+    translations: gettext.GNUTranslations | None = None
+    with contextlib.suppress(OSError):
+        data = cached.read_bytes()
+        try:
+            translations = gettext.GNUTranslations(io.BytesIO(data))
+        except Exception:  # a damaged cache file: compiled again below
+            translations = None
+    if translations is None:
+        catalog = _po(locale)
+        if catalog is None:
+            return gettext.NullTranslations()
+        data = _mo_bytes(catalog, locale, formal)
+        translations = gettext.GNUTranslations(io.BytesIO(data))
+        _store(cached, data)
+    if formal:
+        translations.add_fallback(_catalogue(locale))
     return translations
 
 

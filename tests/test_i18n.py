@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -107,3 +108,75 @@ def test_a_formal_member_gets_the_sie_texts_and_english_stays_one_form() -> None
         assert sie._(msgid) == text
         assert du._(msgid) == catalogue.get(msgid).string
         assert english._(msgid) == msgid
+
+
+# -- compiled catalogues kept between starts -------------------------------------------
+
+PO = """msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=UTF-8\\n"
+
+msgid "Hello"
+msgstr "{hello}"
+
+msgctxt "Sie"
+msgid "Hello"
+msgstr "Guten Tag"
+"""
+
+
+@pytest.fixture
+def own_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A German .po file of one message, and an empty cache directory; the shipped
+    catalogues again afterwards."""
+    from bot import i18n
+
+    folder = tmp_path / "locales" / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text(PO.format(hello="Hallo"), encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALES_DIR", tmp_path / "locales")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    i18n._catalogue.cache_clear()
+    i18n._po.cache_clear()
+    yield folder / "messages.po"
+    i18n._catalogue.cache_clear()
+    i18n._po.cache_clear()
+
+
+def test_a_compiled_catalogue_is_kept_and_read_without_the_po_file_parser(
+    own_catalogue: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import i18n
+
+    assert i18n._catalogue("de").gettext("Hello") == "Hallo"
+    assert i18n._catalogue("de", formal=True).gettext("Hello") == "Guten Tag"
+    kept = sorted(p.name.rsplit("-", 1)[0] for p in i18n.cache_dir().glob("*.mo"))
+    assert kept == ["de", "de-sie"]
+
+    # The next start: the same .po file, so the compiled catalogues are read as they are.
+    i18n._catalogue.cache_clear()
+    i18n._po.cache_clear()
+    monkeypatch.setattr(
+        "babel.messages.pofile.read_po", lambda *a, **k: pytest.fail("the .po file was parsed")
+    )
+    assert i18n._catalogue("de").gettext("Hello") == "Hallo"
+    assert i18n._catalogue("de", formal=True).gettext("Hello") == "Guten Tag"
+
+
+def test_a_changed_po_file_is_compiled_again_and_a_damaged_cache_file_too(
+    own_catalogue: Path,
+) -> None:
+    from bot import i18n
+
+    assert i18n._catalogue("de").gettext("Hello") == "Hallo"
+    own_catalogue.write_text(PO.format(hello="Moin"), encoding="utf-8")
+    i18n._catalogue.cache_clear()
+    i18n._po.cache_clear()
+    assert i18n._catalogue("de").gettext("Hello") == "Moin"
+    (kept,) = i18n.cache_dir().glob("de-[!s]*.mo")  # the older one is gone
+
+    kept.write_bytes(b"not a catalogue")
+    i18n._catalogue.cache_clear()
+    i18n._po.cache_clear()
+    assert i18n._catalogue("de").gettext("Hello") == "Moin"
+    assert kept.read_bytes() != b"not a catalogue"

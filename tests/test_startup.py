@@ -216,6 +216,67 @@ def test_importing_the_app_loads_no_channel_or_file_format_library() -> None:
     assert result.stdout.strip() == "[]", result.stdout
 
 
+def test_a_chat_on_sqlite_loads_no_postgresql_dialect_nor_po_file_parser(tmp_path: Path) -> None:
+    """The first reply of a start whose catalogues are compiled in the cache."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['werkbank', 'chat', '--as', sys.argv[1]]\n"
+        "try:\n"
+        "    runpy.run_module('bot', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ['sqlalchemy.dialects.postgresql', 'asyncpg', 'babel.messages.pofile']\n"
+        "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n"
+    )
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "WERKBANK_DATABASE_URL": f"sqlite:///{tmp_path / 'werkbank.db'}",
+    }
+    for user in ("first", "second"):  # the first start compiles the catalogues
+        result = subprocess.run(
+            [sys.executable, "-c", probe, user],
+            input="",
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=120,
+        )
+        assert "Werkbank" in result.stdout, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]", result.stderr
+
+
+def test_a_postgresql_engine_gives_the_indexes_their_postgresql_options() -> None:
+    from sqlalchemy.dialects import postgresql
+    from sqlalchemy.schema import CreateIndex
+
+    from bot.storage.models import Notice, Place
+
+    create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")  # connects to nothing yet
+    indexes = {i.name: i for i in (*Notice.__table__.indexes, *Place.__table__.indexes)}
+    ddl = {
+        name: str(CreateIndex(index).compile(dialect=postgresql.dialect()))
+        for name, index in indexes.items()
+    }
+    assert ddl["ix_notice_open_due"].endswith("WHERE status IN ('pending', 'claimed')")
+    assert "USING gist" in ddl["ix_place_near"]
+
+
+def test_a_command_run_in_process_leaves_the_collector_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from bot.cli import main
+
+    monkeypatch.setenv("WERKBANK_DATABASE_URL", f"sqlite:///{tmp_path / 'werkbank.db'}")
+    monkeypatch.chdir(tmp_path)
+    assert main(["db", "upgrade"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
 def test_the_head_read_from_the_version_files_is_alembics() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory

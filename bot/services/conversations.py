@@ -8,8 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -19,6 +17,7 @@ from bot.messages import AccountRef
 from bot.services.contracts import MemberView
 from bot.services.database import Database
 from bot.services.members import member_view
+from bot.storage.engine import PerDialect
 from bot.storage.models import ChannelAccount, DialogState, Member, ProcessedUpdate, utcnow
 
 
@@ -59,10 +58,7 @@ _CONVERSATION = (
 # Built once, run with parameters: a statement built per call with .values() costs more
 # than SQLite takes to run it (SQLAlchemy derives a cache key from every value).
 # The first state of an account: a second step that also found none inserts nothing.
-_INSERT_STATE = {
-    "sqlite": sqlite_insert(DialogState).on_conflict_do_nothing(),
-    "postgresql": pg_insert(DialogState).on_conflict_do_nothing(),
-}
+_INSERT_STATE = PerDialect(lambda insert: insert(DialogState).on_conflict_do_nothing())
 # Every later one: only over the version the step read, raising it.
 _UPDATE_STATE = (
     update(DialogState)
@@ -78,10 +74,7 @@ _UPDATE_STATE = (
         version=DialogState.version + 1,
     )
 )
-_CLAIM = {
-    "sqlite": sqlite_insert(ProcessedUpdate).on_conflict_do_nothing(),
-    "postgresql": pg_insert(ProcessedUpdate).on_conflict_do_nothing(),
-}
+_CLAIM = PerDialect(lambda insert: insert(ProcessedUpdate).on_conflict_do_nothing())
 
 
 class Conversations:

@@ -14,8 +14,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -45,11 +43,11 @@ from bot.services.contracts import (
 )
 from bot.services.database import Database
 from bot.services.views import join_codes, split_codes
+from bot.storage.engine import dialect_insert
 from bot.storage.models import Event, Member, Notice, Place, Topic, TopicInterest, lat_band
 
 # A title the same member proposes again scores this much against their earlier one.
 SAME_TITLE = 95
-_INSERT: dict[str, Any] = {"sqlite": sqlite_insert, "postgresql": pg_insert}
 
 
 class Topics:
@@ -199,7 +197,7 @@ class Topics:
                 return Supported.GONE
             if topic.proposer_id == member_id:
                 return Supported.OWN
-            insert = _INSERT[self.db.engine.dialect.name]
+            insert = dialect_insert(self.db.engine.dialect.name)
             added = await session.execute(
                 insert(TopicInterest)
                 .values(topic_id=topic_id, member_id=member_id, expectation=expectation)
@@ -221,7 +219,7 @@ class Topics:
         centre = crowded_centre(people, self.demand_people, self.demand_km)
         if centre is None:
             return
-        insert = _INSERT[self.db.engine.dialect.name]
+        insert = dialect_insert(self.db.engine.dialect.name)
         tomorrow = (now + timedelta(days=1)).date()
         for organiser in await _organisers_near(session, centre, self.demand_km):
             first = f"topic_demand:{topic.id}:{organiser}"

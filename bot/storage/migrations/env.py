@@ -2,11 +2,13 @@
 
 from alembic import context
 
-from bot.storage.models import Base
+from bot.storage.models import Base, use_postgresql
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("run migrations through `werkbank db upgrade`")
+if connection.dialect.name == "postgresql":
+    use_postgresql()  # the indexes' PostgreSQL options (autogenerate compares them)
 
 context.configure(
     connection=connection,
