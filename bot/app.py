@@ -24,6 +24,7 @@ from bot.services.members import Members
 from bot.services.notices import Notices
 from bot.services.organising import Organising
 from bot.services.places import PlaceSearch
+from bot.services.privacy import Privacy
 from bot.services.registrations import Registrations
 from bot.services.topics import Topics
 
@@ -40,6 +41,7 @@ class Werkbank:
     registrations: Registrations
     notices: Notices
     announcements: Announcements
+    privacy: Privacy
     clock: Callable[[], datetime]
 
     @classmethod
@@ -54,21 +56,28 @@ class Werkbank:
         announcements = Announcements(
             db, times, settings.announcements_per_week, settings.news_region_km
         )
+        organiser = Organising(
+            db, settings.timezone, timedelta(hours=settings.topic_hold_hours), times
+        )
+        privacy = Privacy(db, registrations, organiser, settings.erased_events)
         services = Services(
             members=members,
             places=places,
             events=EventQueries(db),
             registrations=registrations,
-            organiser=Organising(
-                db, settings.timezone, timedelta(hours=settings.topic_hold_hours), times
-            ),
+            organiser=organiser,
             topics=Topics(db, settings.topic_demand_people, settings.topic_demand_km),
             checkins=Checkins(db),
             gazetteer=LazyGazetteer(),
             announcements=announcements,
+            privacy=privacy,
         )
-        conversations = Conversations(db, settings.default_locale, settings.default_radius_km)
-        runner = Runner(conversations, services, settings.timezone, clock)
+        conversations = Conversations(
+            db, settings.default_locale, settings.default_radius_km, clock
+        )
+        runner = Runner(
+            conversations, services, settings.timezone, clock, privacy_url=settings.privacy_url
+        )
         return cls(
             settings,
             db,
@@ -80,6 +89,7 @@ class Werkbank:
             registrations,
             Notices(db, times, timedelta(seconds=settings.claim_lease_seconds)),
             announcements,
+            privacy,
             clock,
         )
 

@@ -177,6 +177,8 @@ class NoticeKind(enum.StrEnum):
     CHECKIN_REQUEST = "checkin_request"  # to the organiser: someone needs help or contact
     ORGANISER_REPLY = "organiser_reply"  # to that member: the organiser's answer
     ANNOUNCEMENT = "announcement"  # an organiser's announcement (bot.services.announcements)
+    # Long silent: their data goes in `params["days"]` days unless they write.
+    RETENTION_WARNING = "retention_warning"
 
     @property
     def is_checkin(self) -> bool:
@@ -290,6 +292,12 @@ NEWS = "news"  # "Neuigkeiten aus deiner Nähe": region announcements (off unles
 # No announcements at all (True), or none from these organisers (a list of member ids).
 NO_ANNOUNCEMENTS = "no_announcements"
 MUTED_ORGANISERS = "muted_organisers"
+# The yes to the privacy text at the start: {"version": int, "at": ISO time}. Raise
+# PRIVACY_VERSION when the text (bot/dialogs/privacy.py) changes in substance: everyone
+# is asked again before their next step.
+PRIVACY = "privacy"
+PRIVACY_VERSION = 1
+RETENTION_WARNED = "retention_warned_at"  # when told that their long-unused data will go
 
 
 class Audience(enum.StrEnum):

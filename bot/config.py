@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     # Announcements: region news (near one's places, or the whole region) an organiser
     # may send per 7 days, and how far the region reaches around their places.
     announcements_per_week: int = Field(default=2, ge=0)
+    # Privacy: the operator's privacy notice, linked from the text members agree to.
+    privacy_url: str | None = None
+    # A member who deletes everything hands their coming events to the operator
+    # ("operator") or cancels them with the usual notice ("cancelled").
+    erased_events: Literal["operator", "cancelled"] = "operator"
+    # Members silent this long are told once, and deleted `retention_grace_days` later
+    # unless they write; free-text answers are blanked after `answers_months`.
+    retention_months: int = Field(default=24, ge=1)
+    retention_grace_days: int = Field(default=30, ge=1)
+    answers_months: int = Field(default=12, ge=1)
     news_region_km: int = Field(default=50, gt=0, le=500)
 
     # Telegram (issue "Telegram"): polling by default, a webhook when a URL is set.

@@ -48,6 +48,8 @@ class Action(enum.StrEnum):
     CHANGE_PLACE = "change_place"
     CHANGE_RADIUS = "change_radius"
     CHANGE_LANGUAGE = "change_language"
+    MY_DATA = "my_data"
+    ERASE = "erase"
     HELP = "help"
     MENU = "menu"
     GREETING = "greeting"

@@ -67,7 +67,7 @@ async def test_a_locked_database_gets_one_moment_please_and_the_next_message_wor
     assert waited < 2 * BUSY_TIMEOUT_S + 3, f"waited {waited:.1f} s"
     # Nothing half done: the language question is still open, and the answer now works.
     again = await user.send("1")
-    assert "Wo bist du?" in again, again
+    assert "Bevor es losgeht" in again, again
 
 
 def test_busy_is_recognised_on_sqlite_and_postgresql_and_nothing_else() -> None:

@@ -32,7 +32,7 @@ def werkbank(
 
 
 def test_console_chat_can_be_driven_through_stdin(tmp_path: Path) -> None:
-    script = "1\n58636\n1\n1\n"
+    script = "1\n1\n58636\n1\n1\n"
     result = werkbank(["chat", "--as", "erika"], tmp_path, script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -47,15 +47,15 @@ def test_console_chat_can_be_driven_through_stdin(tmp_path: Path) -> None:
 
 def test_two_local_users_share_one_database_and_each_continues(tmp_path: Path) -> None:
     werkbank(["chat", "--as", "ali"], tmp_path, "3\n")  # Ali chooses English, then quits
-    first = werkbank(["chat", "--as", "berta"], tmp_path, "1\n")
+    first = werkbank(["chat", "--as", "berta"], tmp_path, "1\n1\n")
     assert "Wo bist du?" in first.stdout
     again = werkbank(["chat", "--as", "ali"], tmp_path, "")
     assert again.returncode == 0
-    assert "Where are you?" in again.stdout  # Ali continues where he left, in English
+    assert "I agree" in again.stdout  # Ali continues where he left, in English
 
 
 def test_a_shared_location_can_be_typed_as_coordinates(tmp_path: Path) -> None:
-    result = werkbank(["chat", "--as", "carla"], tmp_path, "1\n51.37, 7.70\n")
+    result = werkbank(["chat", "--as", "carla"], tmp_path, "1\n1\n51.37, 7.70\n")
     assert "Danke, ich habe deinen Standort (bei Iserlohn)." in result.stdout
 
 
@@ -111,7 +111,7 @@ def test_a_seat_come_free_reaches_the_waiting_user_in_their_chat(tmp_path: Path)
             "select id from event where format = 'networking' order by start_at limit 1"
         ).fetchall()
         db.execute("update event set capacity = 1 where id = ?", (event_id,))
-    onboard = f"1\n58636\n1\n/start ev_{event_id}\n"
+    onboard = f"1\n1\n58636\n1\n/start ev_{event_id}\n"
     assert (
         "Du bist angemeldet" in werkbank(["chat", "--as", "anna"], tmp_path, onboard + "1\n").stdout
     )

@@ -63,6 +63,7 @@ async def test_no_events_nearby_names_the_nearest_one_and_offers_other_periods(
 ) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.share_location(47.49, 11.09)  # Garmisch-Partenkirchen: no demo place within 25 km
     await user.tap("Handwerk")
     await user.tap("Veranstaltungen")

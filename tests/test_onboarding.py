@@ -14,7 +14,8 @@ async def test_start_greets_in_plain_german_and_offers_both_languages(user: Chat
 
 async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> None:
     await user.send("/start")
-    text = await user.tap("Deutsch")
+    await user.tap("Deutsch")
+    text = await user.agree()
     assert "Wo bist du?" in text
     assert user.last[-1].location_button == "📍 Standort senden"
     text = await user.send("58636")
@@ -22,13 +23,14 @@ async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> 
     assert "Was interessiert dich" in text
     text = await user.tap("Handwerk")
     assert "Was möchtest du tun?" in text
-    assert user.labels[:7] == [
+    assert user.labels[:8] == [
         "Offene Werkstätten in der Nähe",
         "Veranstaltungen",
         "Meine Anmeldungen",
         "Themen in der Nähe",
         "Thema vorschlagen",
         "Einstellungen",
+        "Meine Daten",
         "Hilfe",
     ]
 
@@ -36,6 +38,7 @@ async def test_postcode_then_interest_leads_to_the_main_menu(user: ChatUser) -> 
 async def test_misspelt_town_is_understood_and_said_back(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.send("Iserlon")
     assert "Ich habe verstanden: Iserlohn" in text
 
@@ -43,6 +46,7 @@ async def test_misspelt_town_is_understood_and_said_back(user: ChatUser) -> None
 async def test_sloppy_and_transliterated_towns_are_found(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     assert "Alles klar: Iserlohn (Nordrhein-Westfalen)." in await user.send(" iserlohn ")
     await user.send("/einstellungen")
     await user.tap("Ort ändern")
@@ -52,6 +56,7 @@ async def test_sloppy_and_transliterated_towns_are_found(user: ChatUser) -> None
 async def test_ambiguous_town_asks_which_one_with_the_state(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.send("Neustadt")
     assert "Welchen meinst du?" in text
     towns = [label for label in user.labels if label.startswith("Neustadt")]
@@ -66,6 +71,7 @@ async def test_ambiguous_town_asks_which_one_with_the_state(user: ChatUser) -> N
 async def test_none_of_these_asks_for_the_place_again(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.send("Neustadt")
     assert "Wo bist du?" in await user.tap("Keiner davon")
 
@@ -73,6 +79,7 @@ async def test_none_of_these_asks_for_the_place_again(user: ChatUser) -> None:
 async def test_shared_location_is_accepted(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.share_location(51.3745, 7.6961)
     assert "Danke, ich habe deinen Standort (bei Iserlohn)." in text
     assert "Was interessiert dich" in text
@@ -81,6 +88,7 @@ async def test_shared_location_is_accepted(user: ChatUser) -> None:
 async def test_location_abroad_gets_a_kind_answer(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.share_location(48.8566, 2.3522)
     assert "nicht in Deutschland" in text
     assert "Wo bist du?" in text
@@ -89,6 +97,7 @@ async def test_location_abroad_gets_a_kind_answer(user: ChatUser) -> None:
 async def test_unknown_town_gets_a_hint_and_the_question_again(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.send("Atlantis am Meer")
     assert "nicht finden" in text
     assert "Wo bist du?" in text
@@ -96,7 +105,8 @@ async def test_unknown_town_gets_a_hint_and_the_question_again(user: ChatUser) -
 
 async def test_onboarding_in_english(user: ChatUser) -> None:
     await user.send("/start")
-    text = await user.tap("English")
+    await user.tap("English")
+    text = await user.agree()
     assert "Where are you?" in text
     await user.send("Iserlohn")
     text = await user.tap("Craft")
@@ -106,7 +116,8 @@ async def test_onboarding_in_english(user: ChatUser) -> None:
 
 async def test_onboarding_by_typing_numbers_and_labels(user: ChatUser) -> None:
     await user.send("/start")
-    assert "Wo bist du?" in await user.send("1")
+    assert "Einverstanden" in await user.send("1")
+    assert "Wo bist du?" in await user.send("einverstanden")
     await user.send("Iserlohn")
     assert "Was möchtest du tun?" in await user.send("handwerk")
 
@@ -115,6 +126,7 @@ async def test_restart_in_the_middle_of_onboarding_continues(app: Werkbank, cloc
     first = ChatUser(app.runner, "bernd")
     await first.send("/start")
     await first.tap("Deutsch")
+    await first.agree()
     # The chat program ends; a new process opens the same database.
     again = await Werkbank.open(app.settings, clock=lambda: clock[0])
     try:
@@ -145,12 +157,14 @@ async def test_first_message_of_any_kind_gets_the_greeting_without_a_scolding(
 
 async def test_language_can_be_typed(user: ChatUser) -> None:
     await user.send("/start")
-    assert "Where are you?" in await user.send("englisch")
+    assert "I agree" in await user.send("englisch")
+    assert "Where are you?" in await user.send("1")
 
 
 async def test_menu_during_onboarding_keeps_the_member_in_onboarding(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     assert "Wo bist du?" in await user.send("Menü")
     assert "Wo bist du?" in await user.send("/gibtsnicht")
     await user.send("Hilfe")
@@ -160,6 +174,7 @@ async def test_menu_during_onboarding_keeps_the_member_in_onboarding(user: ChatU
 async def test_which_town_also_takes_a_typed_postcode(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.send("Neustadt")
     text = await user.send("67433")
     assert "67433 Neustadt an der Weinstraße" in text
@@ -176,6 +191,7 @@ async def test_back_from_the_menu_after_onboarding_does_not_reopen_onboarding(
 async def test_a_shared_location_reads_the_same_after_switching_language(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.share_location(50.43, 7.57)
     await user.tap("Handwerk")
     await user.tap("Einstellungen")
@@ -197,6 +213,7 @@ async def test_a_poster_link_opens_the_place_after_language_and_location(
         ).scalar_one()
     assert "Willkommen bei Werkbank" in await user.send(f"/start pl_{place_id}")
     await user.tap("Deutsch")
+    await user.agree()
     text = await user.send("Bendorf")
     assert "MakerSpace Mayen-Koblenz" in text and "Öffnungszeiten:" in text
     assert "Was interessiert dich" not in text

@@ -41,6 +41,7 @@ async def test_a_huge_link_before_onboarding_is_not_found_after_it(
     with caplog.at_level(logging.WARNING):
         await user.send("/start ev_123456789012")
         await user.tap("Deutsch")
+        await user.agree()
         text = await user.send("Bendorf")  # a poster's link opens right after the place
     assert "nicht mehr" in text, text
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []

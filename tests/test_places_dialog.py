@@ -151,15 +151,17 @@ async def test_a_smaller_radius_after_paging_starts_at_the_top(user: ChatUser) -
     assert "Makerspace Kempten" in text and "1. " in text
 
 
-async def test_from_start_to_the_nearest_place_open_now_in_five_messages(user: ChatUser) -> None:
+async def test_from_start_to_the_nearest_place_open_now_in_six_messages(user: ChatUser) -> None:
     """A new member in Bendorf, a demo town with a place whose hours are known, on a
-    Tuesday at 15 Uhr: five messages from /start to that place, open now, with its hours."""
+    Tuesday at 15 Uhr: six messages from /start to that place, open now, with its hours
+    (five, and the yes to the privacy text)."""
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.send("Bendorf")
     await user.tap("Handwerk")
     text = await user.tap("Offene Werkstätten")
-    assert user.sent == 5
+    assert user.sent == 6
     first = text.split("\n\n")[1]
     assert first.startswith("1. MakerSpace Mayen-Koblenz, Bendorf")
     assert "Heute offen bis 19 Uhr" in first

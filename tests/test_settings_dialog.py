@@ -57,6 +57,7 @@ async def test_help_says_what_the_bot_does_in_a_few_lines(user: ChatUser) -> Non
 async def test_help_works_in_the_middle_of_onboarding_and_back_returns(user: ChatUser) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     assert "Werkbank zeigt dir" in await user.send("Hilfe")
     assert "Wo bist du?" in await user.send("zurück")
 

@@ -121,6 +121,7 @@ async def test_garbage_as_a_town_asks_again_kindly(
 ) -> None:
     await user.send("/start")
     await user.tap("Deutsch")
+    await user.agree()
     await user.send(text)
     assert "Wo bist du?" in user.text
     assert len(user.last[0].text) < 200

@@ -50,6 +50,9 @@ class Context:
     data: Mapping[str, Any]
     services: Services
     account_id: int = 0  # the account this step came from (0: none, e.g. in tests)
+    # The name the channel gives the member; stored only once they agree to the privacy text.
+    account_name: str = ""
+    privacy_url: str | None = None  # the operator's privacy notice (WERKBANK_PRIVACY_URL)
 
     def _(self, message: str) -> str:
         return self.t._(message)
@@ -102,7 +105,15 @@ class Stay:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
-Step = Go | Stay
+@dataclass(frozen=True)
+class Erased:
+    """The member's data is gone ("Alles löschen"): say this and save nothing, as there
+    is no one left to save it for. Their next message is greeted as a new member's."""
+
+    say: tuple[OutMessage, ...] = ()
+
+
+Step = Go | Stay | Erased
 
 
 class Input(enum.Enum):

@@ -35,6 +35,8 @@ TARGETS: Mapping[Action, Target] = {
     Action.CHANGE_PLACE: Target("settings", "location"),
     Action.CHANGE_RADIUS: Target("settings", "radius"),
     Action.CHANGE_LANGUAGE: Target("settings", "language"),
+    Action.MY_DATA: DESTINATIONS["my_data"],
+    Action.ERASE: Target("my_data", "erase"),
     Action.HELP: Target("help", "main"),
     Action.MENU: Target("menu", "main"),
 }
@@ -54,6 +56,8 @@ WORDS: Mapping[Action, str] = {
     Action.CHANGE_PLACE: N_("Change my town"),
     Action.CHANGE_RADIUS: N_("Change how far I travel"),
     Action.CHANGE_LANGUAGE: N_("Change the language"),
+    Action.MY_DATA: LABELS["my_data"],
+    Action.ERASE: N_("Delete everything"),
     Action.HELP: LABELS["help"],
     Action.MENU: N_("Menu"),
 }

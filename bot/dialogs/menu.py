@@ -36,6 +36,7 @@ DESTINATIONS: Mapping[str, Target] = {
     "topics": Target("topics", "list"),
     "propose": Target("propose_topic", "title"),
     "settings": Target("settings", "main"),
+    "my_data": Target("my_data", "main"),
 }
 OPEN = ValueAction("go", one_of(*DESTINATIONS))
 FRESH: Mapping[str, object] = {
@@ -68,6 +69,7 @@ LABELS: Mapping[str, str] = {
     "my_events": N_("My events"),
     "announce": N_("Send an announcement"),
     "settings": N_("Settings"),
+    "my_data": N_("My data"),
     "help": N_("Help"),
 }
 
@@ -85,7 +87,7 @@ def menu_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
     if ctx.member.is_organiser:
         rows.append((go("new_event"), go("my_events")))
         rows.append((go("announce"),))
-    rows.append((go("settings"), Button(ctx._(LABELS["help"]), HELP.payload)))
+    rows.append((go("settings"), go("my_data"), Button(ctx._(LABELS["help"]), HELP.payload)))
     return tuple(rows)
 
 

@@ -292,7 +292,18 @@ def _organiser_reply(ctx: Context, n: NoticeView) -> Words:
 # Notices that bring the event's calendar file as it is now.
 _BRING_CALENDAR = frozenset({NoticeKind.EVENT_CHANGED})
 
+
 # One entry per kind: a test checks that every NoticeKind has its words.
+def _retention_warning(ctx: Context, n: NoticeView) -> Words:
+    days = n.params.get("days")
+    days = days if isinstance(days, int) else 30
+    text = ctx._(
+        "You have not used Werkbank for a long time. In {days} days I will delete what I "
+        "know about you. To keep it, simply write to me, for example “Menu”."
+    ).format(days=days)
+    return (OutMessage(text),), None
+
+
 NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.REMINDER_DAY_BEFORE: _reminder_day_before,
     NoticeKind.REMINDER_TWO_HOURS: _reminder_two_hours,
@@ -316,4 +327,5 @@ NOTICE_WORDS: dict[NoticeKind, Callable[[Context, NoticeView], Words]] = {
     NoticeKind.TOPIC_INVITED: _topic_invited,
     NoticeKind.TOPIC_PLANNED: _topic_planned,
     NoticeKind.ANNOUNCEMENT: announcement_words,
+    NoticeKind.RETENTION_WARNING: _retention_warning,
 }

@@ -24,6 +24,7 @@ from bot.dialogs.base import (
 )
 from bot.dialogs.location import location_screens
 from bot.dialogs.menu import ASK_NEWS
+from bot.dialogs.privacy import AGREE, DECLINE, consent_screen, declined
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES
 from bot.i18n import FORMAL_LOCALES, N_, SUPPORTED_LOCALES, translator
 from bot.messages import Button, Incoming, OutMessage
@@ -58,6 +59,7 @@ def field_buttons(ctx: Context) -> tuple[tuple[Button, ...], ...]:
 
 class State(enum.StrEnum):
     LANGUAGE = "language"
+    CONSENT = "consent"
     LOCATION = "location"
     CHOOSE_TOWN = "choose_town"
     FIELD = "field"
@@ -74,6 +76,9 @@ class Onboarding(Dialog):
         return {
             State.LANGUAGE: Screen(
                 self._ask_language, (on(LANGUAGE, self._language),), self._typed_language
+            ),
+            State.CONSENT: Screen(
+                self._ask_consent, (on(AGREE, self._agree), on(DECLINE, declined))
             ),
             State.LOCATION: location,
             State.CHOOSE_TOWN: choose_town,
@@ -95,6 +100,15 @@ class Onboarding(Dialog):
 
     async def _language(self, ctx: Context, code: str) -> Step:
         await ctx.services.members.set_locale(ctx.member.id, code)
+        return self.go(State.CONSENT)
+
+    async def _ask_consent(self, ctx: Context) -> Screenful:
+        return consent_screen(ctx)
+
+    async def _agree(self, ctx: Context) -> Step:
+        await ctx.services.members.agree_to_privacy(ctx.member.id, ctx.now, ctx.account_name)
+        if ctx.member.onboarded:  # asked again (a new version of the text): back to the menu
+            return Go(HOME, note(ctx._("Thank you!")), remember=False)
         return self.go(State.LOCATION)
 
     async def _typed_language(self, ctx: Context, msg: Incoming) -> Step:

@@ -13,6 +13,7 @@ from bot.dialogs.my_events import MyEvents
 from bot.dialogs.new_event import NewEvent
 from bot.dialogs.onboarding import Onboarding
 from bot.dialogs.places import Places
+from bot.dialogs.privacy import MyData
 from bot.dialogs.registrations import Registrations
 from bot.dialogs.settings import Settings
 from bot.dialogs.topic_care import TopicCare
@@ -39,9 +40,11 @@ FLOWS: dict[str, Dialog] = {
         Checkins(),
         Announce(),
         Announcements(),
+        MyData(),
     )
 }
 START = Target("onboarding", "language")
+CONSENT = Target("onboarding", "consent")
 HOME = Target("menu", "main")
 
 # The organiser dialog was one flow ("organiser") until Dec 2026; a conversation saved

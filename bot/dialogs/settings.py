@@ -25,6 +25,7 @@ from bot.dialogs.base import (
 from bot.dialogs.location import location_screens
 from bot.dialogs.menu import news_answer, news_line
 from bot.dialogs.onboarding import FIELD, LANGUAGE, field_buttons, language_buttons
+from bot.dialogs.privacy import MY_DATA
 from bot.dialogs.topics import invitations_line
 from bot.dialogs.words import FIELD_WORDS, LANGUAGE_NAMES, word
 from bot.messages import Button, Incoming
@@ -37,6 +38,7 @@ MAX_RADIUS_KM = 500
 _KILOMETRES = re.compile(r"([0-9]{1,4})\s*(?:km|kilometer|kilometern|kilometres|kilometers)?")
 
 CHANGE = ValueAction("set", one_of("language", "location", "radius", "field"))
+MY_DATA_BUTTON = Action("my_data")
 RADIUS = ValueAction("radius", POSITIVE)
 DAY_BEFORE = ValueAction("day_before", FLAG)
 TWO_HOURS = ValueAction("two_hours", FLAG)
@@ -73,6 +75,7 @@ class Settings(Dialog):
                     on(NEWS, news_answer),
                     on(ANNOUNCEMENTS_AGAIN, self._announcements_again),
                     on(NAME_SHOWN, self._name_shown),
+                    on(MY_DATA_BUTTON, self._my_data),
                 ),
             ),
             State.LANGUAGE: Screen(self._ask_language, (on(LANGUAGE, self._language),)),
@@ -131,9 +134,13 @@ class Settings(Dialog):
                 if not m.announcements
                 else ()
             ),
+            (Button(ctx._("My data and deleting it"), MY_DATA_BUTTON.payload),),
             nav_row(ctx),
         )
         return (say("\n".join(lines), *rows),)
+
+    async def _my_data(self, ctx: Context) -> Step:
+        return Go(MY_DATA)
 
     async def _change(self, ctx: Context, what: str) -> Step:
         return self.go(State(what))

@@ -19,14 +19,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.codes import Channel, NoticeKind, known_code
+from bot.codes import PRIVACY_VERSION, Channel, NoticeKind, known_code
 from bot.dialogs.announce import progress_words
 from bot.dialogs.announcements import announcement_message
-from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Go, Said, Target
+from bot.dialogs.base import AFTER_ONBOARDING, Context, Dialog, Erased, Go, Said, Target
 from bot.dialogs.guess import GUESSES, target
 from bot.dialogs.menu import busy_reply
 from bot.dialogs.notices import notice_screen
-from bot.dialogs.registry import FLOWS, HOME, START, current, first_screen
+from bot.dialogs.registry import CONSENT, FLOWS, HOME, START, current, first_screen
 from bot.handlers.intents import (
     Answer,
     Command,
@@ -108,8 +108,10 @@ class Runner:
         timezone: str = "Europe/Berlin",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         flows: Mapping[str, Dialog] = FLOWS,
+        privacy_url: str | None = None,
     ) -> None:
         self.conversations = conversations
+        self.privacy_url = privacy_url
         self.services = services
         self.timezone = timezone
         self.clock = clock
@@ -224,7 +226,9 @@ class Runner:
             return [announcement_message(t, {**notice.params, "button_title": notice.title})]
 
         async def run() -> list[OutMessage]:
-            conv = await self.conversations.open(account)
+            conv = await self.conversations.open_existing(account)
+            if conv is None:
+                return []  # the member deleted everything meanwhile: nothing to tell
             t = translator(conv.member.locale, self.timezone)
             said, to = await notice_screen(self._context(conv, t, conv.data), notice)
             if to is None or to.flow not in self.flows:
@@ -247,7 +251,9 @@ class Runner:
         get the words alone)."""
 
         async def run() -> list[OutMessage]:
-            conv = await self.conversations.open(account)
+            conv = await self.conversations.open_existing(account)
+            if conv is None:
+                return []
             t = translator(conv.member.locale, self.timezone)
             said = progress_words(t, progress, final)
             if final or not _numbered(account):
@@ -291,6 +297,10 @@ class Runner:
         if link:
             return await self._enter(conv, link, trail=Trail.RESET)
         at = self._position(conv)
+        if _privacy_unanswered(conv) and (at.flow, at.state) != (CONSENT.flow, CONSENT.state):
+            # Members from before the privacy text (or an older version of it) read and
+            # agree to it before anything else; then they are back at the menu.
+            return await self._enter(conv, CONSENT, trail=Trail.RESET)
         here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
         accepts = here.dialog.accepts(at.state)
         intent: Intent = classify(
@@ -442,8 +452,12 @@ class Runner:
         conv = here.conv
         members = _TrackedMembers(self.services.members)
         tracked = replace(self.services, members=members)  # type: ignore[arg-type]
-        ctx = self._context(conv, here.t, here.data, tracked)
+        ctx = replace(
+            self._context(conv, here.t, here.data, tracked), account_name=msg.account.display_name
+        )
         step = await here.dialog.handle(ctx, here.at.state, intent.msg)
+        if isinstance(step, Erased):
+            return list(step.say)  # nobody's state left to save
         if members.changed:
             conv.member = await self.conversations.member(conv.member.id)
         if not isinstance(step, Go):
@@ -566,6 +580,7 @@ class Runner:
             data=data,
             services=services or self.services,
             account_id=conv.account_id,
+            privacy_url=self.privacy_url,
         )
 
 
@@ -614,6 +629,11 @@ def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _privacy_unanswered(conv: Conversation) -> bool:
+    member = conv.member
+    return member.onboarded and member.privacy_version != PRIVACY_VERSION
 
 
 def _numbered(account: AccountRef) -> bool:

@@ -213,6 +213,9 @@ class Dispatcher:
             error: str | None = None
             try:
                 messages = await self.render(account, notice)
+                if not messages:  # the account is gone (deleted meanwhile): nobody to tell
+                    await finisher.add(notice.id, WorkStatus.SKIPPED, "gone")
+                    return False
                 result = await channel.deliver(account, messages, key=f"notice-{notice.id}")
             except Exception as exc:
                 log.exception("notice %s to %s failed", notice.id, account.channel)

@@ -291,7 +291,9 @@ async def _newest(session: AsyncSession, ours: ColumnElement[bool], checkin: Che
         await session.execute(
             select(Followup.takeaway, *_signature())
             .join(Member, Member.id == Followup.member_id)
+            # '' is a line whose text is gone (erased, or kept past its time): counted only.
             .where(ours, Followup.kind == checkin, Followup.takeaway.is_not(None))
+            .where(Followup.takeaway != "")
             .order_by(Followup.id.desc())
             .limit(LINES_SHOWN)
         )
@@ -331,7 +333,8 @@ async def _open_help(
     open_calls = [
         _said(line, name, shared)
         for event_id, member_id, line, name, shared in rows
-        if (event_id, member_id) not in replied
+        # '' is a call whose author deleted everything: nobody left to answer.
+        if (event_id, member_id) not in replied and line
     ]
     return tuple(open_calls[:LINES_SHOWN]), len(open_calls)
 

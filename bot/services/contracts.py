@@ -81,6 +81,7 @@ class MemberView:
     name_to_organiser: bool | None = None
     news: bool = False  # "Neuigkeiten aus deiner Nähe": region announcements (default no)
     announcements: bool = True  # False after "Keine Ankündigungen mehr" from anyone
+    privacy_version: int | None = None  # of the privacy text they agreed to; None: not yet
 
     @property
     def is_organiser(self) -> bool:
@@ -255,6 +256,9 @@ class MemberService(Protocol):
         self, member_id: int, day_before: bool | None = None, two_hours: bool | None = None
     ) -> None: ...
     async def set_consent(self, member_id: int, key: str, value: bool) -> None: ...
+    async def agree_to_privacy(
+        self, member_id: int, now: datetime, display_name: str = ""
+    ) -> None: ...
 
 
 class PlaceService(Protocol):
@@ -708,6 +712,31 @@ class AnnouncementService(Protocol):
 
 
 @dataclass(frozen=True)
+class ErasurePlan:
+    """What "Alles löschen" will do, for the question before it."""
+
+    seats: int  # future sign-ups and waitlist places given up
+    events: int  # future events they organise
+    events_go_to: str  # "operator" or "cancelled"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What was done; `found` is False when there was nothing left to erase."""
+
+    found: bool
+    seats: int = 0
+    events: int = 0
+    events_go_to: str = "operator"
+
+
+class PrivacyService(Protocol):
+    async def export(self, member_id: int, now: datetime) -> dict[str, Any]: ...
+    async def plan(self, member_id: int, now: datetime) -> ErasurePlan: ...
+    async def erase(self, member_id: int, now: datetime) -> Erasure: ...
+
+
+@dataclass(frozen=True)
 class Services:
     members: MemberService
     places: PlaceService
@@ -719,3 +748,5 @@ class Services:
     gazetteer: Gazetteer
     # None only in the dialog tests' fake world, which sends no announcements.
     announcements: AnnouncementService | None = None
+    # None only in the dialog tests' fake world: "Meine Daten" is tested on real databases.
+    privacy: PrivacyService | None = None

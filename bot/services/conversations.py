@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import (
+    Select,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -77,9 +87,44 @@ _UPDATE_STATE = (
 _CLAIM = PerDialect(lambda insert: insert(ProcessedUpdate).on_conflict_do_nothing())
 
 
+def _claiming_conversation(insert: Any) -> Select[Any]:
+    """PostgreSQL: the claim and the conversation in one round trip. The claim runs in a
+    CTE (PostgreSQL runs a data-modifying CTE fully, whether read or not); `claimed` is 1
+    for a first delivery and 0 for a redelivery, and the conversation's columns are NULL
+    for an account not yet created (LEFT JOIN ON TRUE keeps the one row either way)."""
+    claim = (
+        insert(ProcessedUpdate)
+        .values(
+            channel=bindparam("channel"),
+            update_id=bindparam("update_id"),
+            processed_at=bindparam("processed_at"),
+        )
+        .on_conflict_do_nothing()
+        .returning(literal_column("1"))
+        .cte("claim")
+    )
+    claimed = select(func.count().label("claimed")).select_from(claim).subquery("claimed")
+    conversation = _CONVERSATION.subquery("conversation")
+    return select(claimed.c.claimed, conversation).select_from(
+        claimed.outerjoin(conversation, true())
+    )
+
+
+_CLAIMING_CONVERSATION = PerDialect(_claiming_conversation)
+
+
 class Conversations:
-    def __init__(self, db: Database, default_locale: str = "de", default_radius_km: int = 25):
+    def __init__(
+        self,
+        db: Database,
+        default_locale: str = "de",
+        default_radius_km: int = 25,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.db = db
+        # When a member last wrote (dialog_state.updated_at) decides retention: the
+        # app's clock, so a test that moves time moves this too.
+        self.clock = clock
         self.default_locale = default_locale
         self.default_radius_km = default_radius_km
 
@@ -93,19 +138,32 @@ class Conversations:
         assert conv is not None  # only a claimed update id can be refused
         return conv
 
-    async def open_update(self, ref: AccountRef, update_id: str | None) -> Conversation | None:
+    async def open_existing(self, ref: AccountRef) -> Conversation | None:
+        """The conversation of an account that exists; None for one deleted meanwhile
+        ("Alles löschen" while a notice was on its way): a notice must not create it."""
+        return await self.open_update(ref, None, create=False)
+
+    async def open_update(
+        self, ref: AccountRef, update_id: str | None, create: bool = True
+    ) -> Conversation | None:
         """`open`, claiming the channel's update id in the same round trip: None means the
         update was claimed before (a redelivery), and the caller must not act on it again."""
         channel = Channel(ref.channel)
+        where = {"channel": channel, "external_id": ref.external_id}
         # The usual case, on every message: plain Core statements, no ORM unit of work.
         async with self.db.write() as conn:
-            if update_id is not None and not await self._claim(conn, channel, update_id):
-                return None
-            row = (
-                await conn.execute(
-                    _CONVERSATION, {"channel": channel, "external_id": ref.external_id}
-                )
-            ).first()
+            if update_id is not None and self.db.dialect == "postgresql":
+                claiming = _CLAIMING_CONVERSATION["postgresql"]
+                values = {**where, "update_id": update_id, "processed_at": utcnow()}
+                row = (await conn.execute(claiming, values)).one()
+                if not row.claimed:
+                    return None
+                row = row if row.account_id is not None else None
+            else:
+                # SQLite answers in-process, where a second statement costs little.
+                if update_id is not None and not await self._claim(conn, channel, update_id):
+                    return None
+                row = (await conn.execute(_CONVERSATION, where)).first()
         if row is not None:
             moved = ref.chat_id is not None and ref.chat_id != row.account_chat_id
             if row.blocked or moved:
@@ -120,6 +178,8 @@ class Conversations:
                 data=dict(row.data) if row.data else {},
                 version=row.version,
             )
+        if not create:
+            return None
         async with self.db.transaction() as session:
             account, member = await self._create(session, ref, channel)
             return Conversation(
@@ -139,7 +199,9 @@ class Conversations:
     ) -> tuple[ChannelAccount, Member]:
         locale = normalise_locale(ref.language) if ref.language else self.default_locale
         member = Member(
-            display_name=ref.display_name[:200],
+            # The channel's name for them is kept only once they agree to the privacy
+            # text (Members.agree_to_privacy); until then only the language is.
+            display_name="",
             locale=locale,
             radius_km=self.default_radius_km,
             consents={},
@@ -182,7 +244,7 @@ class Conversations:
 
         Raises StaleState otherwise: the caller's step lost a race with another step for
         the same member (two taps on two workers) and must be undone as a whole."""
-        values = {"flow": flow, "state": state, "data": data, "updated_at": utcnow()}
+        values = {"flow": flow, "state": state, "data": data, "updated_at": self.clock()}
         async with self.db.write() as conn:
             if conv.version is None:
                 statement = _INSERT_STATE[self.db.dialect]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,6 +14,8 @@ from bot.codes import (
     NAME_TO_ORGANISER,
     NEWS,
     NO_ANNOUNCEMENTS,
+    PRIVACY,
+    PRIVACY_VERSION,
     Channel,
     Field,
     Role,
@@ -51,7 +54,21 @@ def member_view(member: Any) -> MemberView:
         name_to_organiser=(member.consents or {}).get(NAME_TO_ORGANISER),
         news=(member.consents or {}).get(NEWS) is True,
         announcements=(member.consents or {}).get(NO_ANNOUNCEMENTS) is not True,
+        privacy_version=_privacy_version(member.consents),
     )
+
+
+def _privacy_version(consents: dict[str, Any] | None) -> int | None:
+    agreed = (consents or {}).get(PRIVACY)
+    version = agreed.get("version") if isinstance(agreed, dict) else None
+    return version if isinstance(version, int) else None
+
+
+def audit(
+    action: str, actor: int | None, detail: dict[str, Any], subject: str | None = None
+) -> AuditLog:
+    """An audit entry: who, what, when; never the content (no text, no place)."""
+    return AuditLog(actor_member_id=actor, action=action, subject=subject, detail=detail)
 
 
 def parse_account(text: str) -> tuple[Channel, str]:
@@ -119,20 +136,28 @@ class Members:
             if member is None:
                 raise UnknownAccount(f"member {member_id}")
             member.consents = {**(member.consents or {}), key: value}
+            # Who changed which consent when, never anything else (the audit trail).
+            session.add(audit("consent", member_id, {"key": key, "value": value}))
+
+    async def agree_to_privacy(self, member_id: int, now: datetime, display_name: str = "") -> None:
+        """Record the yes to the privacy text (its version and when), and only now keep
+        the channel's display name, which nothing before the yes stores."""
+        async with self.db.transaction() as session:
+            member = await session.get(Member, member_id, with_for_update=True)
+            if member is None:
+                raise UnknownAccount(f"member {member_id}")
+            agreed = {"version": PRIVACY_VERSION, "at": now.isoformat()}
+            member.consents = {**(member.consents or {}), PRIVACY: agreed}
+            if display_name and not member.display_name:
+                member.display_name = display_name[:200]
+            session.add(audit("consent", member_id, {"key": PRIVACY, "value": PRIVACY_VERSION}))
 
     async def set_role(self, account: str, role: Role, actor: str = "cli") -> MemberView:
         """Grant or revoke a role by account (`werkbank admin grant organiser telegram:123`)."""
         async with self.db.transaction() as session:
             member = await member_by_account(session, account)
             member.role = role
-            session.add(
-                AuditLog(
-                    actor_member_id=None,
-                    action="role.set",
-                    subject=account,
-                    detail={"role": role.value, "by": actor},
-                )
-            )
+            session.add(audit("role.set", None, {"role": role.value, "by": actor}, account))
             await session.flush()
             return member_view(member)
 

@@ -83,6 +83,7 @@ async def test_no_event_near_names_the_nearest_one_and_looks_further_for_once(
     world.add_event("Drechseln", start=datetime(2026, 12, 9, 17, tzinfo=BERLIN))
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     await anna.share_location(50.72, 7.55)  # Hennef-ish: 34 km from Bendorf's MakerSpace
     await anna.tap("Handwerk")
     await anna.tap("Veranstaltungen")

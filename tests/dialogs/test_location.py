@@ -36,6 +36,7 @@ async def test_a_newcomer_types_the_place_as_people_write_it(
 ) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     text = await anna.send(typed)
     assert said in text and "Was interessiert dich" in text
     member = world.member(anna)

@@ -23,7 +23,7 @@ async def test_numbers_and_labels_choose_and_a_wrong_number_is_explained(anna: C
     assert "Orte im Umkreis" in await anna.send("Offene Werkstätten in der Nähe")
     await anna.send("Menü")
     text = await anna.send("9")
-    assert "Die Nummer 9 gibt es hier nicht. Bitte wähle eine Zahl von 1 bis 7." in text
+    assert "Die Nummer 9 gibt es hier nicht. Bitte wähle eine Zahl von 1 bis 8." in text
     assert "Was möchtest du tun?" in text
 
 

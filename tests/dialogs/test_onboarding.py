@@ -14,6 +14,7 @@ MENU = [
     "Themen in der Nähe",
     "Thema vorschlagen",
     "Einstellungen",
+    "Meine Daten",
     "Hilfe",
 ]
 
@@ -22,7 +23,8 @@ async def test_a_newcomer_picks_german_types_a_postcode_and_an_interest(anna: Ch
     text = await anna.send("hallo")
     assert "Willkommen bei Werkbank" in text and "nicht verstanden" not in text
     assert anna.labels == ["Deutsch (du)", "Deutsch (Sie)", "English"]
-    text = await anna.tap("Deutsch")
+    await anna.tap("Deutsch")
+    text = await anna.agree()
     assert "Wo bist du?" in text
     assert anna.last[-1].location_button == "📍 Standort senden"
     text = await anna.send("58636")
@@ -40,6 +42,7 @@ async def test_a_newcomer_picks_german_types_a_postcode_and_an_interest(anna: Ch
 async def test_a_misspelt_or_ambiguous_town_is_sorted_out(anna: ChatUser) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     assert "nicht finden" in await anna.send("Atlantis am Meer")
     assert "Wo bist du?" in anna.text
     text = await anna.send("Iserlon")
@@ -57,6 +60,7 @@ async def test_a_misspelt_or_ambiguous_town_is_sorted_out(anna: ChatUser) -> Non
 async def test_a_shared_location_must_be_in_germany(anna: ChatUser) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     text = await anna.share_location(48.8566, 2.3522)  # Paris
     assert "nicht in Deutschland" in text and "Wo bist du?" in text
     text = await anna.share_location(50.43, 7.57)
@@ -67,6 +71,7 @@ async def test_a_shared_location_must_be_in_germany(anna: ChatUser) -> None:
 async def test_menu_and_help_during_onboarding_come_back_to_the_question(anna: ChatUser) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     assert "Wo bist du?" in await anna.send("Menü")
     assert "Werkbank zeigt dir" in await anna.send("Hilfe")
     assert "Wo bist du?" in await anna.send("Zurück")
@@ -74,7 +79,8 @@ async def test_menu_and_help_during_onboarding_come_back_to_the_question(anna: C
 
 async def test_onboarding_in_english(anna: ChatUser) -> None:
     await anna.send("/start")
-    assert "Where are you?" in await anna.tap("English")
+    await anna.tap("English")
+    assert "Where are you?" in await anna.agree()
     await anna.send("Iserlohn")
     text = await anna.tap("Craft")
     assert "What would you like to do?" in text
@@ -87,6 +93,7 @@ async def test_a_poster_link_opens_the_event_right_after_the_location(
     event_id = world.add_event("Holz trifft Laser")
     assert "Willkommen bei Werkbank" in await anna.send(f"/start ev_{event_id}")
     await anna.tap("Deutsch")
+    await anna.agree()
     text = await anna.send("Bendorf")
     assert "Holz trifft Laser" in text and "Plätze: 5 von 5 frei" in text
     assert "Was interessiert dich" not in text  # the interests can wait for the settings
@@ -101,7 +108,8 @@ async def test_one_tap_at_the_start_says_sie_and_the_settings_change_it(
 ) -> None:
     text = await anna.send("/start")
     assert "Sollen wir „du“ oder „Sie“ sagen?" in text
-    text = await anna.tap("Deutsch (Sie)")
+    await anna.tap("Deutsch (Sie)")
+    text = await anna.agree()
     assert world.member("anna").locale == "de@sie"
     assert "Sie" in text and not DU_WORDS.search(text), text
     text = await anna.send("58636")

@@ -91,6 +91,7 @@ GARMISCH = (47.49, 11.09)  # no place of the fake world within 300 km
 async def _new_in_garmisch(anna: ChatUser) -> None:
     await anna.send("/start")
     await anna.tap("Deutsch")
+    await anna.agree()
     await anna.share_location(*GARMISCH)
     await anna.tap("Handwerk")
 

@@ -84,10 +84,15 @@ class ChatUser:
         await self.send(km if not km.isdigit() else f"{km} km")
         return await self.send("Menü")
 
+    async def agree(self) -> str:
+        """The privacy text's "Einverstanden" (or "I agree"), as the second step of all."""
+        return await self.tap("Einverstanden" if "Einverstanden" in self.labels else "I agree")
+
     async def onboard(
         self, town: str = "Iserlohn", language: str = "Deutsch", field: str = "Handwerk"
     ) -> str:
         await self.send("/start")
         await self.tap(language)
+        await self.agree()
         await self.send(town)
         return await self.tap(field)

@@ -34,6 +34,7 @@ from bot.codes import (
     NAME_TO_ORGANISER,
     NEWS,
     NO_ANNOUNCEMENTS,
+    PRIVACY_VERSION,
     Equipment,
     EventFormat,
     EventStatus,
@@ -397,6 +398,9 @@ class FakeMembers:
         if key == NO_ANNOUNCEMENTS:  # MemberView tells the opposite: do they get them?
             key, value = "announcements", not value
         self.store.change_member(member_id, **{key: value})
+
+    async def agree_to_privacy(self, member_id: int, now: datetime, display_name: str = "") -> None:
+        self.store.change_member(member_id, privacy_version=PRIVACY_VERSION)
 
 
 class FakePlaces:
@@ -1129,6 +1133,7 @@ class RunnerConversations(Protocol):
     def step(self) -> AbstractAsyncContextManager[None]: ...
     async def open(self, ref: AccountRef) -> Conversation: ...
     async def open_update(self, ref: AccountRef, update_id: str | None) -> Conversation | None: ...
+    async def open_existing(self, ref: AccountRef) -> Conversation | None: ...
     async def member(self, member_id: int) -> MemberView: ...
     async def save(
         self, conv: Conversation, flow: str, state: str, data: dict[str, Any]
@@ -1153,6 +1158,11 @@ class FakeConversations:
         conv = await self.open_update(ref, None)
         assert conv is not None
         return conv
+
+    async def open_existing(self, ref: AccountRef) -> Conversation | None:
+        if (ref.channel, ref.external_id) not in self.store.accounts:
+            return None
+        return await self.open_update(ref, None)
 
     async def open_update(self, ref: AccountRef, update_id: str | None) -> Conversation | None:
         if update_id is not None:
