@@ -12,6 +12,8 @@ from sqlalchemy import func, inspect, select, text
 
 from bot.app import Werkbank
 from bot.codes import CHECKIN_KINDS, NoticeKind, RegistrationStatus, Role, WorkStatus
+from bot.messages import AccountRef, OutMessage
+from bot.services.contracts import NoticeView
 from bot.services.members import UnknownAccount
 from bot.storage.models import (
     AuditLog,
@@ -26,6 +28,7 @@ from bot.storage.models import (
 from tests.support.chat import ChatUser
 from tests.support.clock import NOW
 from tests.support.factories import add_event
+from tests.support.inbox import Inbox, dispatcher
 
 SECRET_WISH = "Ich will Lasern lernen, Zauberwort Quittenbaum"
 SECRET_LINE = "Mein Geheimnis ist der Ahornsirup"
@@ -358,3 +361,33 @@ async def test_retention_warns_once_then_deletes_unless_they_write(
     async with app.db.sessions() as session:
         left = (await session.scalars(select(ChannelAccount.external_id))).all()
     assert left == ["back"]
+
+
+async def test_a_deletion_while_a_notice_is_on_its_way_sends_nothing_and_creates_no_one(
+    app: Werkbank, clock: list[Any]
+) -> None:
+    """The dispatcher claimed a notice; the member deletes everything before it is shown."""
+    gone, stays = ChatUser(app.runner, "gone"), ChatUser(app.runner, "stays")
+    await gone.onboard()
+    await stays.onboard()
+    later = NOW + timedelta(days=800)
+    rules = {"inactive": timedelta(days=730), "grace": timedelta(days=30)}
+    await app.privacy.retention(later, answers_kept=timedelta(days=365), **rules)
+    clock[0] = later
+    me = await member_id_of(app, gone)
+    render = app.runner.notice
+
+    async def deleted_first(account: AccountRef, notice: NoticeView) -> list[OutMessage]:
+        if account.external_id == "gone":
+            await app.privacy.erase(me, later)
+        return await render(account, notice)
+
+    inbox = Inbox()
+    run = dispatcher(app, inbox, clock)
+    run.render = deleted_first
+    await run.run_once()
+    assert [name for name, _ in inbox.got] == ["stays"]
+    assert "In 30 Tagen lösche ich, was ich über dich weiß" in inbox.text("stays")
+    async with app.db.sessions() as session:
+        names = (await session.scalars(select(ChannelAccount.external_id))).all()
+    assert names == ["stays"]  # nobody was recreated for the notice

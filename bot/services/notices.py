@@ -146,8 +146,11 @@ def skip_reason(
         NoticeKind.TOPIC_MERGED,
         NoticeKind.CHECKIN_REQUEST,
         NoticeKind.ORGANISER_REPLY,
+        NoticeKind.RETENTION_WARNING,
     ):
-        return None  # a person's message, or about a topic: always worth the one message
+        # A person's message, about a topic, or that their data is about to go: always
+        # worth the one message.
+        return None
     if kind == NoticeKind.TOPIC_DEMAND:
         return None if topic_open else "topic not open"
     if event is None:
