@@ -211,6 +211,13 @@ class Translator:
         whole = abs(km - round(km)) < 0.05
         return f"{self.number(km, 1 if km < 10 and not whole else 0)} km"
 
+    def rough_distance(self, km: float) -> str:
+        """'ca. 10 km', 'unter 5 km': a distance that comes from where members live,
+        rounded to 5 km, so that nobody can work out another member's place from it."""
+        if km < 5:
+            return self._("under {distance}").format(distance=f"{self.number(5)} km")
+        return self._("about {distance}").format(distance=f"{self.number(round(km / 5) * 5)} km")
+
     # -- dates and times (input: aware datetimes, shown in self.tz) ---------
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

@@ -180,3 +180,15 @@ def test_a_changed_po_file_is_compiled_again_and_a_damaged_cache_file_too(
     i18n._po.cache_clear()
     assert i18n._catalogue("de").gettext("Hello") == "Moin"
     assert kept.read_bytes() != b"not a catalogue"
+
+
+def test_distances_from_members_homes_are_rounded() -> None:
+    t = translator("de")
+    assert [t.rough_distance(km) for km in (0.3, 4.9, 7.4, 12.6, 31)] == [
+        "unter 5 km",
+        "unter 5 km",
+        "ca. 5 km",
+        "ca. 15 km",
+        "ca. 30 km",
+    ]
+    assert translator("en").rough_distance(12.6) == "about 15 km"

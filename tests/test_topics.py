@@ -5,6 +5,7 @@ withdrawal told to each supporter exactly once through the notice outbox."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 
 import pytest
@@ -222,6 +223,8 @@ async def test_a_workshop_made_of_a_topic_invites_its_group_and_tells_the_others
     assert "Vorgeschlagene Gruppe, Treffpunkt MakerSpace Mayen-Koblenz:" in text
     assert "• Ben (Gestaltung (Design), Koblenz)" in text and "Muster" not in text
     assert "Anna" not in text  # she never agreed to be invited personally
+    # How far they travel comes from where they live: rounded, never to the metre.
+    assert re.search(r"Weitester Weg: (unter 5 km|ca\. [0-9]+ km)$", text, re.MULTILINE), text
     text = await olga.tap("Ben tauschen")  # she would rather not invite Ben this time
     assert "• Ben" not in text and "• Emil (Gestaltung (Design), Koblenz)" in text
     text = await olga.tap("Workshop daraus machen")

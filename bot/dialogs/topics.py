@@ -403,7 +403,7 @@ def _group_lines(ctx: Context, group: TopicGroup | None) -> list[str]:
         facts = ", ".join(p for p in (word(ctx.t, FIELD_WORDS, m.field), m.town) if p)
         lines.append(f"• {m.first_name}" + (f" ({facts})" if facts else ""))
     lines.append(
-        ctx._("Longest trip: {distance}").format(distance=ctx.t.distance(group.longest_km))
+        ctx._("Longest trip: {distance}").format(distance=ctx.t.rough_distance(group.longest_km))
     )
     return lines
 
