@@ -4,6 +4,7 @@ operator's export, delete and audit, and retention."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -391,3 +392,18 @@ async def test_a_deletion_while_a_notice_is_on_its_way_sends_nothing_and_creates
     async with app.db.sessions() as session:
         names = (await session.scalars(select(ChannelAccount.external_id))).all()
     assert names == ["stays"]  # nobody was recreated for the notice
+
+
+async def test_two_deletions_at_once_delete_once_and_neither_fails(app: Werkbank) -> None:
+    """ "Alles löschen" from two chats (or two workers) at the same moment."""
+    user = ChatUser(app.runner, "twice")
+    await user.onboard()
+    me = await member_id_of(app, user)
+    first, second = await asyncio.gather(app.privacy.erase(me, NOW), app.privacy.erase(me, NOW))
+    assert sorted([first.found, second.found]) == [False, True]
+    async with app.db.sessions() as session:
+        assert await session.get(Member, me) is None
+        erasures = await session.scalar(
+            select(func.count(AuditLog.id)).where(AuditLog.action == "erase")
+        )
+    assert erasures == 1

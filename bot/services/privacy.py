@@ -132,6 +132,10 @@ class Privacy:
     async def erase(self, member_id: int, now: datetime, actor: Actor = "self") -> Erasure:
         """Delete the member as described at the top of this module, in one transaction
         (inside a dialog step, the step's): it all happens, or none of it."""
+        async with self.db.step():
+            return await self._erase(member_id, now, actor)
+
+    async def _erase(self, member_id: int, now: datetime, actor: Actor) -> Erasure:
         async with self.db.transaction() as session:
             # Locked first: a second "Alles löschen" (another channel, another worker)
             # waits here, then finds nothing and says so.
