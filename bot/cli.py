@@ -8,6 +8,7 @@ import gc
 import getpass
 import logging
 import os
+import re
 import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from bot.app import Werkbank
     from bot.config import Settings
+    from bot.services.privacy import RetentionRun
 
 EXIT_USAGE = 2
 
@@ -42,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply all database migrations")
 
-    admin = sub.add_parser("admin", help="roles, announcement caps")
+    admin = sub.add_parser("admin", help="roles, announcement caps, members' data")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     accounts = "telegram:<id>, matrix:@user:server or console:<name>"
     for verb in ("grant", "revoke"):
@@ -54,6 +56,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     caps.add_argument("action", choices=["lift", "restore"])
     caps.add_argument("account", help=accounts)
+    export = admin_sub.add_parser(
+        "export", help="everything stored about a member, as JSON (a request by mail)"
+    )
+    export.add_argument("account", help=accounts)
+    export.add_argument("--out", help="write it to FILE (only you can read it), not to stdout")
+    erase = admin_sub.add_parser(
+        "delete", help="delete a member and everything about them, as 'Alles löschen' does"
+    )
+    erase.add_argument("account", help=accounts)
+    erase.add_argument("--yes", action="store_true", help="do not ask first")
+    trail = admin_sub.add_parser(
+        "audit", help="the audit trail: consents, exports, deletions, roles, event changes"
+    )
+    trail.add_argument("--since", help="only entries from this day on, UTC (2026-01-31)")
+    admin_sub.add_parser(
+        "retention", help="warn long-silent members, delete those warned, blank old answers"
+    )
 
     announcements = sub.add_parser(
         "announcements", help="recent announcements with their status, for the operator"
@@ -233,12 +252,18 @@ async def _run(app: Werkbank) -> int:
         # Reminders and other notices go out through every channel running here.
         dispatcher = app.dispatcher(by_name)
         dispatcher.start(app.settings.notice_interval)
+        # Retention (warn long-silent members, delete those warned, blank old free
+        # text): once now, then daily, beside the notices; it logs a failure and goes on.
+        retention = asyncio.create_task(_retention_daily(app))
         print(
             f"werkbank: running ({', '.join(app.settings.channels)}); stop with Ctrl+C", flush=True
         )
         try:
             await stop.wait()
         finally:
+            # A run cut short rolls back what it had not finished; the next start redoes it.
+            retention.cancel()
+            await asyncio.gather(retention, return_exceptions=True)
             await dispatcher.stop()
     except StartError as exc:  # one only a channel can judge, e.g. a revoked session
         print(f"werkbank: {exc}", file=sys.stderr)
@@ -326,6 +351,14 @@ async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
     from bot.codes import Role
     from bot.services import ServiceError
 
+    privacy = {
+        "export": _admin_export,
+        "delete": _admin_delete,
+        "audit": _admin_audit,
+        "retention": _admin_retention,
+    }.get(args.admin_command)
+    if privacy is not None:
+        return await privacy(app, args)
     if args.admin_command == "caps":
         try:
             name = await app.announcements.lift_caps(args.account, args.action == "lift")
@@ -344,6 +377,230 @@ async def _admin(app: Werkbank, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"{args.account} is now {view.role}")
     return 0
+
+
+# -- privacy: the operator's side of "Meine Daten", "Alles löschen" and retention ----------
+
+
+async def _admin_export(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank admin export ACCOUNT [--out FILE]`: the member's export, the same JSON
+    "Meine Daten" sends them; the export is audited (that it happened, not what it held)."""
+    from bot.control_characters import for_terminal
+    from bot.services import ServiceError
+    from bot.services.members import member_by_account
+    from bot.services.privacy import export_json
+
+    try:
+        async with app.db.sessions() as session:  # an unknown account makes no file
+            await member_by_account(session, args.account)
+    except ServiceError as exc:  # an unknown account, or no account at all
+        print(f"werkbank: {for_terminal(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    fd = None
+    if args.out is not None:
+        # Opened before the export: one that cannot be written is not read (nor audited).
+        try:
+            fd = _open_private(Path(args.out))
+        except OSError as exc:
+            print(
+                f"werkbank: cannot write {for_terminal(args.out)}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    try:
+        data = await app.privacy.export_account(args.account, app.clock())
+    except ServiceError as exc:  # deleted in the meantime
+        if fd is not None:
+            os.close(fd)
+            Path(args.out).unlink(missing_ok=True)
+        print(f"werkbank: {for_terminal(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    if fd is None:
+        print(_terminal_safe_json(export_json(data).decode("utf-8")))
+        return 0
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(export_json(data) + b"\n")
+    print(f"exported {for_terminal(args.account)} to {for_terminal(args.out)}")
+    return 0
+
+
+async def _admin_delete(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank admin delete ACCOUNT [--yes]`: what "Alles löschen" does, for a request
+    that came by mail; asks first at a terminal, refuses a script without --yes."""
+    from bot.control_characters import for_terminal
+    from bot.services import ServiceError
+    from bot.services.members import member_by_account
+
+    account = for_terminal(args.account)
+    if not args.yes and not sys.stdin.isatty():
+        print(
+            f"werkbank: not deleting {account} without asking (no terminal); add --yes",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    now = app.clock()
+    try:
+        if not args.yes:
+            async with app.db.sessions() as session:
+                member = await member_by_account(session, args.account)
+                member_id, name = member.id, member.display_name
+            plan = await app.privacy.plan(member_id, now)
+            question = (
+                f"delete {account} ({for_terminal(name) or 'no name'}) and everything about them"
+                f" ({_count(plan.seats, 'coming seat')} given up,"
+                f" {_count(plan.events, 'coming event')} {_events_go(plan.events_go_to)})?"
+                " [y/N]"
+            )
+            if not _confirm(question):
+                print("nothing deleted")
+                return 1
+        done = await app.privacy.erase_account(args.account, now)
+    except ServiceError as exc:  # an unknown account, or no account at all
+        print(f"werkbank: {for_terminal(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    if not done.found:  # deleted meanwhile (the member, or another operator)
+        print(f"werkbank: no member has written from {account}", file=sys.stderr)
+        return EXIT_USAGE
+    print(
+        f"deleted {account}: {_count(done.seats, 'coming seat')} given up, "
+        f"{_count(done.events, 'coming event')} {_events_go(done.events_go_to)}"
+    )
+    return 0
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def _events_go(goes_to: str) -> str:
+    return "cancelled" if goes_to == "cancelled" else "handed to the operator"
+
+
+def _confirm(question: str) -> bool:
+    """Ask at the terminal; only y or yes (j, ja) deletes. Ctrl+C here is a no at once
+    (asyncio's own handler would only cancel once the line is read)."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        print(question, end=" ", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline()
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return False
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return answer.strip().lower() in ("y", "yes", "j", "ja")
+
+
+async def _admin_audit(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank admin audit [--since DAY]`: one line per entry, oldest first: time (UTC),
+    action, who (a member's id, "operator", "retention" or "-"), subject, detail (JSON)."""
+    import json
+
+    from bot.control_characters import for_terminal
+
+    since = None
+    if args.since:
+        day = _day(args.since)
+        if day is None:
+            print(
+                f"werkbank: --since {for_terminal(repr(args.since))} is no date (e.g. 2026-01-31)",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        since = datetime.combine(day, datetime.min.time(), UTC)
+    entries = await app.privacy.audit_trail(since)
+    if not entries:
+        print("no audit entries" + (f" since {since.date().isoformat()}" if since else ""))
+        return 0
+    for entry in entries:
+        detail = entry.detail or {}
+        by = detail.get("by") if isinstance(detail, dict) else None
+        if entry.actor_member_id is not None:
+            who = f"member:{entry.actor_member_id}"
+        elif by in ("operator", "cli"):  # `werkbank admin …` (roles say "cli")
+            who = "operator"
+        elif by == "retention" or entry.action.startswith("retention"):
+            who = "retention"
+        else:  # a member who has since deleted everything, or nobody in particular
+            who = "-"
+        fields = [entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), entry.action, who]
+        if entry.subject:
+            fields.append(entry.subject)
+        line = " ".join(for_terminal(field) for field in fields)
+        compact = json.dumps(
+            detail, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str
+        )
+        print(f"{line} {_terminal_safe_json(compact)}")
+    return 0
+
+
+async def _admin_retention(app: Werkbank, args: argparse.Namespace) -> int:
+    """`werkbank admin retention`: one run now (`werkbank run` also runs it daily)."""
+    done = await _retention(app)
+    print(_retention_line(done, app.settings.retention_grace_days))
+    if done.warned:
+        print("(the warnings are sent by `werkbank run`)")
+    return 0
+
+
+async def _retention(app: Werkbank) -> RetentionRun:
+    """Retention with the configured periods (a month is 30 days)."""
+    from datetime import timedelta
+
+    settings = app.settings
+    return await app.privacy.retention(
+        app.clock(),
+        inactive=timedelta(days=30 * settings.retention_months),
+        grace=timedelta(days=settings.retention_grace_days),
+        answers_kept=timedelta(days=30 * settings.answers_months),
+    )
+
+
+def _retention_line(done: RetentionRun, grace_days: int) -> str:
+    blanked = done.answers_blanked
+    return (
+        f"retention: {_count(len(done.warned), 'member')} warned (deleted in {grace_days} "
+        f"days unless they write), {_count(done.erased, 'member')} deleted, "
+        f"{blanked} old {'answer or wish' if blanked == 1 else 'answers or wishes'} blanked"
+    )
+
+
+# Once a day is enough: the periods are months and days, and a run that finds nothing
+# to do costs one query.
+RETENTION_SECONDS = 24 * 60 * 60
+
+
+async def _retention_daily(app: Werkbank, every: float = RETENTION_SECONDS) -> None:
+    """Retention in `werkbank run`: at start, then every `every` seconds, until cancelled.
+    A failed run is logged and the next one tries again (nothing it does is lost by
+    waiting a day). Several workers on one database may each run it: a member is still
+    warned once (the notice's dedupe key refuses a second) and deleted once (erasure
+    locks the member first), so at worst one worker logs an error."""
+    log = logging.getLogger(__name__)
+    while True:
+        try:
+            done = await _retention(app)
+            log.info("%s", _retention_line(done, app.settings.retention_grace_days))
+        except Exception:
+            log.exception("werkbank: retention failed; next try in %s s", every)
+        await asyncio.sleep(every)
+
+
+# What a terminal would act on rather than show (as in bot.control_characters): the C0
+# controls but the newline (json.dumps escapes those inside strings, so a raw newline is
+# the indentation's), DEL, the C1 controls, bidirectional marks and line separators.
+_NOT_FOR_TERMINAL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]"
+)
+
+
+def _terminal_safe_json(text: str) -> str:
+    """JSON from `json.dumps(..., ensure_ascii=False)` with each of those characters
+    written as its \\u escape: the same value, and nothing a member wrote can move the
+    cursor or reorder the operator's screen."""
+    return _NOT_FOR_TERMINAL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 async def _announcements(app: Werkbank, args: argparse.Namespace) -> int:
@@ -502,8 +759,17 @@ def _day(text: str) -> date | None:
 
 def _write_private(path: Path, data: bytes) -> None:
     """A file only its owner can read: figures about people are nobody else's business."""
+    with os.fdopen(_open_private(path), "wb") as handle:
+        handle.write(data)
+
+
+def _open_private(path: Path) -> int:
+    """`path` opened for writing, emptied, and readable by its owner only."""
     # O_NOFOLLOW: a link planted where the file is to go is refused, not written through.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    os.fchmod(fd, 0o600)  # also a file that was there before, readable by others
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    try:
+        os.fchmod(fd, 0o600)  # also a file that was there before, readable by others
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
