@@ -189,14 +189,16 @@ class BotApiServer:
         }
         return await self.push({"my_chat_member": change})
 
-    async def press(self, user_id: int, data: str, message_id: int | None = None) -> dict[str, Any]:
+    async def press(
+        self, user_id: int, data: str, message_id: int | None = None, first_name: str = "Erika"
+    ) -> dict[str, Any]:
         message = self._message(user_id, None, "private", text="…")
         if message_id is not None:
             message["message_id"] = message_id
         message["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Werkbank"}
         query = {
             "id": str(next(self._update_ids) + 10_000),
-            "from": self.user(user_id),
+            "from": self.user(user_id, first_name=first_name),
             "chat_instance": str(user_id),
             "message": message,
             "data": data,

@@ -238,6 +238,9 @@ async def test_invite_join_and_onboarding_in_a_direct_chat(
     assert "1) Deutsch (du)" in greeting and "2) Deutsch (Sie)" in greeting
     assert "3) English" in greeting
     text = await member.reply(member.say("1"))
+    assert "Bevor es losgeht, kurz zu deinen Daten" in text
+    assert "1) Einverstanden" in text and "2) Nicht einverstanden" in text
+    text = await member.reply(member.say("1"))
     assert "Wo bist du?" in text
     text = await member.reply(member.say("Bendorf"))
     assert "Was interessiert dich" in text
@@ -249,6 +252,7 @@ async def test_invite_join_and_onboarding_in_a_direct_chat(
 async def test_a_shared_location_and_places_with_links(bot: MatrixBot, member: Member) -> None:
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     text = await member.reply(member.share_location(50.43, 7.57))
     assert "Danke, ich habe deinen Standort (bei Bendorf)." in text
     await member.reply(member.say("1"))
@@ -265,6 +269,7 @@ async def test_numbered_options_take_bare_numbers_and_abbrechen_leaves_a_questio
     own come with "km". "abbrechen" at a question leaves it and is not its answer."""
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     await member.reply(member.say("Einstellungen"))
@@ -300,7 +305,9 @@ async def test_sie_typed_at_the_start_and_an_empty_list_looks_further_on_matrix(
     du = re.compile(r"\b(du|dich|dir|dein\w*)\b", re.IGNORECASE)
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     text = await member.reply(member.say("Sie"))
-    assert not du.search(text), text
+    assert "Bevor es losgeht, kurz zu Ihren Daten" in text and not du.search(text), text
+    text = await member.reply(member.say("Einverstanden"))
+    assert "Wo sind Sie?" in text and not du.search(text), text
     # A town with its usual addition, as people write it.
     text = await member.reply(member.say("Garmisch-Partenkirchen (Obb.)"))
     assert "Garmisch-Partenkirchen" in text and not du.search(text), text
@@ -338,6 +345,7 @@ async def test_after_a_restart_old_messages_are_not_answered_again_and_the_dialo
 ) -> None:
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
     await member.reply(member.say("1"))
+    await member.reply(member.say("1"))  # "Einverstanden" under the privacy text
     await bot.stop()
     await bot.start(demo=False)
     before = len(member.notices)
@@ -354,6 +362,7 @@ async def test_a_message_written_while_the_bot_was_down_is_answered_after_the_re
     bot was down (a crash, a restart) comes again and is answered once."""
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
     await member.reply(member.say("1"))
+    await member.reply(member.say("Einverstanden"))
     await bot.stop()
     await member.say("Bendorf")
     text = await member.reply(bot.start(demo=False))
@@ -383,6 +392,7 @@ async def test_a_notice_sent_again_with_its_key_arrives_once(
 async def test_garbage_gets_a_kind_answer(bot: MatrixBot, member: Member) -> None:
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     await member.reply(member.say("1"))
+    await member.reply(member.say("1"))  # "Einverstanden"
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("1"))
     text = await member.reply(member.say("🙂" * 50))
@@ -404,6 +414,7 @@ async def test_the_homeservers_rate_limit_is_waited_out_and_nothing_is_lost(
         with caplog.at_level(logging.WARNING, logger="nio"):
             await person.reply(person.open_direct_chat(bot.user_id, encrypted=False))
             await person.reply(person.say("1"))
+            await person.reply(person.say("Einverstanden"), timeout=30, quiet=3)
             # A throttled bot sends its two messages seconds apart: wait longer for quiet.
             text = await person.reply(person.say("Bendorf"), timeout=30, quiet=3)
             assert "Alles klar: Bendorf" in text and "Was interessiert dich" in text
@@ -559,7 +570,8 @@ async def test_notices_and_edits_are_not_answered_and_a_reply_loses_its_quote(
         said.append(await member.say("1"))
 
     text = await member.reply(choose_german())
-    assert "Wo bist du?" in text
+    assert "Bevor es losgeht" in text
+    assert "Wo bist du?" in await member.reply(member.say("Einverstanden"))
     # Another bot's notice: answering it would start two bots talking forever.
     await member.silence(member.send({"msgtype": "m.notice", "body": "Bendorf"}))
     edit = {
@@ -620,7 +632,7 @@ async def test_stopping_lets_a_reply_under_way_finish(
         await bot.stop()
 
     text = await member.reply(say_then_stop())
-    assert "Wo bist du?" in text
+    assert "Bevor es losgeht" in text  # the privacy text that follows the language
 
 
 async def test_a_revoked_session_logs_in_again_as_the_same_device(
@@ -637,7 +649,8 @@ async def test_a_revoked_session_logs_in_again_as_the_same_device(
     greeting = await member.reply(member.open_direct_chat(bot.user_id, encrypted=True))
     assert "Willkommen bei Werkbank" in greeting
     text = await member.reply(member.say("1"))
-    assert "Wo bist du?" in text
+    assert "Bevor es losgeht" in text
+    assert "Wo bist du?" in await member.reply(member.say("1"))
     store = tmp_path / "store"
     assert stat.S_IMODE(store.stat().st_mode) == 0o700
     assert stat.S_IMODE((store / "session.json").stat().st_mode) == 0o600
@@ -757,6 +770,7 @@ async def test_sign_up_brings_the_calendar_file_and_the_reminder_arrives_in_the_
     assert bot.app is not None and bot.channel is not None
     await member.reply(member.open_direct_chat(bot.user_id, encrypted))
     await member.reply(member.say("1"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING, organiser="Olga")
@@ -809,6 +823,7 @@ async def test_a_member_who_left_the_chat_keeps_the_seat_and_gets_no_reminder(
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     room = member.room_id
     await member.reply(member.say("1"), room_id=room)
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     event_id = await add_event(bot.app, fmt=EventFormat.NETWORKING)
@@ -856,6 +871,7 @@ async def test_a_topic_supported_in_matrix_brings_an_invitation_answered_with_on
 
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Koblenz"))
     await member.reply(member.say("Gestaltung"))
     text = await member.reply(member.say("Themen in der Nähe"))
@@ -911,6 +927,7 @@ async def test_a_check_in_is_answered_by_words_and_the_organiser_gets_the_chart_
     assert bot.app is not None and bot.channel is not None
     await member.reply(member.open_direct_chat(bot.user_id, encrypted))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     event_id = await add_event(bot.app)  # a transfer workshop, Thursday 17–20 Uhr
@@ -962,6 +979,7 @@ async def test_a_huge_description_arrives_whole_in_events_the_homeserver_takes(
     event_id = await add_event(bot.app, "Hobeln ohne Ende", description=description)
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=encrypted))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     start = len(member.notices)
@@ -998,6 +1016,7 @@ async def test_control_characters_typed_in_matrix_are_cleaned_before_they_are_st
     assert bot.app is not None
     await member.reply(member.open_direct_chat(bot.user_id, encrypted=False))
     await member.reply(member.say("Deutsch"))
+    await member.reply(member.say("Einverstanden"))  # the privacy text (issue 17)
     await member.reply(member.say("Bendorf"))
     await member.reply(member.say("Handwerk"))
     await bot.app.members.set_role(f"matrix:{member.user_id}", Role.ORGANISER)

@@ -68,6 +68,7 @@ async def test_matrix_on_synapse_with_its_default_rate_limits_20_members_get_it_
             )
 
         await olga.reply(olga.say("Deutsch"))
+        await olga.reply(olga.say("Einverstanden"))  # the privacy text (issue 17)
         await olga.reply(olga.say("Bendorf"))
         assert "Ankündigung senden" in await olga.reply(olga.say("Handwerk"))
         await olga.reply(olga.say("Ankündigung senden"))

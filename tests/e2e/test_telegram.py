@@ -42,10 +42,27 @@ from tests.support.factories import START, add_event
 ERIKA = 1001
 
 
+async def choose_language(
+    botapi: BotApiServer,
+    user: int,
+    welcome: list[Call],
+    language: str = "Deutsch (du)",
+    first_name: str = "Erika",
+) -> list[Call]:
+    """Tap the language under the welcome, then "Einverstanden" under the privacy text
+    that follows it (issue 17); returns the bot's answer to the yes ("Wo bist du?")."""
+    calls = await exchange(
+        botapi, lambda: botapi.press(user, last_keyboard(welcome)[language], first_name=first_name)
+    )
+    assert "Bevor es losgeht" in texts(calls), texts(calls)
+    agree = last_keyboard(calls)["Einverstanden"]
+    return await exchange(botapi, lambda: botapi.press(user, agree, first_name=first_name))
+
+
 async def onboard(botapi: BotApiServer, user: int = ERIKA, town: str = "Bendorf") -> dict[str, str]:
-    """/start → Deutsch → town → Handwerk; returns the main menu's buttons."""
+    """/start → Deutsch → Einverstanden → town → Handwerk; returns the main menu's buttons."""
     calls = await exchange(botapi, lambda: botapi.send_text(user, "/start"))
-    await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Deutsch (du)"]))
+    await choose_language(botapi, user, calls)
     calls = await exchange(botapi, lambda: botapi.send_text(user, town))
     calls = await exchange(botapi, lambda: botapi.press(user, last_keyboard(calls)["Handwerk"]))
     return last_keyboard(calls)
@@ -83,6 +100,11 @@ async def test_onboarding_with_a_shared_location_and_the_command_menu(
         botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
     )
     assert botapi.sent("answerCallbackQuery")
+    assert "Bevor es losgeht, kurz zu deinen Daten" in texts(calls)
+    assert list(last_keyboard(calls)) == ["Einverstanden", "Nicht einverstanden"]
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Einverstanden"])
+    )
     question = next(c for c in calls if "Wo bist du?" in str(c.params.get("text")))
     keyboard = question.params["reply_markup"]["keyboard"]
     assert keyboard[0][0] == {"text": "📍 Standort senden", "request_location": True}
@@ -97,7 +119,7 @@ async def test_the_location_keyboard_stays_while_asked_and_goes_once_answered(
     bot: TelegramBot, botapi: BotApiServer
 ) -> None:
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
-    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
+    await choose_language(botapi, ERIKA, calls)
     calls = await exchange(botapi, lambda: botapi.send_location(ERIKA, 48.86, 2.35))  # Paris
     assert "nicht in Deutschland" in texts(calls)
     assert not any("remove_keyboard" in markup(c) for c in calls)
@@ -162,9 +184,7 @@ async def test_deep_links_open_a_place_and_an_event(bot: TelegramBot, botapi: Bo
             await session.execute(select(Place.id).where(Place.name == "POTSDAM LAB"))
         ).scalar_one()
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, f"/start pl_{place_id}"))
-    calls = await exchange(
-        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
-    )
+    await choose_language(botapi, ERIKA, calls)  # the link waits through the privacy text
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Potsdam"))
     assert "POTSDAM LAB" in texts(calls) and any(c.method == "sendVenue" for c in calls)
     event_hit = await bot.app.services.events.upcoming_nearby(
@@ -212,9 +232,7 @@ async def test_an_edited_message_and_a_moving_live_location_get_no_answer(
     bot: TelegramBot, botapi: BotApiServer
 ) -> None:
     start, calls = await send_and_keep(botapi, botapi.send_text(ERIKA, "/start"))
-    calls = await exchange(
-        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
-    )
+    await choose_language(botapi, ERIKA, calls)
     live, calls = await send_and_keep(
         botapi, botapi.send_location(ERIKA, 50.43, 7.57, live_period=900)
     )
@@ -312,11 +330,17 @@ async def test_a_restart_in_the_middle_of_a_dialog_continues(
     first = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
     await first.start()
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
-    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
+    )
+    agree = last_keyboard(calls)["Einverstanden"]
     await first.stop()
     second = TelegramBot(telegram_settings(tmp_path, botapi), [NOW])
     await second.start(demo=False)
     try:
+        # The privacy text's button, sent before the restart, is answered after it.
+        calls = await exchange(botapi, lambda: botapi.press(ERIKA, agree))
+        assert "Wo bist du?" in texts(calls)
         calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
         assert "Was interessiert dich" in texts(calls)
     finally:
@@ -999,6 +1023,12 @@ async def test_sie_at_the_start_and_an_empty_list_looks_further_on_telegram(
     calls = await exchange(
         botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (Sie)"])
     )
+    assert "Bevor es losgeht, kurz zu Ihren Daten" in texts(calls)
+    assert not du.search(texts(calls)), texts(calls)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Einverstanden"])
+    )
+    assert "Wo sind Sie?" in texts(calls)
     # An address as people write it: the street is passed over, the town found.
     calls = await exchange(
         botapi, lambda: botapi.send_text(ERIKA, "Bahnhofstr. 1, Garmisch-Partenkirchen")
@@ -1091,10 +1121,10 @@ async def test_control_characters_typed_on_telegram_are_cleaned_before_they_are_
 
     bot = bot_on_each_database
     assert bot.app is not None
-    calls = await exchange(
-        botapi, lambda: botapi.send_text(ERIKA, "/start", first_name="Eri\x00ka\x1b[31m")
-    )
-    await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"]))
+    name = "Eri\x00ka\x1b[31m"
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start", first_name=name))
+    # The name is kept from the yes to the privacy text on: it comes with that tap.
+    await choose_language(botapi, ERIKA, calls, first_name=name)
     calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
     await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
     await bot.app.members.set_role(f"telegram:{ERIKA}", Role.ORGANISER)
