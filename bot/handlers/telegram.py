@@ -148,6 +148,15 @@ def inline_keyboard(message: OutMessage) -> InlineKeyboardMarkup | None:
     )
 
 
+def inline_keyboard_json(message: OutMessage) -> dict[str, Any] | None:
+    """`inline_keyboard` as the Bot API's JSON, built directly: PTB's objects and their
+    to_dict took 0.1 ms for a list's five buttons, about 3 % of a whole reply."""
+    if not message.buttons:
+        return None
+    rows = [[{"text": b.label, "callback_data": b.payload} for b in row] for row in message.buttons]
+    return {"inline_keyboard": rows}
+
+
 def location_keyboard(message: OutMessage) -> ReplyKeyboardMarkup:
     """The location button, with the message's buttons as typed replies below it.
 
@@ -520,7 +529,7 @@ class TelegramChannel:
                 text=_clip(message.text),
                 chat_id=chat_id,
                 message_id=message_id,
-                reply_markup=inline_keyboard(message),
+                reply_markup=inline_keyboard_json(message),
             )
         except BadRequest as exc:
             # "message is not modified", or too old to edit: send it anew instead.
@@ -537,8 +546,10 @@ class TelegramChannel:
             markup = location_keyboard(message)
         elif remove_keyboard:
             markup = ReplyKeyboardRemove()
+        elif message.attachment is not None:
+            markup = inline_keyboard(message)  # PTB's send_photo takes its objects
         else:
-            markup = inline_keyboard(message)
+            markup = None  # a text's buttons go as JSON (`inline_keyboard_json`)
         a = message.attachment
         if a is not None and a.is_image and utf16_length(message.text) <= PHOTO_CAPTION:
             # A picture with its caption and buttons, as one message.
@@ -547,7 +558,10 @@ class TelegramChannel:
             return
         if message.text:
             await self._post_unread(
-                "sendMessage", chat_id=chat_id, text=_clip(message.text), reply_markup=markup
+                "sendMessage",
+                chat_id=chat_id,
+                text=_clip(message.text),
+                reply_markup=markup if markup is not None else inline_keyboard_json(message),
             )
         if message.venue is not None:
             v = message.venue
