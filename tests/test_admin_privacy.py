@@ -32,7 +32,7 @@ from bot.storage.models import (
     Registration,
 )
 from tests.support.chat import ChatUser
-from tests.support.factories import add_event
+from tests.support.factories import add_event, seat_with_someone_waiting
 
 WISH = "Lasern lernen"
 LINE = "\x1b]0;pwned\x07Ahornsirup\u202e"  # what a member wrote may hold escapes
@@ -73,26 +73,7 @@ async def erika_with_a_seat(app: Werkbank) -> None:
     assert me is not None
     soon = datetime.now(UTC) + timedelta(days=5)
     event = await add_event(app, "Bald", capacity=1, start=soon, place=None)
-    async with app.db.transaction() as session:
-        waiting = Member(display_name="Wanda", consents={})
-        session.add(waiting)
-        await session.flush()
-        session.add_all(
-            [
-                Registration(
-                    event_id=event,
-                    member_id=me,
-                    status=RegistrationStatus.REGISTERED,
-                    expectation=LINE,
-                ),
-                Registration(
-                    event_id=event,
-                    member_id=waiting.id,
-                    status=RegistrationStatus.WAITLISTED,
-                    position=1,
-                ),
-            ]
-        )
+    await seat_with_someone_waiting(app, me, event, LINE)
 
 
 class Terminal(io.StringIO):

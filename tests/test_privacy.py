@@ -28,7 +28,7 @@ from bot.storage.models import (
 )
 from tests.support.chat import ChatUser
 from tests.support.clock import NOW
-from tests.support.factories import add_event
+from tests.support.factories import add_event, seat_with_someone_waiting
 from tests.support.inbox import Inbox, dispatcher
 
 SECRET_WISH = "Ich will Lasern lernen, Zauberwort Quittenbaum"
@@ -62,10 +62,8 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
         app, "Vergangen", start=NOW - timedelta(days=20), organiser="Olga Organisatorin"
     )
     coming = await add_event(app, "Bald", capacity=1, start=NOW + timedelta(days=5))
+    waiting = await seat_with_someone_waiting(app, me, coming, SECRET_WISH)
     async with app.db.transaction() as session:
-        waiting = Member(display_name="Wanda", consents={})
-        session.add(waiting)
-        await session.flush()
         session.add_all(
             [
                 Registration(
@@ -73,18 +71,6 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
                     member_id=me,
                     status=RegistrationStatus.ATTENDED,
                     expectation=SECRET_WISH,
-                ),
-                Registration(
-                    event_id=coming,
-                    member_id=me,
-                    status=RegistrationStatus.REGISTERED,
-                    expectation=SECRET_WISH,
-                ),
-                Registration(
-                    event_id=coming,
-                    member_id=waiting.id,
-                    status=RegistrationStatus.WAITLISTED,
-                    position=1,
                 ),
                 Followup(
                     member_id=me,
@@ -111,7 +97,7 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
         await session.flush()
         session.add_all(
             [
-                TopicInterest(topic_id=shared.id, member_id=waiting.id),
+                TopicInterest(topic_id=shared.id, member_id=waiting),
                 TopicInterest(topic_id=own.id, member_id=me, expectation=SECRET_WISH),
             ]
         )
@@ -120,7 +106,7 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
             "me": me,
             "past": past,
             "coming": coming,
-            "waiting": waiting.id,
+            "waiting": waiting,
             "shared": shared.id,
             "own": own.id,
         }

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot.app import Werkbank
-from bot.codes import EventFormat, Role
-from bot.storage.models import Event, Member, Place
+from bot.codes import EventFormat, RegistrationStatus, Role
+from bot.storage.models import Event, Member, Place, Registration
 from tests.support.chat import ChatUser
 from tests.support.clock import START
 
@@ -69,3 +69,31 @@ async def add_event(
 async def open_event(user: ChatUser, event_id: int) -> str:
     """The event's details, opened the way a poster's link opens them."""
     return await user.send(f"/start ev_{event_id}")
+
+
+async def seat_with_someone_waiting(
+    app: Werkbank, member_id: int, event_id: int, expectation: str | None = None
+) -> int:
+    """`member_id` holds a seat at the event (with its wish) and a new member, Wanda,
+    waits for one; returns Wanda's id."""
+    async with app.db.transaction() as session:
+        waiting = Member(display_name="Wanda", consents={})
+        session.add(waiting)
+        await session.flush()
+        session.add_all(
+            [
+                Registration(
+                    event_id=event_id,
+                    member_id=member_id,
+                    status=RegistrationStatus.REGISTERED,
+                    expectation=expectation,
+                ),
+                Registration(
+                    event_id=event_id,
+                    member_id=waiting.id,
+                    status=RegistrationStatus.WAITLISTED,
+                    position=1,
+                ),
+            ]
+        )
+        return waiting.id
