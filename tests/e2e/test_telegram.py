@@ -4,6 +4,7 @@ on 127.0.0.1 that the tests own (tests/e2e/botapi.py). No mocks of PTB."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -1154,3 +1155,61 @@ async def test_control_characters_typed_on_telegram_are_cleaned_before_they_are_
         names = (await session.scalars(select(Member.display_name))).all()
     assert titles == ["Drechsler-Stammtisch für Tüftler"]
     assert "Erika[31m" in names and not any("\x00" in name for name in names)
+
+
+async def test_consent_export_as_documents_delete_and_greeted_as_new(
+    bot: TelegramBot, botapi: BotApiServer
+) -> None:
+    """Issue 17 on Telegram: the privacy text with "Einverstanden" comes right after the
+    language; "Meine Daten" sends everything as two documents (a text and JSON);
+    "Alles löschen", asked once more, deletes the member, and the next message is
+    greeted as from someone new."""
+    assert bot.app is not None
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "/start"))
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Deutsch (du)"])
+    )
+    assert "Bevor es losgeht, kurz zu deinen Daten" in texts(calls)
+    assert "Niemand sieht, wo du wohnst" in texts(calls)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Einverstanden"])
+    )
+    assert "Wo bist du?" in texts(calls)
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "Bendorf"))
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Handwerk"]))
+    menu = last_keyboard(calls)
+    assert {"Einstellungen", "Meine Daten", "Hilfe"} <= set(menu)
+
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, menu["Meine Daten"]))
+    assert "zwei Dateien" in texts(calls)
+    my_data = last_keyboard(calls)
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, my_data["Meine Daten schicken"]))
+    documents = [c for c in calls if c.method == "sendDocument"]
+    assert len(documents) == 2, [c.method for c in calls]
+    assert {int(c.params["chat_id"]) for c in documents} == {ERIKA}
+    readable, machine = (c.params["document"] for c in documents)
+    assert readable["filename"].endswith(".txt") and machine["filename"].endswith(".json")
+    data = json.loads(machine["data"])
+    assert data["member"]["home"]["label"] == "Bendorf"
+    assert data["member"]["display_name"] == "Erika"
+    assert data["accounts"][0]["id"] == str(ERIKA)
+    assert data["consents"]["privacy"]["version"] == 1
+    text = readable["data"].decode("utf-8")
+    assert "Über dich" in text and "Bendorf" in text
+
+    calls = await exchange(botapi, lambda: botapi.press(ERIKA, my_data["Alles löschen"]))
+    assert "Wirklich alles löschen?" in texts(calls)
+    calls = await exchange(
+        botapi, lambda: botapi.press(ERIKA, last_keyboard(calls)["Ja, alles löschen"])
+    )
+    assert "Ich habe alles über dich gelöscht" in texts(calls)
+    async with bot.app.db.sessions() as session:
+        left = await session.scalar(
+            select(ChannelAccount.id).where(ChannelAccount.external_id == str(ERIKA))
+        )
+    assert left is None
+
+    calls = await exchange(botapi, lambda: botapi.send_text(ERIKA, "hallo"))
+    assert "Willkommen bei Werkbank" in texts(calls)
+    assert {"Deutsch (du)", "Deutsch (Sie)", "English"} <= set(last_keyboard(calls))
+    assert "Was möchtest du tun?" not in texts(calls)
