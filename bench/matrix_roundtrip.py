@@ -348,7 +348,8 @@ async def onboard(member: Member, bot_id: str, encrypted: bool, werkbank: bool) 
     await member.open_direct_chat(bot_id, encrypted)
     if werkbank:
         await asyncio.wait_for(greeting, 30)
-        await member.step("1", contains("Wo bist du?"))  # Deutsch
+        await member.step("1", contains("Bevor es losgeht"))  # Deutsch: the privacy text
+        await member.step("1", contains("Wo bist du?"))  # Einverstanden
         await member.step("Bendorf", contains("Was interessiert dich"))
         await member.step("1", main_menu)  # Handwerk
     else:
