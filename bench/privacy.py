@@ -21,8 +21,7 @@ topics of her own (2 supported by someone else) and 20 of someone else's she sup
 
 Run from the repository root: `python bench/privacy.py` (SQLite file, about 20 s);
 `--database-url postgresql+asyncpg://…/<an empty database>` for PostgreSQL. See
-docs/BENCHMARKS.md, "Privacy: export and erasure (issue 17)". `--index-notice-registration`
-adds an index the schema lacks (a diagnostic: what it would change).
+docs/BENCHMARKS.md, "Privacy: export and erasure (issue 17)".
 """
 
 from __future__ import annotations
@@ -551,21 +550,13 @@ async def bench_erase(
 
 
 # -- one database ---------------------------------------------------------------------------
-async def bench(
-    database_url: str, label: str, runs: int, index_notice_registration: bool = False
-) -> dict[str, Any]:
+async def bench(database_url: str, label: str, runs: int) -> dict[str, Any]:
     now = datetime.now(UTC).replace(microsecond=0)
     app = await Werkbank.open(
         Settings(database_url=database_url, timezone="Europe/Berlin"), clock=lambda: now
     )
     try:
         started = time.perf_counter()
-        if index_notice_registration:  # a diagnostic: the schema has no such index
-            async with app.db.engine.begin() as conn:
-                await conn.execute(
-                    text("CREATE INDEX ix_bench_notice_registration ON notice (registration_id)")
-                )
-            label += "-indexed"
         me, account = await onboard(app)
         async with app.db.sessions() as session:
             found = await session.get(Member, me)
@@ -632,10 +623,10 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     if args.database_url:
         url = Settings(database_url=args.database_url).database_url
         label = url.split("+")[0].split(":")[0]
-        return await bench(url, label, args.runs, args.index_notice_registration)
+        return await bench(url, label, args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'privacy.db'}"
-        return await bench(url, "sqlite", args.runs, args.index_notice_registration)
+        return await bench(url, "sqlite", args.runs)
 
 
 if __name__ == "__main__":
@@ -643,11 +634,6 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=7, help="timed runs (median)")
     parser.add_argument(
         "--database-url", default=None, help="an empty database (default: a SQLite file)"
-    )
-    parser.add_argument(
-        "--index-notice-registration",
-        action="store_true",
-        help="diagnostic: add an index on notice(registration_id), which the schema lacks",
     )
     parser.add_argument("--out", default=None, help="JSON results (default bench/results/)")
     args = parser.parse_args()

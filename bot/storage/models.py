@@ -314,8 +314,9 @@ class Notice(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
     kind: Mapped[NoticeKind] = mapped_column(_enum(NoticeKind))
     event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"))
+    # Indexed: deleting a sign-up deletes its reminders (ON DELETE CASCADE).
     registration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE")
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # An announcement's row: its text and buttons are read from the broadcast at send time.
