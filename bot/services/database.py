@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -13,6 +12,19 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.storage.engine import create_engine, session_factory, upgrade
+from bot.storage.sqlite_inline import InlineConnection
+
+
+async def _begin_immediate(conn: AsyncConnection) -> None:
+    """SQLite's write lock for the step's transaction; on our inline connection without
+    SQLAlchemy's round of cursor and result (`InlineConnection.begin_immediate`)."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if isinstance(driver, InlineConnection):
+        await driver.begin_immediate()
+    else:
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+
 
 # The connection of the dialog step running in this task, if any (see `Database.step`).
 _STEP_CONNECTION: ContextVar[AsyncConnection | None] = ContextVar("step_connection", default=None)
@@ -25,6 +37,7 @@ class Database:
     # SQLite has one writer at a time, and a step writes: steps of this process queue
     # here (cheap, in order) rather than in SQLite's busy handler (polling on threads).
     _one_step_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+    _sqlite_step_connection: AsyncConnection | None = field(default=None, init=False)
 
     @classmethod
     async def open(cls, url: str, migrate: bool = True) -> Database:
@@ -65,23 +78,41 @@ class Database:
         if _STEP_CONNECTION.get() is not None:
             yield  # already inside a step (a notice opened by a step, say)
             return
-        sqlite = self.dialect == "sqlite"
-        async with (
-            self._one_step_at_a_time if sqlite else contextlib.nullcontext(),
-            self.engine.connect() as conn,
-        ):
-            token = _STEP_CONNECTION.set(conn)
+        if self.dialect != "sqlite":  # a connection from the pool for each step
+            async with self.engine.connect() as conn, self._in_step(conn):
+                yield
+            return
+        async with self._one_step_at_a_time:
+            # SQLite runs one step at a time per process anyway: they share one
+            # connection, kept between steps, instead of a pool checkout and return
+            # each (about 0.1 ms of a step). A connection an error left unusable is
+            # closed and the next step opens a new one.
+            kept = self._sqlite_step_connection
+            if kept is None or kept.closed or kept.invalidated:
+                kept = self._sqlite_step_connection = await self.engine.connect()
+            conn = kept
             try:
-                async with conn.begin():
-                    if sqlite:
-                        # The write lock from the start: a step that read first and
-                        # wrote later would fail at once if another process wrote in
-                        # between (WAL's snapshot rule); waiting for the lock here is
-                        # what SQLite's busy timeout is for.
-                        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                async with self._in_step(conn, sqlite=True):
                     yield
-            finally:
-                _STEP_CONNECTION.reset(token)
+            except BaseException:
+                self._sqlite_step_connection = None
+                await conn.close()
+                raise
+
+    @asynccontextmanager
+    async def _in_step(self, conn: AsyncConnection, sqlite: bool = False) -> AsyncIterator[None]:
+        token = _STEP_CONNECTION.set(conn)
+        try:
+            async with conn.begin():
+                if sqlite:
+                    # The write lock from the start: a step that read first and
+                    # wrote later would fail at once if another process wrote in
+                    # between (WAL's snapshot rule); waiting for the lock here is
+                    # what SQLite's busy timeout is for.
+                    await _begin_immediate(conn)
+                yield
+        finally:
+            _STEP_CONNECTION.reset(token)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConnection]:
@@ -121,4 +152,7 @@ class Database:
         return self.engine.dialect.name
 
     async def close(self) -> None:
+        if self._sqlite_step_connection is not None:
+            await self._sqlite_step_connection.close()
+            self._sqlite_step_connection = None
         await self.engine.dispose()

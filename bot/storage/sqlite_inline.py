@@ -41,6 +41,12 @@ class InlineConnection(aiosqlite.Connection):
         # SQLite undid the failed call, so it may simply be made again, waiting this time.
         return await super()._execute(self._waiting, fn, *args, **kwargs)
 
+    async def begin_immediate(self) -> None:
+        """BEGIN IMMEDIATE straight on the connection: through SQLAlchemy's
+        exec_driver_sql it cost a cursor, a greenlet round trip and a result, about
+        0.1 ms of a dialog step, for a statement that returns nothing."""
+        await self._execute(self._conn.execute, "BEGIN IMMEDIATE")
+
     def _waiting(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run on aiosqlite's thread: the call, with SQLite's busy timeout in force."""
         connection = self._conn
