@@ -45,7 +45,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select  # noqa: E402
 
 import bot.services.privacy as privacy_module  # noqa: E402
 from bench.statements import StatementClock  # noqa: E402
