@@ -19,6 +19,7 @@ from bot.services.members import UnknownAccount
 from bot.storage.models import (
     AuditLog,
     ChannelAccount,
+    Event,
     Followup,
     Member,
     Notice,
@@ -64,6 +65,9 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
     earlier = await add_event(app, "Früher", start=NOW - timedelta(days=60))
     coming = await add_event(app, "Bald", capacity=1, start=NOW + timedelta(days=5))
     waiting = await seat_with_someone_waiting(app, me, coming, SECRET_WISH)
+    async with app.db.sessions() as session:
+        olga = await session.scalar(select(Event.organiser_id).where(Event.id == past))
+    assert olga is not None
     async with app.db.transaction() as session:
         session.add_all(
             [
@@ -88,6 +92,15 @@ async def history(app: Werkbank, erika: ChatUser) -> dict[str, int]:
                     rating=5,
                     takeaway=SECRET_LINE,
                     help=SECRET_LINE,
+                ),
+                # Her call for help as the organiser got it (`checkins._reach_organiser`).
+                Notice(
+                    member_id=olga,
+                    kind=NoticeKind.CHECKIN_REQUEST,
+                    event_id=past,
+                    params={"member": me, "what": "help", "text": SECRET_LINE},
+                    dedupe=f"checkin_request:{past}:{me}:help",
+                    due_at=NOW - timedelta(days=19),
                 ),
                 Notice(
                     member_id=me,
@@ -298,15 +311,41 @@ async def test_an_organisers_coming_events_go_to_the_operator(app: Werkbank) -> 
         member.role = Role.ORGANISER
     event = await add_event(app, "Olgas Kurs", start=NOW + timedelta(days=3))
     async with app.db.transaction() as session:
-        from bot.storage.models import Event
-
         found = await session.get(Event, event)
         assert found is not None
         found.organiser_id = me
+    async with app.db.transaction() as session:
+        muting = Member(display_name="Mia", consents={"muted_organisers": [me, 10**6]})
+        session.add(muting)
+        await session.flush()
+        mia = muting.id
     text = await olga.send("alles löschen")
     assert "Deine Veranstaltungen: 1. Sie gehen an den Betreiber von Werkbank" in text
     text = await olga.tap("Ja, alles löschen")
     assert "gehören jetzt dem Betreiber" in text
+    async with app.db.sessions() as session:
+        kept = await session.get(Member, mia)
+    assert kept is not None and kept.consents["muted_organisers"] == [10**6]
+
+
+async def test_a_former_organiser_is_erased_though_they_may_no_longer_cancel(
+    app: Werkbank, user: ChatUser
+) -> None:
+    """With WERKBANK_ERASED_EVENTS=cancelled, events of someone whose role was taken
+    away go to the operator (who may cancel them) instead of failing the erasure."""
+    await user.onboard()
+    me = await member_id_of(app, user)
+    event = await add_event(app, "Alter Kurs", start=NOW + timedelta(days=3))
+    async with app.db.transaction() as session:
+        found = await session.get(Event, event)
+        assert found is not None
+        found.organiser_id = me
+    app.privacy.events_go_to = "cancelled"
+    done = await app.privacy.erase(me, NOW)
+    assert done.found and done.events == 1
+    async with app.db.sessions() as session:
+        found = await session.get(Event, event)
+        assert found is not None and found.organiser_id is None
 
 
 async def test_the_operator_exports_deletes_and_reads_the_audit_trail(
@@ -400,3 +439,119 @@ async def test_two_deletions_at_once_delete_once_and_neither_fails(app: Werkbank
             select(func.count(AuditLog.id)).where(AuditLog.action == "erase")
         )
     assert erasures == 1
+
+
+async def forget_consent(app: Werkbank) -> None:
+    """As if the member had come before the privacy text (or an older version of it)."""
+    async with app.db.transaction() as session:
+        for member in (await session.scalars(select(Member))).all():
+            member.consents = {}
+
+
+async def test_a_member_from_before_who_declines_is_asked_before_anything_is_deleted(
+    app: Werkbank, user: ChatUser
+) -> None:
+    await user.onboard()
+    await forget_consent(app)
+    assert "Bevor es losgeht" in await user.send("Menü")
+    text = await user.tap("Nicht einverstanden")
+    assert "Wirklich alles löschen?" in text
+    async with app.db.sessions() as session:
+        assert await session.scalar(select(func.count(Member.id))) == 1
+    text = await user.tap("Nein, Daten behalten")
+    assert "Gut, nichts wurde gelöscht" in text and "Bevor es losgeht" in text
+    await user.tap("Nicht einverstanden")
+    text = await user.send("Menü")  # the question first; the menu only after agreeing
+    assert "Bitte tippe zuerst auf „Einverstanden“" in text and "Bevor es losgeht" in text
+    await user.tap("Nicht einverstanden")
+    text = await user.tap("Ja, alles löschen")
+    assert "Ich habe alles über dich gelöscht" in text
+    async with app.db.sessions() as session:
+        assert await session.scalar(select(func.count(Member.id))) == 0
+
+
+async def test_nothing_leaves_the_privacy_text_but_its_answers(
+    app: Werkbank, user: ChatUser
+) -> None:
+    event = await add_event(app, "Bald", start=NOW + timedelta(days=5))
+    await user.send("/start")
+    await user.tap("Deutsch (du)")
+    for typed in ("Menü", "/einstellungen", "meine daten", "Ort ändern", "Zurück", "7"):
+        text = await user.send(typed)
+        assert "Bitte tippe zuerst auf „Einverstanden“" in text, typed
+        assert "Bevor es losgeht" in text and user.labels[:2] == [
+            "Einverstanden",
+            "Nicht einverstanden",
+        ]
+    text = await user.share_location(51.3751, 7.6952)
+    assert "Bitte tippe zuerst" in text and "Bevor es losgeht" in text
+    text = await user.send(f"/start ev_{event}")  # a poster's link: kept for later
+    assert "Bitte tippe zuerst" in text and "Bevor es losgeht" in text
+    async with app.db.sessions() as session:
+        member = await session.scalar(select(Member))
+    assert member is not None and member.home_lat is None and member.display_name == ""
+    assert "Wo bist du?" in await user.send("1")  # the number of "Einverstanden"
+    text = await user.send("Iserlohn")
+    assert "Bald" in text  # the link, right after the short onboarding
+
+
+async def test_members_caught_mid_onboarding_agree_before_they_store_a_place(
+    app: Werkbank, user: ChatUser
+) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch (Sie)")
+    await user.agree()
+    await forget_consent(app)  # a new version of the privacy text came meanwhile
+    text = await user.send("Iserlohn")
+    assert "Bevor es losgeht" in text
+    async with app.db.sessions() as session:
+        member = await session.scalar(select(Member))
+    assert member is not None and member.home_lat is None
+    text = await user.send("/einstellungen")
+    assert "Bitte tippen Sie zuerst auf „Einverstanden“" in text
+    assert "Wo sind Sie?" in await user.agree()
+    await user.send("Iserlohn")
+    text = await user.tap("Handwerk")
+    async with app.db.sessions() as session:
+        member = await session.scalar(select(Member))
+    assert member is not None and member.home_lat is not None and member.onboarded
+
+
+async def test_a_notice_that_opens_a_screen_does_not_count_as_the_member_writing(
+    app: Werkbank, clock: list[Any]
+) -> None:
+    quiet = ChatUser(app.runner, "quiet")
+    await quiet.onboard()
+    me = await member_id_of(app, quiet)
+    event = await add_event(app, "Bald", start=NOW + timedelta(days=801))
+    async with app.db.transaction() as session:
+        signup = Registration(event_id=event, member_id=me, status=RegistrationStatus.REGISTERED)
+        session.add(signup)
+        await session.flush()
+        signup_id = signup.id
+    later = NOW + timedelta(days=800)
+    rules = {"inactive": timedelta(days=730), "grace": timedelta(days=30)}
+    first = await app.privacy.retention(later, answers_kept=timedelta(days=365), **rules)
+    assert len(first.warned) == 1
+    clock[0] = later + timedelta(days=10)
+    reminder = NoticeView(
+        id=0,
+        kind=NoticeKind.REMINDER_DAY_BEFORE,
+        member_id=me,
+        event_id=event,
+        registration_id=signup_id,
+        title="Bald",
+        start_at=NOW + timedelta(days=801),
+        end_at=None,
+        place_name=None,
+        town="Iserlohn",
+    )
+    said = await app.runner.notice(quiet.account, reminder)
+    assert "Erinnerung" in "\n".join(m.text for m in said)
+    async with app.db.sessions() as session:
+        flow = await session.scalar(text("SELECT flow FROM dialog_state"))
+    assert flow == "registrations"  # the reminder opened the sign-up's screen
+    gone = await app.privacy.retention(
+        later + timedelta(days=31), answers_kept=timedelta(days=365), **rules
+    )
+    assert gone.erased == 1

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from bot.codes import PRIVACY_VERSION
 from bot.dialogs.actions import Action
 from bot.dialogs.base import (
     Context,
@@ -35,6 +36,8 @@ ERASE_YES = Action("data_erase_yes")
 KEEP = Action("data_keep")
 
 MY_DATA = Target("my_data", "main")
+ASK_ERASE = Target("my_data", "erase")
+CONSENT = Target("onboarding", "consent")
 MY_DATA_LABEL = N_("My data")
 
 
@@ -65,7 +68,11 @@ def consent_screen(ctx: Context) -> Screenful:
 
 
 async def declined(ctx: Context) -> Step:
-    """No yes, no data: what the first message stored (the language) goes again."""
+    """No yes, no data: what the first message stored (the language) goes again. A
+    member from before the privacy text has more to lose (sign-ups, answers): they are
+    asked once more, on the screen of "Delete everything"."""
+    if ctx.member.onboarded:
+        return Go(ASK_ERASE, remember=False)
     privacy = ctx.services.privacy
     text = ctx._("All right. I have deleted what I knew about you. Write to me whenever you like.")
     if privacy is None:
@@ -165,7 +172,10 @@ class MyData(Dialog):
         return Erased(say=(OutMessage("\n".join(lines)),))
 
     async def _keep(self, ctx: Context) -> Step:
-        return Go(MY_DATA, note(ctx._("Good, nothing was deleted.")), remember=False)
+        kept = note(ctx._("Good, nothing was deleted."))
+        if ctx.member.privacy_version != PRIVACY_VERSION:
+            return Go(CONSENT, kept, remember=False)  # came from "I don't agree": asked again
+        return Go(MY_DATA, kept, remember=False)
 
 
 def _events_line(ctx: Context, count: int, goes_to: str, done: bool = False) -> str:
@@ -197,6 +207,8 @@ def readable_export(ctx: Context, data: Mapping[str, Any]) -> str:
         ("checkin_answers", N_("Your answers after workshops")),
         ("announcements_received", N_("Announcements you received")),
         ("events_organised", N_("Events you organise")),
+        ("announcements_sent", N_("Announcements you sent")),
+        ("places_added", N_("Places you added")),
         ("consent_changes", N_("Your changes to what you agreed to")),
     )
     out = [ctx._("Werkbank: everything kept about you ({date})").format(date=data["exported_at"])]

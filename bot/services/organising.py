@@ -107,6 +107,8 @@ CSV_STATUS = {
 # How the list writes when someone signed up: as a German or an English spreadsheet reads it.
 CSV_TIME = {"de": "%d.%m.%Y %H:%M", "en": "%Y-%m-%d %H:%M"}
 UNNAMED = N_("Member {id}")  # a member without a display name
+# A past sign-up kept as a count after its member deleted everything (a stand-in).
+ERASED = N_("deleted member")
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -648,7 +650,7 @@ async def _roster_rows(
     sign-up order; cancelled registrations are left out."""
     rows = (
         await session.execute(
-            select(Registration, Member.display_name)
+            select(Registration, Member.display_name, Member.deleted_at)
             .join(Member, Member.id == Registration.member_id)
             .where(
                 Registration.event_id == event_id,
@@ -663,12 +665,16 @@ async def _roster_rows(
     ).all()
     result: list[tuple[Registration, str, int | None]] = []
     waiting = 0
-    for reg, display_name in rows:
+    for reg, display_name, deleted_at in rows:
         number = None
         if reg.status == RegistrationStatus.WAITLISTED:
             waiting += 1
             number = waiting
-        result.append((reg, display_name or _(UNNAMED).format(id=reg.member_id), number))
+        if deleted_at is not None:  # no id: two events' stand-ins must not be linkable
+            name = _(ERASED)
+        else:
+            name = display_name or _(UNNAMED).format(id=reg.member_id)
+        result.append((reg, name, number))
     return result
 
 

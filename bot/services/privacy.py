@@ -16,20 +16,24 @@ Erasure keeps what others rely on and nothing that points to the person:
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.codes import (
     CHECKIN_KINDS,
+    MUTED_ORGANISERS,
     RETENTION_WARNED,
     EventStatus,
     NoticeKind,
     RegistrationStatus,
+    Role,
     WorkStatus,
 )
 from bot.services.contracts import Erasure, ErasurePlan
@@ -50,6 +54,8 @@ from bot.storage.models import (
     TopicInterest,
     lat_band,
 )
+
+log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "werkbank-export-1"
 # Topics of an erased author keep a place this coarse (degrees; about 10 km).
@@ -158,6 +164,7 @@ class Privacy:
             await _anonymise_past(session, member_id, now)
             await _release_topics(session, member_id)
             await _scrub_audit(session, member_id, accounts)
+            await _scrub_what_others_hold(session, member_id)
             await session.execute(
                 update(Broadcast)
                 .where(Broadcast.organiser_id == member_id)
@@ -193,7 +200,12 @@ class Privacy:
             ids = (
                 await session.scalars(select(Event.id).where(_future_events_of(member_id, now)))
             ).all()
-        if self.events_go_to == "cancelled":
+        async with self.db.sessions() as session:
+            member = await session.get(Member, member_id)
+            may_organise = member is not None and Role(member.role).may_organise
+        if self.events_go_to == "cancelled" and may_organise:
+            # (Someone whose role was taken away cannot cancel: their events go to the
+            # operator, who can.)
             for event_id in ids:
                 await self.organiser.cancel(member_id, event_id, "", now)
         async with self.db.transaction() as session:
@@ -238,35 +250,52 @@ class Privacy:
                 await session.execute(
                     select(Member.id, Member.consents, seen)
                     .where(Member.deleted_at.is_(None), seen < now - inactive)
+                    # Organisers and admins are the operator's to remove, not the clock's:
+                    # their coming events and roles would go with them.
+                    .where(Member.role == Role.MEMBER)
                     .where(exists().where(ChannelAccount.member_id == Member.id))
                 )
             ).all()
         warned: list[int] = []
         erased = 0
         for member_id, consents, seen_at in rows:
-            told = (consents or {}).get(RETENTION_WARNED)
-            told_at = datetime.fromisoformat(told) if isinstance(told, str) else None
-            if told_at is not None and told_at > seen_at:
-                if now - told_at >= grace:
-                    erased += (await self.erase(member_id, now, actor="retention")).found
-                continue
-            async with self.db.transaction() as session:
-                member = await session.get(Member, member_id, with_for_update=True)
-                if member is not None:
-                    member.consents = {**(member.consents or {}), RETENTION_WARNED: now.isoformat()}
-                    session.add(
-                        Notice(
-                            member_id=member_id,
-                            kind=NoticeKind.RETENTION_WARNING,
-                            params={"days": grace.days},
-                            due_at=now,
-                            dedupe=f"retention-{member_id}-{now.date().isoformat()}",
-                        )
-                    )
-                    session.add(audit("retention.warned", None, {}))
-            warned.append(member_id)
+            try:
+                told = (consents or {}).get(RETENTION_WARNED)
+                told_at = datetime.fromisoformat(told) if isinstance(told, str) else None
+                if told_at is not None and told_at > seen_at:
+                    if now - told_at >= grace:
+                        erased += (await self.erase(member_id, now, actor="retention")).found
+                    continue
+                if await self._warn(member_id, now, grace):
+                    warned.append(member_id)
+            except Exception:
+                # One member's trouble must not stop the others, nor the blanking below.
+                log.exception("retention: member %s could not be handled", member_id)
         blanked = await self._blank_old_answers(now - answers_kept)
         return RetentionRun(tuple(warned), erased, blanked)
+
+    async def _warn(self, member_id: int, now: datetime, grace: timedelta) -> bool:
+        """Tell the member once that their data goes in `grace`; False if another worker
+        told them today already (the notice's dedupe key)."""
+        try:
+            async with self.db.transaction() as session:
+                member = await session.get(Member, member_id, with_for_update=True)
+                if member is None:
+                    return False
+                member.consents = {**(member.consents or {}), RETENTION_WARNED: now.isoformat()}
+                session.add(
+                    Notice(
+                        member_id=member_id,
+                        kind=NoticeKind.RETENTION_WARNING,
+                        params={"days": grace.days},
+                        due_at=now,
+                        dedupe=f"retention-{member_id}-{now.date().isoformat()}",
+                    )
+                )
+                session.add(audit("retention.warned", None, {}))
+        except IntegrityError:
+            return False
+        return True
 
     async def _blank_old_answers(self, before: datetime) -> int:
         """Check-in lines and calls for help, and sign-up wishes of events, older than
@@ -281,6 +310,12 @@ class Privacy:
                 update(Followup)
                 .where(Followup.due_at < before, written)
                 .values(takeaway=_blanked(Followup.takeaway), help=_blanked(Followup.help))
+                .execution_options(synchronize_session=False)
+            )
+            await session.execute(
+                update(TopicInterest)
+                .where(TopicInterest.created_at < before, TopicInterest.expectation.is_not(None))
+                .values(expectation=None)
                 .execution_options(synchronize_session=False)
             )
             wishes = await session.execute(
@@ -332,15 +367,28 @@ async def _anonymise_past(session: AsyncSession, member_id: int, now: datetime) 
     ]
     if not past:
         return
-    empty = {"display_name": "", "consents": {}, "deleted_at": now, "onboarded": False}
+    # Each stand-in's times are its event's, as is its sign-up's: nothing dates them to
+    # the erasure, so they cannot be told apart from other members' stand-ins by time.
+    starts = dict(
+        (await session.execute(select(Event.id, Event.start_at).where(Event.id.in_(past)))).all()
+    )
     stand_ins = (
         await session.scalars(
             insert(Member).returning(Member.id, sort_by_parameter_order=True),
-            [empty] * len(past),
+            [
+                {
+                    "display_name": "",
+                    "consents": {},
+                    "onboarded": False,
+                    "created_at": starts.get(event_id, now),
+                    "deleted_at": starts.get(event_id, now),
+                }
+                for event_id in past
+            ],
         )
     ).all()
     moves = [
-        {"me": member_id, "event": event_id, "stand_in": stand_in}
+        {"me": member_id, "event": event_id, "stand_in": stand_in, "started": starts[event_id]}
         for event_id, stand_in in zip(past, stand_ins, strict=True)
     ]
     conn = await session.connection()  # Core executemany: one call per table
@@ -355,7 +403,13 @@ _MOVE_REGISTRATION = (
         Registration.member_id == bindparam("me"),
         Registration.event_id == bindparam("event"),
     )
-    .values(member_id=bindparam("stand_in"), expectation=None, held_until=None)
+    .values(
+        member_id=bindparam("stand_in"),
+        expectation=None,
+        held_until=None,
+        created_at=bindparam("started"),
+        updated_at=bindparam("started"),
+    )
 )
 # The check-ins it was sent: "Wirkung" counts them as invitations to answer.
 _MOVE_CHECKINS_SENT = (
@@ -413,11 +467,50 @@ async def _release_topics(session: AsyncSession, member_id: int) -> None:
             .where(Topic.id == topic_id)
             .values(
                 proposer_id=None,
+                description=None,  # the author's own words; the title says what it is
                 lat=coarse_lat,
                 lon=coarse_lon,
                 lat_band=None if coarse_lat is None else lat_band(coarse_lat),
             )
         )
+
+
+async def _scrub_what_others_hold(session: AsyncSession, member_id: int) -> None:
+    """Rows of other people that name the member: their "help" and "contact" requests
+    to organisers (with the line they wrote), organisers' mute lists, places they added,
+    and their announcement drafts."""
+    requests = f"checkin_request:%:{member_id}:%"
+    await session.execute(
+        delete(Notice)
+        .where(Notice.kind == NoticeKind.CHECKIN_REQUEST, Notice.dedupe.like(requests))
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Place)
+        .where(Place.source == f"organiser {member_id}")
+        .values(source="organiser")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(Broadcast)
+        .where(Broadcast.organiser_id == member_id, Broadcast.status == "draft")
+        .execution_options(synchronize_session=False)
+    )
+    # Who muted them: a JSON list, read in Python (rare, and dialect-neutral).
+    muting = (
+        await session.execute(
+            select(Member.id, Member.consents).where(Member.consents.is_not(None))
+        )
+    ).all()
+    for other, consents in muting:
+        muted = (consents or {}).get(MUTED_ORGANISERS)
+        if isinstance(muted, list) and member_id in muted:
+            kept = [m for m in muted if m != member_id]
+            await session.execute(
+                update(Member)
+                .where(Member.id == other)
+                .values(consents={**consents, MUTED_ORGANISERS: kept})
+            )
 
 
 async def _scrub_audit(session: AsyncSession, member_id: int, accounts: list[str]) -> None:
@@ -427,8 +520,27 @@ async def _scrub_audit(session: AsyncSession, member_id: int, accounts: list[str
             update(AuditLog).where(AuditLog.subject.in_(accounts)).values(subject=None)
         )
     await session.execute(
+        update(AuditLog)
+        .where(AuditLog.subject == f"member:{member_id}")
+        .values(subject=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
         update(AuditLog).where(AuditLog.actor_member_id == member_id).values(actor_member_id=None)
     )
+    # Others' "no more announcements from …" entries name the organiser in their detail.
+    naming = (
+        await session.execute(
+            select(AuditLog.id, AuditLog.detail).where(AuditLog.action == "consent.announcements")
+        )
+    ).all()
+    for entry, detail in naming:
+        if (detail or {}).get("organiser") == member_id:
+            await session.execute(
+                update(AuditLog)
+                .where(AuditLog.id == entry)
+                .values(detail={**detail, "organiser": None})
+            )
 
 
 async def _gather(session: AsyncSession, member: Member, now: datetime) -> dict[str, Any]:
@@ -485,6 +597,18 @@ async def _gather(session: AsyncSession, member: Member, now: datetime) -> dict[
     trail = (
         await session.scalars(
             select(AuditLog).where(AuditLog.actor_member_id == member_id).order_by(AuditLog.at)
+        )
+    ).all()
+    sent = (
+        await session.execute(
+            select(Broadcast.text, Broadcast.status, Broadcast.created_at, Broadcast.total)
+            .where(Broadcast.organiser_id == member_id)
+            .order_by(Broadcast.id)
+        )
+    ).all()
+    places = (
+        await session.execute(
+            select(Place.name, Place.town).where(Place.source == f"organiser {member_id}")
         )
     ).all()
     home = None
@@ -555,6 +679,11 @@ async def _gather(session: AsyncSession, member: Member, now: datetime) -> dict[
             {"title": title, "starts_at": _iso(starts), "status": str(status)}
             for _id, title, starts, status in organised
         ],
+        "announcements_sent": [
+            {"text": text, "status": status, "written_at": _iso(written), "recipients": total}
+            for text, status, written, total in sent
+        ],
+        "places_added": [{"name": name, "town": town} for name, town in places],
         "consent_changes": [
             {"at": _iso(entry.at), "action": entry.action, "detail": _plain(entry.detail)}
             for entry in trail
