@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import getpass
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Coroutine, Sequence
 from datetime import UTC, date, datetime
@@ -766,8 +768,13 @@ def _write_private(path: Path, data: bytes) -> None:
 def _open_private(path: Path) -> int:
     """`path` opened for writing, emptied, and readable by its owner only."""
     # O_NOFOLLOW: a link planted where the file is to go is refused, not written through.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    # O_NONBLOCK: a FIFO with no reader fails at once instead of hanging the command.
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags, 0o600)
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO, a device: not a file to keep
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.ftruncate(fd, 0)  # emptied only once it is known to be a plain file
         os.fchmod(fd, 0o600)  # also a file that was there before, readable by others
     except OSError:
         os.close(fd)
