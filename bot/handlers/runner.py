@@ -15,6 +15,7 @@ import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,11 @@ HISTORY_LIMIT = 15
 SETTINGS = Target("settings", "main")
 _NOT_UNDERSTOOD = Refuse(Refusal.NOT_UNDERSTOOD)
 HELP = Target("help", "main")
+ERASE = Target("my_data", "erase")
+# Whether the step running now was started by the member (a message, a tap, the chat
+# opened again): only such a step counts as their last activity (retention). A notice,
+# a report or an apology is the bot's doing.
+_SEEN: ContextVar[bool] = ContextVar("seen", default=True)
 
 
 class Trail(enum.Enum):
@@ -194,15 +200,22 @@ class Runner:
         here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
         return await self._stale(here)
 
-    async def _retried(self, run: Callable[[], Awaitable[list[OutMessage]]]) -> list[OutMessage]:
+    async def _retried(
+        self, run: Callable[[], Awaitable[list[OutMessage]]], seen: bool = False
+    ) -> list[OutMessage]:
         """A step the bot starts itself (a notice, a report, a resumed chat), in one
-        transaction; once again if a member's own step saved the state meanwhile."""
+        transaction; once again if a member's own step saved the state meanwhile.
+        `seen`: the member started it after all (opened the chat again)."""
+        token = _SEEN.set(seen)
         try:
-            async with self.conversations.step():
-                return await run()
-        except StaleState:
-            async with self.conversations.step():
-                return await run()
+            try:
+                async with self.conversations.step():
+                    return await run()
+            except StaleState:
+                async with self.conversations.step():
+                    return await run()
+        finally:
+            _SEEN.reset(token)
 
     async def resume(self, account: AccountRef) -> list[OutMessage]:
         """The current screen, e.g. when a console chat is opened again."""
@@ -212,7 +225,7 @@ class Runner:
             return await self._enter(conv, self._position(conv))
 
         async with self._lock(account):
-            return await self._retried(run)
+            return await self._retried(run, seen=True)
 
     async def notice(self, account: AccountRef, notice: NoticeView) -> list[OutMessage]:
         """A notice for the member behind `account` (a reminder, a seat come free, …).
@@ -288,25 +301,45 @@ class Runner:
 
     async def _step(self, conv: Conversation, msg: Incoming) -> list[OutMessage]:
         link = deep_link(msg)
-        if conv.flow is None or (link and not conv.member.onboarded):
+        unanswered = conv.flow is not None and _privacy_unanswered(conv)
+        asked = unanswered and _same_screen(self._position(conv), CONSENT)
+        if conv.flow is None or (link and not conv.member.onboarded and not asked):
             # The very first message, whatever it says, gets the greeting (or the menu);
             # a poster's link is kept and opened right after a short onboarding.
             data = {AFTER_ONBOARDING: link.as_list()} if link else {}
             first = first_screen(conv.member)
             return await self._enter(conv, Target(first.flow, first.state, data), trail=Trail.RESET)
-        if link:
-            return await self._enter(conv, link, trail=Trail.RESET)
         at = self._position(conv)
-        if _privacy_unanswered(conv) and (at.flow, at.state) != (CONSENT.flow, CONSENT.state):
-            # Members from before the privacy text (or an older version of it) read and
-            # agree to it before anything else; then they are back at the menu.
-            return await self._enter(conv, CONSENT, trail=Trail.RESET)
+        if unanswered and not any(_same_screen(at, free) for free in (START, CONSENT, ERASE)):
+            # Nobody stores anything before agreeing to the privacy text: members from
+            # before it (or an older version of it) and those caught mid-onboarding read
+            # it first; then they are back at the menu, or at the next question.
+            kept = at.data.get(AFTER_ONBOARDING)
+            to = Target(CONSENT.flow, CONSENT.state, {AFTER_ONBOARDING: kept} if kept else {})
+            return await self._enter(conv, to, trail=Trail.RESET)
         here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
+        if link:
+            if unanswered:
+                return await self._consent_first(here, link)
+            return await self._enter(conv, link, trail=Trail.RESET)
         accepts = here.dialog.accepts(at.state)
         intent: Intent = classify(
             msg, here.offered, accepts, msg.options_numbered, conv.member.locale
         )
+        if unanswered and not _same_screen(at, START) and not _consent_answer(intent):
+            return await self._consent_first(here)
         return await self._on[type(intent)](here, intent, msg)
+
+    async def _consent_first(self, here: _Here, link: Target | None = None) -> list[OutMessage]:
+        """The privacy text again, with a hint: on it (or on the question whether to
+        delete everything that "I don't agree" leads to) only its answers go on. A
+        poster's link is kept for after the onboarding, as on the first message."""
+        kept = here.at.data.get(AFTER_ONBOARDING)
+        if link is not None and not here.conv.member.onboarded:
+            kept = link.as_list()
+        to = Target(CONSENT.flow, CONSENT.state, {AFTER_ONBOARDING: kept} if kept else {})
+        hint = here.t._("Please tap “I agree” or “I don't agree” first.")
+        return await self._enter(here.conv, to, (OutMessage(hint),), trail=Trail.RESET)
 
     async def _navigate(self, here: _Here, intent: Navigate, msg: Incoming) -> list[OutMessage]:
         conv, nav = here.conv, intent.to
@@ -535,7 +568,7 @@ class Runner:
         # Remember the options on screen: typed numbers and labels map to them, and a
         # button press for anything else is stale or forged.
         data["_offered"] = [[b.label, b.payload] for b in numbered_options(screen)]
-        await self.conversations.save(conv, to.flow, str(to.state), data)
+        await self.conversations.save(conv, to.flow, str(to.state), data, seen=_SEEN.get())
         conv.flow, conv.state, conv.data = to.flow, str(to.state), data
         return [*said, *screen]
 
@@ -632,8 +665,13 @@ def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _privacy_unanswered(conv: Conversation) -> bool:
-    member = conv.member
-    return member.onboarded and member.privacy_version != PRIVACY_VERSION
+    return conv.member.privacy_version != PRIVACY_VERSION
+
+
+def _consent_answer(intent: Intent) -> bool:
+    """What the privacy text's screen takes before it is answered: its own buttons (typed
+    numbers and labels become them) and "Hilfe"."""
+    return isinstance(intent, Answer) or intent == Navigate(Nav.HELP)
 
 
 def _numbered(account: AccountRef) -> bool:

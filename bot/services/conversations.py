@@ -69,21 +69,31 @@ _CONVERSATION = (
 # than SQLite takes to run it (SQLAlchemy derives a cache key from every value).
 # The first state of an account: a second step that also found none inserts nothing.
 _INSERT_STATE = PerDialect(lambda insert: insert(DialogState).on_conflict_do_nothing())
+
+
 # Every later one: only over the version the step read, raising it.
-_UPDATE_STATE = (
-    update(DialogState)
-    .where(
-        DialogState.account_id == bindparam("account"),
-        DialogState.version == bindparam("read"),
+def _update_state(updated_at: Any) -> Any:
+    return (
+        update(DialogState)
+        .where(
+            DialogState.account_id == bindparam("account"),
+            DialogState.version == bindparam("read"),
+        )
+        .values(
+            flow=bindparam("flow"),
+            state=bindparam("state"),
+            data=bindparam("data"),
+            updated_at=updated_at,
+            version=DialogState.version + 1,
+        )
     )
-    .values(
-        flow=bindparam("flow"),
-        state=bindparam("state"),
-        data=bindparam("data"),
-        updated_at=bindparam("updated_at"),
-        version=DialogState.version + 1,
-    )
-)
+
+
+# A step the member started: `updated_at` is when they last wrote (retention reads it).
+_UPDATE_STATE = _update_state(bindparam("updated_at"))
+# A step the bot started (a notice, a report, an apology): the member did nothing, so
+# `updated_at` stays (set to itself: the column's onupdate would refresh it otherwise).
+_UPDATE_STATE_UNSEEN = _update_state(DialogState.updated_at)
 _CLAIM = PerDialect(lambda insert: insert(ProcessedUpdate).on_conflict_do_nothing())
 
 
@@ -239,20 +249,29 @@ class Conversations:
             assert member is not None
             return member_view(member)
 
-    async def save(self, conv: Conversation, flow: str, state: str, data: dict[str, Any]) -> None:
+    async def save(
+        self, conv: Conversation, flow: str, state: str, data: dict[str, Any], seen: bool = True
+    ) -> None:
         """Save where the conversation stands, if nobody else saved it since it was read.
+
+        `seen`: the member started this step (wrote, tapped, opened the chat), so it
+        counts as their last activity; a step the bot started (a notice) passes False
+        and leaves `updated_at` as it was (a first state still gets one).
 
         Raises StaleState otherwise: the caller's step lost a race with another step for
         the same member (two taps on two workers) and must be undone as a whole."""
-        values = {"flow": flow, "state": state, "data": data, "updated_at": self.clock()}
+        values: dict[str, Any] = {"flow": flow, "state": state, "data": data}
         async with self.db.write() as conn:
             if conv.version is None:
                 statement = _INSERT_STATE[self.db.dialect]
-                result = await conn.execute(statement, {**values, "account_id": conv.account_id})
+                values |= {"account_id": conv.account_id, "updated_at": self.clock()}
+                result = await conn.execute(statement, values)
+            elif seen:
+                values |= {"account": conv.account_id, "read": conv.version}
+                result = await conn.execute(_UPDATE_STATE, {**values, "updated_at": self.clock()})
             else:
-                result = await conn.execute(
-                    _UPDATE_STATE, {**values, "account": conv.account_id, "read": conv.version}
-                )
+                values |= {"account": conv.account_id, "read": conv.version}
+                result = await conn.execute(_UPDATE_STATE_UNSEEN, values)
         if result.rowcount != 1:
             raise StaleState(f"account {conv.account_id}: state saved by another step")
         conv.version = 0 if conv.version is None else conv.version + 1

@@ -1136,7 +1136,7 @@ class RunnerConversations(Protocol):
     async def open_existing(self, ref: AccountRef) -> Conversation | None: ...
     async def member(self, member_id: int) -> MemberView: ...
     async def save(
-        self, conv: Conversation, flow: str, state: str, data: dict[str, Any]
+        self, conv: Conversation, flow: str, state: str, data: dict[str, Any], seen: bool = True
     ) -> None: ...
 
 
@@ -1189,7 +1189,9 @@ class FakeConversations:
     async def member(self, member_id: int) -> MemberView:
         return self.store.member(member_id)
 
-    async def save(self, conv: Conversation, flow: str, state: str, data: dict[str, Any]) -> None:
+    async def save(
+        self, conv: Conversation, flow: str, state: str, data: dict[str, Any], seen: bool = True
+    ) -> None:
         self.store.states[conv.account_id] = (flow, state, json.loads(json.dumps(data)))
 
 
