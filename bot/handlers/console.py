@@ -102,7 +102,8 @@ def render(messages: list[OutMessage]) -> str:
     out: list[str] = []
     number = 0
     for message in messages:
-        out.append(message.text)
+        if message.text:  # a file sent on its own has none (the second of "Meine Daten")
+            out.append(message.text)
         if message.venue:
             v = message.venue
             out.append(f"📍 {v.name}, {v.address} ({v.lat:.4f}, {v.lon:.4f})")
