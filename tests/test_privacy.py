@@ -517,6 +517,19 @@ async def test_members_caught_mid_onboarding_agree_before_they_store_a_place(
     assert member is not None and member.home_lat is not None and member.onboarded
 
 
+async def test_members_asked_again_after_their_place_are_not_asked_for_it_twice(
+    app: Werkbank, user: ChatUser
+) -> None:
+    await user.send("/start")
+    await user.tap("Deutsch (du)")
+    await user.agree()
+    await user.send("Iserlohn")  # now at the interests question
+    await forget_consent(app)  # a new version of the privacy text came meanwhile
+    assert "Bevor es losgeht" in await user.tap("Handwerk")
+    text = await user.agree()
+    assert "Was interessiert dich" in text and "Wo bist du?" not in text
+
+
 async def test_a_notice_that_opens_a_screen_does_not_count_as_the_member_writing(
     app: Werkbank, clock: list[Any]
 ) -> None:

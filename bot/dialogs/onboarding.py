@@ -109,6 +109,8 @@ class Onboarding(Dialog):
         await ctx.services.members.agree_to_privacy(ctx.member.id, ctx.now, ctx.account_name)
         if ctx.member.onboarded:  # asked again (a new version of the text): back to the menu
             return Go(HOME, note(ctx._("Thank you!")), remember=False)
+        if ctx.member.home is not None:  # caught by a new text after saying where they are
+            return self.go(State.FIELD)
         return self.go(State.LOCATION)
 
     async def _typed_language(self, ctx: Context, msg: Incoming) -> Step:
