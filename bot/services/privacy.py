@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,13 +134,7 @@ class Privacy:
     async def plan(self, member_id: int, now: datetime) -> ErasurePlan:
         async with self.db.sessions() as session:
             seats = await session.scalar(
-                select(func.count(Registration.id))
-                .join(Event, Event.id == Registration.event_id)
-                .where(
-                    Registration.member_id == member_id,
-                    Registration.status.in_(ACTIVE_SEATS),
-                    Event.start_at > now,
-                )
+                select(func.count()).select_from(_coming_seats(member_id, now).subquery())
             )
             events = await session.scalar(
                 select(func.count(Event.id)).where(_future_events_of(member_id, now))
@@ -148,6 +154,7 @@ class Privacy:
             member = await session.get(Member, member_id, with_for_update=True)
             if member is None or member.deleted_at is not None:
                 return Erasure(found=False)
+            may_organise = Role(member.role).may_organise
             accounts = [
                 f"{channel}:{external_id}"
                 for channel, external_id in (
@@ -159,7 +166,7 @@ class Privacy:
                 ).all()
             ]
         seats = await self._give_up_seats(member_id, now)
-        events = await self._hand_over_events(member_id, now)
+        events = await self._hand_over_events(member_id, now, may_organise)
         async with self.db.transaction() as session:
             await _anonymise_past(session, member_id, now)
             await _release_topics(session, member_id)
@@ -180,29 +187,16 @@ class Privacy:
 
     async def _give_up_seats(self, member_id: int, now: datetime) -> int:
         async with self.db.sessions() as session:
-            ids = (
-                await session.scalars(
-                    select(Registration.id)
-                    .join(Event, Event.id == Registration.event_id)
-                    .where(
-                        Registration.member_id == member_id,
-                        Registration.status.in_(ACTIVE_SEATS),
-                        Event.start_at > now,
-                    )
-                )
-            ).all()
+            ids = (await session.scalars(_coming_seats(member_id, now))).all()
         for registration_id in ids:
             await self.registrations.cancel(member_id, registration_id, now)
         return len(ids)
 
-    async def _hand_over_events(self, member_id: int, now: datetime) -> int:
+    async def _hand_over_events(self, member_id: int, now: datetime, may_organise: bool) -> int:
         async with self.db.sessions() as session:
             ids = (
                 await session.scalars(select(Event.id).where(_future_events_of(member_id, now)))
             ).all()
-        async with self.db.sessions() as session:
-            member = await session.get(Member, member_id)
-            may_organise = member is not None and Role(member.role).may_organise
         if self.events_go_to == "cancelled" and may_organise:
             # (Someone whose role was taken away cannot cancel: their events go to the
             # operator, who can.)
@@ -235,8 +229,8 @@ class Privacy:
         grace: timedelta,
         answers_kept: timedelta,
     ) -> RetentionRun:
-        """Members silent for `inactive` are told once (the caller sends the returned
-        ids a RETENTION notice); silent `grace` longer, they are erased. Free-text
+        """Members silent for `inactive` are told once (a RETENTION_WARNING notice, which
+        the dispatcher sends); silent `grace` longer, they are erased. Free-text
         answers older than `answers_kept` are blanked, their counts kept."""
         last_seen = (
             select(func.max(DialogState.updated_at))
@@ -333,6 +327,19 @@ class Privacy:
             if since is not None:
                 query = query.where(AuditLog.at >= since)
             return (await session.scalars(query)).all()
+
+
+def _coming_seats(member_id: int, now: datetime) -> Select[int]:
+    """The member's sign-ups and waitlist places for events still to come."""
+    return (
+        select(Registration.id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.member_id == member_id,
+            Registration.status.in_(ACTIVE_SEATS),
+            Event.start_at > now,
+        )
+    )
 
 
 def _future_events_of(member_id: int, now: datetime) -> Any:
