@@ -314,9 +314,9 @@ class Runner:
             # Nobody stores anything before agreeing to the privacy text: members from
             # before it (or an older version of it) and those caught mid-onboarding read
             # it first; then they are back at the menu, or at the next question.
-            kept = at.data.get(AFTER_ONBOARDING)
-            to = Target(CONSENT.flow, CONSENT.state, {AFTER_ONBOARDING: kept} if kept else {})
-            return await self._enter(conv, to, trail=Trail.RESET)
+            return await self._enter(
+                conv, _consent(at.data.get(AFTER_ONBOARDING)), trail=Trail.RESET
+            )
         here = _Here(conv, at, self.flows[at.flow], translator(conv.member.locale, self.timezone))
         if link:
             if unanswered:
@@ -337,9 +337,8 @@ class Runner:
         kept = here.at.data.get(AFTER_ONBOARDING)
         if link is not None and not here.conv.member.onboarded:
             kept = link.as_list()
-        to = Target(CONSENT.flow, CONSENT.state, {AFTER_ONBOARDING: kept} if kept else {})
         hint = here.t._("Please tap “I agree” or “I don't agree” first.")
-        return await self._enter(here.conv, to, (OutMessage(hint),), trail=Trail.RESET)
+        return await self._enter(here.conv, _consent(kept), (OutMessage(hint),), trail=Trail.RESET)
 
     async def _navigate(self, here: _Here, intent: Navigate, msg: Incoming) -> list[OutMessage]:
         conv, nav = here.conv, intent.to
@@ -662,6 +661,11 @@ def _merge(data: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def _consent(kept_link: Any) -> Target:
+    """The privacy text, keeping a poster's link for after the onboarding."""
+    return Target(CONSENT.flow, CONSENT.state, {AFTER_ONBOARDING: kept_link} if kept_link else {})
 
 
 def _privacy_unanswered(conv: Conversation) -> bool:
