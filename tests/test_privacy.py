@@ -214,6 +214,8 @@ async def test_my_data_sends_everything_as_json_and_text(app: Werkbank, user: Ch
     assert data["accounts"][0]["id"] == user.account.external_id
     readable = files[0].data.decode()
     assert "Über dich" in readable and SECRET_WISH in readable and "Vergangen" in readable
+    # Field names in words, not the JSON's keys.
+    assert f"Wunsch: {SECRET_WISH}" in readable and "expectation" not in readable
     async with app.db.sessions() as session:
         exports = await session.scalar(
             select(func.count(AuditLog.id)).where(

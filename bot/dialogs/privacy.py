@@ -195,6 +195,56 @@ def _events_line(ctx: Context, count: int, goes_to: str, done: bool = False) -> 
     return text.format(n=count)
 
 
+# The export's field names in words, for the file to read (the JSON keeps its keys).
+FIELD_WORDS: Mapping[str, str] = {
+    "display_name": N_("Name"),
+    "language": N_("Language"),
+    "home": N_("Place"),
+    "radius_km": N_("Radius (km)"),
+    "interest": N_("Interest"),
+    "trade": N_("Trade"),
+    "skills": N_("Skills"),
+    "resources": N_("Resources"),
+    "role": N_("Role"),
+    "onboarded": N_("Set up"),
+    "reminder_day_before": N_("Reminder the day before"),
+    "reminder_two_hours": N_("Reminder 2 hours before"),
+    "created_at": N_("Since"),
+    "channel": N_("Channel"),
+    "id": N_("Account"),
+    "chat": N_("Chat"),
+    "blocked": N_("Blocked"),
+    "event": N_("Event"),
+    "starts_at": N_("Starts"),
+    "place": N_("Place"),
+    "status": N_("Status"),
+    "expectation": N_("Wish"),
+    "signed_up_at": N_("Signed up on"),
+    "title": N_("Title"),
+    "description": N_("Description"),
+    "topic": N_("Topic"),
+    "since": N_("Since"),
+    "checkin": N_("Check-in"),
+    "due_at": N_("Asked on"),
+    "met": N_("It worked out"),
+    "rating": N_("Rating"),
+    "takeaway": N_("What you took away"),
+    "contact": N_("Stay in touch"),
+    "tried": N_("Tried since"),
+    "help": N_("Help wanted"),
+    "outcome": N_("What came of it"),
+    "text": N_("Text"),
+    "sent_at": N_("Sent"),
+    "written_at": N_("Written"),
+    "recipients": N_("Recipients"),
+    "name": N_("Name"),
+    "town": N_("Town"),
+    "at": N_("When"),
+    "action": N_("What"),
+    "detail": N_("Details"),
+}
+
+
 def readable_export(ctx: Context, data: Mapping[str, Any]) -> str:
     """The export as a text to read: a heading per part, one line per entry."""
     sections = (
@@ -218,12 +268,18 @@ def readable_export(ctx: Context, data: Mapping[str, Any]) -> str:
         if not value:
             out.append(ctx._("(nothing)"))
         elif isinstance(value, dict):
-            out += [f"{k}: {_plain(v)}" for k, v in value.items()]
+            out += [f"{_field(ctx, k)}: {_plain(v)}" for k, v in value.items()]
         else:
             out += [
-                "• " + "; ".join(f"{k}: {_plain(v)}" for k, v in entry.items()) for entry in value
+                "• " + "; ".join(f"{_field(ctx, k)}: {_plain(v)}" for k, v in entry.items())
+                for entry in value
             ]
     return "\n".join(out) + "\n"
+
+
+def _field(ctx: Context, key: str) -> str:
+    words = FIELD_WORDS.get(key)
+    return ctx._(words) if words else key  # a consent's own key, as stored
 
 
 def _plain(value: Any) -> str:
